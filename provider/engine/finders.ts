@@ -1,0 +1,84 @@
+import type { Instance, InstanceTypeInfo } from "@aws-sdk/client-ec2";
+import type { Ec2Gateway } from "./gateway";
+import { decodeJournal, JOURNAL_TAG_KEY } from "./journal";
+import type { InstanceFacts, InstanceStateName, InstanceTypeFacts } from "./types";
+
+const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
+const NESTED_VIRTUALIZATION_FEATURE = "nested-virtualization";
+
+/** Instance types never change their capabilities, so one lookup per type serves a whole fleet. */
+const typeFactsCache = new WeakMap<Ec2Gateway, Map<string, Promise<InstanceTypeFacts | undefined>>>();
+
+export function toInstanceTypeFacts(info: InstanceTypeInfo): InstanceTypeFacts {
+  return {
+    instanceType: info.InstanceType ?? "unknown",
+    supportsNestedVirtualization: (info.ProcessorInfo?.SupportedFeatures ?? []).includes(NESTED_VIRTUALIZATION_FEATURE),
+    defaultVCpus: info.VCpuInfo?.DefaultVCpus ?? 0,
+    instanceStorageSupported: info.InstanceStorageSupported === true,
+    instanceStorageGiB: info.InstanceStorageInfo?.TotalSizeInGB ?? 0,
+  };
+}
+
+export function findInstanceTypeFacts(gateway: Ec2Gateway, instanceType: string): Promise<InstanceTypeFacts | undefined> {
+  let cache = typeFactsCache.get(gateway);
+  if (!cache) {
+    cache = new Map();
+    typeFactsCache.set(gateway, cache);
+  }
+  let facts = cache.get(instanceType);
+  if (!facts) {
+    facts = gateway.describeInstanceType(instanceType).then((info) => (info ? toInstanceTypeFacts(info) : undefined));
+    // A failed lookup must not poison the cache for the rest of the fleet.
+    facts.catch(() => cache?.delete(instanceType));
+    cache.set(instanceType, facts);
+  }
+  return facts;
+}
+
+function tagsOf(instance: Instance): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const tag of instance.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? "";
+  return tags;
+}
+
+/** Builds the planner's view of an instance from EC2's description of it and of its type. */
+export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): InstanceFacts {
+  const tags = tagsOf(instance);
+  const association = instance.NetworkInterfaces?.find((n) => n.Association?.PublicIp)?.Association;
+  const publicIp = association?.PublicIp ?? instance.PublicIpAddress;
+  // EC2 marks auto-assigned public addresses as owned by "amazon"; Elastic IPs carry the account.
+  const isElastic = association ? association.IpOwnerId !== "amazon" : false;
+  return {
+    instanceId: instance.InstanceId ?? "",
+    instanceType: instance.InstanceType ?? type.instanceType,
+    state: (instance.State?.Name ?? "pending") as InstanceStateName,
+    nestedVirtualization: instance.CpuOptions?.NestedVirtualization === "enabled" ? "enabled" : "disabled",
+    coreCount: instance.CpuOptions?.CoreCount,
+    threadsPerCore: instance.CpuOptions?.ThreadsPerCore,
+    spot: instance.InstanceLifecycle === "spot",
+    hibernationConfigured: instance.HibernationOptions?.Configured === true,
+    rootDeviceType: instance.RootDeviceType === "instance-store" ? "instance-store" : "ebs",
+    platform: instance.Platform?.toLowerCase() === "windows" ? "windows" : "linux",
+    ephemeralPublicIp: publicIp && !isElastic ? publicIp : undefined,
+    elasticIp: publicIp && isElastic ? publicIp : undefined,
+    tags,
+    autoScalingGroupName: tags[AUTO_SCALING_GROUP_TAG],
+    journal: tags[JOURNAL_TAG_KEY] !== undefined ? decodeJournal(tags[JOURNAL_TAG_KEY]) : undefined,
+    type,
+  };
+}
+
+/** Everything the planner needs about one instance; undefined when EC2 does not know it. */
+export async function findInstanceFacts(gateway: Ec2Gateway, instanceId: string): Promise<InstanceFacts | undefined> {
+  const instance = await gateway.describeInstance(instanceId);
+  if (!instance) return undefined;
+  const instanceType = instance.InstanceType ?? "";
+  const type = (await findInstanceTypeFacts(gateway, instanceType)) ?? {
+    instanceType,
+    supportsNestedVirtualization: false,
+    defaultVCpus: 0,
+    instanceStorageSupported: false,
+    instanceStorageGiB: 0,
+  };
+  return toInstanceFacts(instance, type);
+}

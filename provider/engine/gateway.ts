@@ -1,0 +1,116 @@
+import {
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
+  EC2Client,
+  ModifyInstanceCpuOptionsCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  type Instance,
+  type InstanceTypeInfo,
+} from "@aws-sdk/client-ec2";
+import { awsErrorCode } from "./errors";
+import type { AwsConnection, NestedVirtSetting } from "./types";
+
+/** The EC2 actions that change something, and so are checked with DryRun before a cycle. */
+export type MutatingAction = "StopInstances" | "StartInstances" | "ModifyInstanceCpuOptions" | "CreateTags" | "DeleteTags";
+
+/** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it as the SDK documents. */
+const DEFAULT_MAX_ATTEMPTS = 8;
+
+/**
+ * The only place that talks to EC2. Each method is one API call; retries of throttling and
+ * transient errors happen inside the SDK's standard retry strategy.
+ */
+export class Ec2Gateway {
+  constructor(readonly client: EC2Client) {}
+
+  static connect(connection: AwsConnection): Ec2Gateway {
+    const maxAttempts = process.env.AWS_MAX_ATTEMPTS ? undefined : DEFAULT_MAX_ATTEMPTS;
+    return new Ec2Gateway(
+      new EC2Client({
+        ...(connection.region ? { region: connection.region } : {}),
+        ...(connection.profile ? { profile: connection.profile } : {}),
+        ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+        ...(maxAttempts ? { maxAttempts } : {}),
+      }),
+    );
+  }
+
+  async region(): Promise<string> {
+    return await this.client.config.region();
+  }
+
+  /** One instance, or undefined when EC2 does not know the ID (any more). */
+  async describeInstance(instanceId: string): Promise<Instance | undefined> {
+    try {
+      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+      return out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+    } catch (error) {
+      if (awsErrorCode(error) === "InvalidInstanceID.NotFound") return undefined;
+      throw error;
+    }
+  }
+
+  async describeInstanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
+    try {
+      const out = await this.client.send(
+        new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as InstanceTypeInfo["InstanceType"] & string] }),
+      );
+      return out.InstanceTypes?.[0];
+    } catch (error) {
+      if (awsErrorCode(error) === "InvalidInstanceType") return undefined;
+      throw error;
+    }
+  }
+
+  async stopInstance(instanceId: string, dryRun = false): Promise<void> {
+    await this.client.send(new StopInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun }));
+  }
+
+  async startInstance(instanceId: string, dryRun = false): Promise<void> {
+    await this.client.send(new StartInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun }));
+  }
+
+  async modifyNestedVirtualization(instanceId: string, setting: NestedVirtSetting, dryRun = false): Promise<void> {
+    await this.client.send(
+      new ModifyInstanceCpuOptionsCommand({ InstanceId: instanceId, NestedVirtualization: setting, DryRun: dryRun }),
+    );
+  }
+
+  async createTag(instanceId: string, key: string, value: string, dryRun = false): Promise<void> {
+    await this.client.send(
+      new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
+    );
+  }
+
+  async deleteTag(instanceId: string, key: string, dryRun = false): Promise<void> {
+    await this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key }], DryRun: dryRun }));
+  }
+
+  /** Asks EC2 whether the caller may perform `action` on the instance, without performing it. */
+  async isPermitted(action: MutatingAction, instanceId: string): Promise<boolean> {
+    try {
+      await this.dryRunCall(action, instanceId);
+      return true; // EC2 answers a permitted DryRun with an error, so success is unexpected but not a denial
+    } catch (error) {
+      return awsErrorCode(error) !== "UnauthorizedOperation";
+    }
+  }
+
+  private async dryRunCall(action: MutatingAction, instanceId: string): Promise<void> {
+    switch (action) {
+      case "StopInstances":
+        return this.stopInstance(instanceId, true);
+      case "StartInstances":
+        return this.startInstance(instanceId, true);
+      case "ModifyInstanceCpuOptions":
+        return this.modifyNestedVirtualization(instanceId, "enabled", true);
+      case "CreateTags":
+        return this.createTag(instanceId, "nestedvirt:permission-check", "", true);
+      case "DeleteTags":
+        return this.deleteTag(instanceId, "nestedvirt:permission-check", true);
+    }
+  }
+}

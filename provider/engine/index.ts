@@ -1,0 +1,9 @@
+/** The engine: reads instance facts, plans, and runs the cycle. No Pulumi or Terraform here. */
+export * from "./types";
+export * from "./errors";
+export * from "./inputs";
+export * from "./schema";
+export { createEngine, type Engine, type EngineOptions, type Inspection, type AppliedState } from "./engine";
+export { planCycle, actionsOf, WINDOWS_MAX_VCPUS } from "./plan";
+export { Ec2Gateway, type MutatingAction } from "./gateway";
+export { JOURNAL_TAG_KEY } from "./journal";

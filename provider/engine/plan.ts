@@ -1,0 +1,220 @@
+import type { MutatingAction } from "./gateway";
+import type {
+  CyclePlan,
+  DesiredState,
+  InstanceFacts,
+  PlanBlocker,
+  PlanWarning,
+  Step,
+  StepKind,
+} from "./types";
+
+/** Windows cannot run with nested virtualization on more vCPUs than this. */
+export const WINDOWS_MAX_VCPUS = 192;
+
+export interface PlanContext {
+  /** Region the instance was looked up in, for the not-found message. */
+  region?: string;
+  /** Mutating actions whose DryRun EC2 refused. */
+  deniedActions?: readonly MutatingAction[];
+}
+
+const STEP_TEXT: Record<StepKind, (id: string, to: string) => string> = {
+  "recover-journal": (id) => `finish the interrupted cycle recorded on ${id}`,
+  "write-journal": (id) => `tag ${id} with the cycle journal`,
+  stop: (id) => `stop ${id}`,
+  "wait-stopped": (id) => `wait until ${id} is stopped`,
+  modify: (id, to) => `set NestedVirtualization=${to} on ${id}`,
+  start: (id) => `start ${id}`,
+  "wait-running": (id) => `wait until ${id} is running`,
+  "clear-journal": (id) => `remove the cycle journal tag from ${id}`,
+};
+
+function steps(instanceId: string, to: string, kinds: StepKind[]): Step[] {
+  return kinds.map((kind) => ({ kind, description: STEP_TEXT[kind](instanceId, to) }));
+}
+
+function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanContext): PlanBlocker[] {
+  const id = facts.instanceId;
+  const blockers: PlanBlocker[] = [];
+  const enabling = desired.nestedVirtualization === "enabled";
+  if (enabling && !facts.type.supportsNestedVirtualization) {
+    blockers.push({
+      code: "unsupported-instance-type",
+      attribute: "instanceId",
+      message: `Instance ${id} is a ${facts.instanceType}, which does not support nested virtualization (DescribeInstanceTypes lists no "nested-virtualization" feature). Use a virtual C8i, M8i or R8i type (or their -flex / d variants).`,
+    });
+  }
+  if (facts.spot) {
+    blockers.push({
+      code: "spot-instance",
+      attribute: "instanceId",
+      message: `Instance ${id} is a Spot Instance; stopping it to change CPU options could lose the capacity. Launch it with nested virtualization enabled instead (CpuOptions in the launch template).`,
+    });
+  }
+  if (facts.hibernationConfigured) {
+    blockers.push({
+      code: "hibernation-configured",
+      attribute: "instanceId",
+      message: `Instance ${id} has hibernation configured, which cannot be combined with nested virtualization. Launch a replacement without hibernation.`,
+    });
+  }
+  if (facts.rootDeviceType === "instance-store" && facts.state !== "stopped") {
+    blockers.push({
+      code: "instance-store-root",
+      attribute: "instanceId",
+      message: `Instance ${id} has an instance-store root device and cannot be stopped. Use an EBS-backed AMI.`,
+    });
+  }
+  if (enabling && facts.platform === "windows" && facts.type.defaultVCpus > WINDOWS_MAX_VCPUS) {
+    blockers.push({
+      code: "windows-too-many-vcpus",
+      attribute: "instanceId",
+      message: `Instance ${id} runs Windows on ${facts.type.defaultVCpus} vCPUs; nested virtualization on Windows supports at most ${WINDOWS_MAX_VCPUS}. Choose a smaller size.`,
+    });
+  }
+  if (facts.autoScalingGroupName && !desired.allowAutoScalingGroupMember) {
+    blockers.push({
+      code: "auto-scaling-member",
+      attribute: "allowAutoScalingGroupMember",
+      message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}", which may replace it while it is stopped. Put it in Standby (or suspend the group's health checks), then set allowAutoScalingGroupMember to true.`,
+    });
+  }
+  for (const action of context.deniedActions ?? []) {
+    blockers.push({
+      code: "missing-permission",
+      message: `The caller may not call ec2:${action} on ${id} (a DryRun was refused with UnauthorizedOperation). Grant ec2:${action} for this instance; see the IAM policy in the README.`,
+    });
+  }
+  return blockers;
+}
+
+function warningsFor(facts: InstanceFacts, desired: DesiredState): PlanWarning[] {
+  const id = facts.instanceId;
+  const warnings: PlanWarning[] = [];
+  if (facts.ephemeralPublicIp) {
+    warnings.push({
+      code: "public-ip-will-change",
+      message: `Instance ${id} will get a new public IPv4 address: ${facts.ephemeralPublicIp} is not an Elastic IP and is released when the instance stops.`,
+    });
+  }
+  if (facts.type.instanceStorageSupported) {
+    warnings.push({
+      code: "instance-store-data-lost",
+      message: `Data on the ${facts.type.instanceStorageGiB} GiB of instance-store volumes of ${id} will be lost when it stops.`,
+    });
+  }
+  if (facts.platform === "windows" && desired.nestedVirtualization === "enabled") {
+    warnings.push({
+      code: "windows-vsm-disabled",
+      message: `Windows on ${id}: enabling nested virtualization turns off Virtual Secure Mode, so Credential Guard and other VSM features stop working.`,
+    });
+  }
+  if (facts.autoScalingGroupName) {
+    warnings.push({
+      code: "auto-scaling-member",
+      message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}"; make sure it is in Standby so the group does not replace it while it is stopped.`,
+    });
+  }
+  return warnings;
+}
+
+/** The steps that take the instance through a full cycle from its current run state. */
+function cycleSteps(facts: InstanceFacts): StepKind[] {
+  const resumeRunning = facts.journal ? facts.journal.priorState === "running" : false;
+  switch (facts.state) {
+    case "pending":
+      return ["wait-running", "write-journal", "stop", "wait-stopped", "modify", "start", "wait-running", "clear-journal"];
+    case "running":
+      return ["write-journal", "stop", "wait-stopped", "modify", "start", "wait-running", "clear-journal"];
+    case "stopping":
+      // Someone else is stopping it: finish the stop and leave it stopped, unless our journal says it ran.
+      return ["wait-stopped", "modify", ...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), ...(facts.journal ? (["clear-journal"] as StepKind[]) : [])];
+    default:
+      return ["modify", ...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), ...(facts.journal ? (["clear-journal"] as StepKind[]) : [])];
+  }
+}
+
+/** Steps that only bring an interrupted cycle's instance back to the run state it had before. */
+function restoreSteps(facts: InstanceFacts): StepKind[] {
+  const resumeRunning = facts.journal?.priorState === "running";
+  switch (facts.state) {
+    case "stopping":
+      return ["wait-stopped", ...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), "clear-journal"];
+    case "stopped":
+      return [...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), "clear-journal"];
+    case "pending":
+      return ["wait-running", "clear-journal"];
+    default:
+      return ["clear-journal"];
+  }
+}
+
+/**
+ * Decides what to do with one instance. Pure: the same facts and desired state always give the
+ * same plan, so every rule is unit-tested without EC2.
+ */
+export function planCycle(facts: InstanceFacts | undefined, desired: DesiredState, context: PlanContext = {}): CyclePlan {
+  const id = desired.instanceId;
+  const base = { instanceId: id, desiredSetting: desired.nestedVirtualization };
+  if (!facts) {
+    const where = context.region ? ` in region ${context.region}` : "";
+    return {
+      ...base,
+      steps: [],
+      warnings: [],
+      causesDowntime: false,
+      blockers: [{
+        code: "instance-not-found",
+        attribute: "instanceId",
+        message: `Instance ${id} was not found${where}. Check the instance ID and the region (the resource's region, aws:region, or AWS_REGION).`,
+      }],
+    };
+  }
+  const current = { ...base, currentSetting: facts.nestedVirtualization };
+  if (facts.state === "terminated" || facts.state === "shutting-down") {
+    return {
+      ...current,
+      steps: [],
+      warnings: [],
+      causesDowntime: false,
+      blockers: [{
+        code: "instance-terminated",
+        attribute: "instanceId",
+        message: `Instance ${id} is ${facts.state}; its CPU options can no longer be changed. Point instanceId at a live instance.`,
+      }],
+    };
+  }
+
+  const needsModify = facts.nestedVirtualization !== desired.nestedVirtualization;
+  const journalWarning: PlanWarning[] = facts.journal
+    ? [{ code: "interrupted-cycle", message: `Instance ${id} carries the journal of an interrupted cycle (begun ${facts.journal.startedAt || "at an unknown time"}); this run finishes it.` }]
+    : [];
+  if (!needsModify && !facts.journal) {
+    return { ...current, steps: [], warnings: [], blockers: [], causesDowntime: false };
+  }
+
+  const blockers = needsModify ? blockersFor(facts, desired, context) : [];
+  const kinds = needsModify && blockers.length === 0 ? cycleSteps(facts) : facts.journal ? restoreSteps(facts) : [];
+  const causesDowntime = kinds.includes("stop");
+  return {
+    ...current,
+    steps: steps(id, desired.nestedVirtualization, kinds),
+    warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : [])],
+    blockers,
+    causesDowntime,
+  };
+}
+
+/** The mutating actions a plan will call, for the DryRun permission check. */
+export function actionsOf(plan: CyclePlan): MutatingAction[] {
+  const byStep: Partial<Record<StepKind, MutatingAction>> = {
+    "write-journal": "CreateTags",
+    stop: "StopInstances",
+    modify: "ModifyInstanceCpuOptions",
+    start: "StartInstances",
+    "clear-journal": "DeleteTags",
+  };
+  const actions = plan.steps.map((s) => byStep[s.kind]).filter((a): a is MutatingAction => a !== undefined);
+  return [...new Set(actions)];
+}

@@ -1,0 +1,155 @@
+/** The two values EC2 accepts for the `NestedVirtualization` CPU option. */
+export type NestedVirtSetting = "enabled" | "disabled";
+
+/** What happens to the CPU option when the resource is deleted. */
+export type OnDeleteBehaviour = "keep" | "restore";
+
+/** EC2 instance lifecycle states, as DescribeInstances reports them. */
+export type InstanceStateName =
+  | "pending"
+  | "running"
+  | "shutting-down"
+  | "terminated"
+  | "stopping"
+  | "stopped";
+
+/** What the resource's user declares. Defaults are already applied (see schema.ts). */
+export interface DesiredState {
+  instanceId: string;
+  nestedVirtualization: NestedVirtSetting;
+  allowAutoScalingGroupMember: boolean;
+  onDelete: OnDeleteBehaviour;
+  timeouts: WaitTimeouts;
+}
+
+/** Upper bounds for the two waits of a cycle, in seconds. */
+export interface WaitTimeouts {
+  stopSeconds: number;
+  startSeconds: number;
+}
+
+/** Facts about one instance type, from DescribeInstanceTypes (cached per type). */
+export interface InstanceTypeFacts {
+  instanceType: string;
+  supportsNestedVirtualization: boolean;
+  defaultVCpus: number;
+  instanceStorageSupported: boolean;
+  instanceStorageGiB: number;
+}
+
+/** A cycle interrupted before it finished, recorded as a tag on the instance itself. */
+export interface CycleJournal {
+  /** Run state before the cycle began; the recovery restores it. */
+  priorState: "running" | "stopped";
+  /** The setting the instance had before the cycle. */
+  from: NestedVirtSetting;
+  /** The setting the cycle was applying. */
+  to: NestedVirtSetting;
+  /** ISO timestamp of the moment the cycle began. */
+  startedAt: string;
+}
+
+/** Everything the planner needs to know about an instance, read through the gateway. */
+export interface InstanceFacts {
+  instanceId: string;
+  instanceType: string;
+  state: InstanceStateName;
+  nestedVirtualization: NestedVirtSetting;
+  coreCount?: number;
+  threadsPerCore?: number;
+  spot: boolean;
+  hibernationConfigured: boolean;
+  rootDeviceType: "ebs" | "instance-store";
+  platform: "windows" | "linux";
+  /** The auto-assigned public IPv4 address, when there is one that is not an Elastic IP. */
+  ephemeralPublicIp?: string;
+  elasticIp?: string;
+  tags: Record<string, string>;
+  autoScalingGroupName?: string;
+  journal?: CycleJournal;
+  type: InstanceTypeFacts;
+}
+
+/** One step of a cycle, in execution order. */
+export type StepKind =
+  | "recover-journal"
+  | "write-journal"
+  | "stop"
+  | "wait-stopped"
+  | "modify"
+  | "start"
+  | "wait-running"
+  | "clear-journal";
+
+export interface Step {
+  kind: StepKind;
+  description: string;
+}
+
+export type WarningCode =
+  | "public-ip-will-change"
+  | "instance-store-data-lost"
+  | "windows-vsm-disabled"
+  | "auto-scaling-member"
+  | "interrupted-cycle";
+
+export interface PlanWarning {
+  code: WarningCode;
+  message: string;
+}
+
+export type BlockerCode =
+  | "instance-not-found"
+  | "instance-terminated"
+  | "unsupported-instance-type"
+  | "spot-instance"
+  | "hibernation-configured"
+  | "instance-store-root"
+  | "windows-too-many-vcpus"
+  | "auto-scaling-member"
+  | "missing-permission";
+
+export interface PlanBlocker {
+  code: BlockerCode;
+  /** The user-facing attribute the blocker concerns, for property-level errors. */
+  attribute?: "instanceId" | "nestedVirtualization" | "allowAutoScalingGroupMember";
+  message: string;
+}
+
+/** The outcome of planning: what would happen, what the user should know, what prevents it. */
+export interface CyclePlan {
+  instanceId: string;
+  currentSetting?: NestedVirtSetting;
+  desiredSetting: NestedVirtSetting;
+  /** Empty when the instance already has the desired setting (a no-op) or when blocked. */
+  steps: Step[];
+  warnings: PlanWarning[];
+  blockers: PlanBlocker[];
+  /** True when the instance has to be stopped (and so will be unavailable for a while). */
+  causesDowntime: boolean;
+}
+
+/** Timestamps and downtime of the last cycle the engine ran. */
+export interface CycleTimings {
+  stoppedAt?: string;
+  modifiedAt: string;
+  startedAt?: string;
+  downtimeSeconds: number;
+}
+
+/** What the engine reports about an instance after applying (or reading) the desired state. */
+export interface EnablementState {
+  instanceId: string;
+  nestedVirtualization: NestedVirtSetting;
+  instanceType: string;
+  instanceState: InstanceStateName;
+  warnings: string[];
+  lastCycle?: CycleTimings;
+}
+
+/** Where and as whom to reach EC2; every field falls back to the standard AWS SDK chain. */
+export interface AwsConnection {
+  region?: string;
+  profile?: string;
+  endpoint?: string;
+}

@@ -1,0 +1,153 @@
+import {
+  createEngine,
+  DEFAULT_WAIT_TIMEOUT,
+  INPUT_ATTRIBUTES,
+  NestedVirtError,
+  parseInputs,
+  REPLACING_ATTRIBUTES,
+  type AppliedState,
+  type DesiredState,
+  type Engine,
+  type RawInputs,
+} from "../engine";
+import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
+
+/**
+ * The Pulumi dynamic provider's methods. The serialized provider object only `require`s this
+ * module by name, so every resource's `__provider` stays small and upgrades with the package.
+ */
+
+type Props = Record<string, unknown>;
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+function engineFor(props: Props): Engine {
+  return createEngine({
+    connection: {
+      region: typeof props.region === "string" ? props.region : undefined,
+      profile: typeof props.awsProfile === "string" ? props.awsProfile : undefined,
+    },
+  });
+}
+
+function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN_VALUE) return true;
+  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+function desiredFrom(props: Props): DesiredState {
+  const parsed = parseInputs(props as RawInputs);
+  if (!parsed.desired) {
+    throw new NestedVirtError("InvalidInputs", parsed.failures.map((f) => f.message).join("\n"));
+  }
+  return parsed.desired;
+}
+
+function normalizedInputs(news: Props, desired: DesiredState, region: string | undefined): EnablementInputs {
+  const timeouts = (news.timeouts ?? {}) as { stop?: string; start?: string };
+  return {
+    instanceId: desired.instanceId,
+    nestedVirtualization: desired.nestedVirtualization,
+    ...(region ? { region } : {}),
+    allowAutoScalingGroupMember: desired.allowAutoScalingGroupMember,
+    onDelete: desired.onDelete,
+    timeouts: { stop: timeouts.stop || DEFAULT_WAIT_TIMEOUT, start: timeouts.start || DEFAULT_WAIT_TIMEOUT },
+    ...(typeof news.awsProfile === "string" ? { awsProfile: news.awsProfile } : {}),
+  };
+}
+
+/**
+ * Validates inputs and, when the instance is known, looks at it: a blocker (unsupported type,
+ * Spot, Auto Scaling member, missing permission…) fails the preview before anything is touched.
+ */
+export async function check(_olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
+  if (containsUnknown(news)) return { inputs: news, failures: [] };
+  const parsed = parseInputs(news as RawInputs);
+  const failures = parsed.failures.map((f) => ({ property: f.attribute.split(".")[0], reason: f.message }));
+  if (!parsed.desired) return { inputs: news, failures };
+  const inputs = normalizedInputs(news, parsed.desired, parsed.region);
+  const { plan } = await engineFor(news).inspect(parsed.desired, { checkPermissions: true });
+  // An interrupted cycle is not a reason to fail the preview: the update finishes it.
+  const blocking = plan.blockers;
+  for (const blocker of blocking) failures.push({ property: blocker.attribute ?? "instanceId", reason: blocker.message });
+  return { inputs: inputs as unknown as Props, failures };
+}
+
+function changed(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) !== JSON.stringify(b ?? null);
+}
+
+/** Only the semantic inputs count; `__provider` and connection details never cause a diff. */
+export async function diff(_id: string, olds: Props, news: Props) {
+  const names = INPUT_ATTRIBUTES.map((a) => a.name).filter((n) => !NON_SEMANTIC_PROPERTIES.has(n));
+  const differing = names.filter((name) => news[name] === UNKNOWN_VALUE || changed(olds[name], news[name]));
+  const replaces = differing.filter((name) => REPLACING_ATTRIBUTES.includes(name));
+  return { changes: differing.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): EnablementOutputs {
+  const priorPrevious = prior?.previousNestedVirtualization;
+  return {
+    ...(inputs as unknown as EnablementInputs),
+    nestedVirtualization: applied.nestedVirtualization,
+    instanceType: applied.instanceType,
+    instanceState: applied.instanceState,
+    previousNestedVirtualization:
+      priorPrevious === "enabled" || priorPrevious === "disabled" ? priorPrevious : applied.previousNestedVirtualization,
+    warnings: applied.warnings,
+    ...(applied.lastCycle ? { lastCycle: applied.lastCycle } : prior?.lastCycle ? { lastCycle: prior.lastCycle as EnablementOutputs["lastCycle"] } : {}),
+  };
+}
+
+export async function create(inputs: Props) {
+  const applied = await engineFor(inputs).apply(desiredFrom(inputs));
+  return { id: applied.instanceId, outs: outputsOf(inputs, applied) };
+}
+
+export async function update(_id: string, olds: Props, news: Props) {
+  const applied = await engineFor(news).apply(desiredFrom(news));
+  return { outs: outputsOf(news, applied, olds) };
+}
+
+/** Live state for `pulumi refresh` and `import`; a vanished instance reads as deleted. */
+export async function read(id: string, props: Props) {
+  const live = await engineFor(props).read(id);
+  if (!live) return {};
+  const known = props.instanceId === id;
+  const previous = props.previousNestedVirtualization;
+  const defaults = parseInputs({ ...props, instanceId: id }).desired;
+  const inputs: EnablementInputs = {
+    instanceId: id,
+    nestedVirtualization: known ? (props.nestedVirtualization as EnablementInputs["nestedVirtualization"]) : live.nestedVirtualization,
+    ...(typeof props.region === "string" ? { region: props.region } : {}),
+    allowAutoScalingGroupMember: defaults?.allowAutoScalingGroupMember ?? false,
+    onDelete: defaults?.onDelete ?? "keep",
+    timeouts: {
+      stop: (props.timeouts as { stop?: string } | undefined)?.stop ?? DEFAULT_WAIT_TIMEOUT,
+      start: (props.timeouts as { start?: string } | undefined)?.start ?? DEFAULT_WAIT_TIMEOUT,
+    },
+    ...(typeof props.awsProfile === "string" ? { awsProfile: props.awsProfile } : {}),
+  };
+  const outputs: EnablementOutputs = {
+    ...inputs,
+    nestedVirtualization: live.nestedVirtualization,
+    instanceType: live.instanceType,
+    instanceState: live.instanceState,
+    previousNestedVirtualization: previous === "enabled" || previous === "disabled" ? previous : live.nestedVirtualization,
+    warnings: Array.isArray(props.warnings) ? (props.warnings as string[]) : [],
+    ...(props.lastCycle ? { lastCycle: props.lastCycle as EnablementOutputs["lastCycle"] } : {}),
+  };
+  return { id, props: outputs as unknown as Props, ...(known ? {} : { inputs: inputs as unknown as Props }) };
+}
+
+export async function remove(_id: string, props: Props): Promise<void> {
+  const previous = props.previousNestedVirtualization;
+  await engineFor(props).remove(
+    desiredFrom(props),
+    previous === "enabled" || previous === "disabled" ? previous : undefined,
+  );
+}

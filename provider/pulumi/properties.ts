@@ -1,0 +1,28 @@
+import type { CycleTimings, EnablementState, NestedVirtSetting, OnDeleteBehaviour } from "../engine";
+
+/** The resource's inputs after `check`: defaults applied, shape fixed. */
+export interface EnablementInputs {
+  instanceId: string;
+  nestedVirtualization: NestedVirtSetting;
+  region?: string;
+  allowAutoScalingGroupMember: boolean;
+  onDelete: OnDeleteBehaviour;
+  timeouts: { stop: string; start: string };
+  /** `aws:profile` of the stack, carried along because dynamic providers get no provider config. */
+  awsProfile?: string;
+}
+
+/** The resource's state: its inputs plus what the provider computed. */
+export interface EnablementOutputs extends EnablementInputs {
+  instanceType: string;
+  instanceState: EnablementState["instanceState"];
+  previousNestedVirtualization: NestedVirtSetting;
+  warnings: string[];
+  lastCycle?: CycleTimings;
+}
+
+/** Pulumi's marker for a value not known until apply (dynamic providers see it as this string). */
+export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Properties that describe the connection or our own bookkeeping, never a change to make. */
+export const NON_SEMANTIC_PROPERTIES = new Set(["__provider", "awsProfile"]);

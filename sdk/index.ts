@@ -1,0 +1,81 @@
+import * as pulumi from "@pulumi/pulumi";
+import { nestedVirtProvider } from "../provider/pulumi/dynamicProvider";
+import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
+
+export type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };
+
+/** Bounds for the waits of a stop/modify/start cycle, as durations such as `"90s"` or `"10m"`. */
+export interface EnablementTimeouts {
+  /** How long to wait for the instance to reach `stopped` (default `"10m"`). */
+  stop?: pulumi.Input<string>;
+  /** How long to wait for the instance to be `running` again (default `"10m"`). */
+  start?: pulumi.Input<string>;
+}
+
+export interface NestedVirtEnablementArgs {
+  /** ID of the EC2 instance, e.g. `runner.id`. Changing it replaces the resource. */
+  instanceId: pulumi.Input<string>;
+  /** Desired value of the `NestedVirtualization` CPU option (default `"enabled"`). */
+  nestedVirtualization?: pulumi.Input<NestedVirtSetting>;
+  /** AWS region of the instance (default: `aws:region` stack config, then AWS_REGION / the profile). */
+  region?: pulumi.Input<string>;
+  /** Allow the cycle on an Auto Scaling group member (put it in Standby first). Default `false`. */
+  allowAutoScalingGroupMember?: pulumi.Input<boolean>;
+  /**
+   * What deleting the resource does: `"keep"` (default) leaves the CPU option as it is, with no
+   * downtime; `"restore"` cycles the instance back to the setting it had before.
+   */
+  onDelete?: pulumi.Input<OnDeleteBehaviour>;
+  /** Wait bounds for the cycle. */
+  timeouts?: pulumi.Input<EnablementTimeouts>;
+}
+
+/**
+ * Declares the `NestedVirtualization` CPU option of an existing EC2 instance. `pulumi preview`
+ * shows a pending change; `pulumi up` stops the instance, modifies it and starts it again
+ * (a stopped instance is modified and left stopped).
+ */
+export class NestedVirtEnablement extends pulumi.dynamic.Resource {
+  declare public readonly instanceId: pulumi.Output<string>;
+  /** The live setting of the instance. */
+  declare public readonly nestedVirtualization: pulumi.Output<NestedVirtSetting>;
+  declare public readonly region: pulumi.Output<string | undefined>;
+  declare public readonly allowAutoScalingGroupMember: pulumi.Output<boolean>;
+  declare public readonly onDelete: pulumi.Output<OnDeleteBehaviour>;
+  declare public readonly timeouts: pulumi.Output<{ stop: string; start: string }>;
+  /** Instance type, e.g. `m8i.large`. */
+  declare public readonly instanceType: pulumi.Output<string>;
+  /** Instance state after the last operation. */
+  declare public readonly instanceState: pulumi.Output<InstanceStateName>;
+  /** The setting the instance had before this resource first changed it. */
+  declare public readonly previousNestedVirtualization: pulumi.Output<NestedVirtSetting>;
+  /** What the last cycle did besides the CPU option (public IP change, data loss, VSM). */
+  declare public readonly warnings: pulumi.Output<string[]>;
+  /** Timestamps and downtime of the last cycle; undefined when none was needed. */
+  declare public readonly lastCycle: pulumi.Output<CycleTimings | undefined>;
+
+  constructor(name: string, args: NestedVirtEnablementArgs, opts?: pulumi.CustomResourceOptions) {
+    const aws = new pulumi.Config("aws");
+    super(
+      nestedVirtProvider,
+      name,
+      {
+        instanceId: args.instanceId,
+        nestedVirtualization: args.nestedVirtualization,
+        region: args.region ?? aws.get("region"),
+        allowAutoScalingGroupMember: args.allowAutoScalingGroupMember,
+        onDelete: args.onDelete,
+        timeouts: args.timeouts,
+        awsProfile: aws.get("profile"),
+        instanceType: undefined,
+        instanceState: undefined,
+        previousNestedVirtualization: undefined,
+        warnings: undefined,
+        lastCycle: undefined,
+      },
+      opts,
+      "nestedvirt",
+      "NestedVirtEnablement",
+    );
+  }
+}

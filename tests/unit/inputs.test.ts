@@ -1,0 +1,60 @@
+import { expect } from "chai";
+import { parseDuration, parseInputs } from "../../provider/engine";
+
+describe("validating inputs (pure)", () => {
+  it("applies the documented defaults", () => {
+    const { desired, failures } = parseInputs({ instanceId: "i-0123456789abcdef0" });
+    expect(failures).to.deep.equal([]);
+    expect(desired).to.deep.equal({
+      instanceId: "i-0123456789abcdef0",
+      nestedVirtualization: "enabled",
+      allowAutoScalingGroupMember: false,
+      onDelete: "keep",
+      timeouts: { stopSeconds: 600, startSeconds: 600 },
+    });
+  });
+
+  it("accepts the short 8-digit instance ID form", () => {
+    expect(parseInputs({ instanceId: "i-0123abcd" }).failures).to.deep.equal([]);
+  });
+
+  it("names the attribute and shows an example for a malformed instance ID", () => {
+    const { desired, failures } = parseInputs({ instanceId: "i-XYZ" });
+    expect(desired).to.equal(undefined);
+    expect(failures).to.have.length(1);
+    expect(failures[0].attribute).to.equal("instanceId");
+    expect(failures[0].message).to.contain('"i-XYZ"').and.contain("i-0123456789abcdef0");
+  });
+
+  it("requires an instance ID", () => {
+    expect(parseInputs({}).failures[0].message).to.contain("instanceId is required");
+  });
+
+  it("rejects an unknown nestedVirtualization value, listing the allowed ones", () => {
+    const failure = parseInputs({ instanceId: "i-0123456789abcdef0", nestedVirtualization: "on" }).failures[0];
+    expect(failure.attribute).to.equal("nestedVirtualization");
+    expect(failure.message).to.contain('"enabled", "disabled"');
+  });
+
+  it("rejects bad timeouts per field", () => {
+    const { failures } = parseInputs({ instanceId: "i-0123456789abcdef0", timeouts: { stop: "soon", start: "0s" } });
+    expect(failures.map((f) => f.attribute)).to.deep.equal(["timeouts.stop", "timeouts.start"]);
+  });
+
+  it("rejects a non-boolean allowAutoScalingGroupMember and an unknown onDelete", () => {
+    const { failures } = parseInputs({ instanceId: "i-0123456789abcdef0", allowAutoScalingGroupMember: "yes", onDelete: "destroy" });
+    expect(failures.map((f) => f.attribute)).to.deep.equal(["onDelete", "allowAutoScalingGroupMember"]);
+  });
+
+  it("rejects a malformed region", () => {
+    expect(parseInputs({ instanceId: "i-0123456789abcdef0", region: "Mars" }).failures[0].attribute).to.equal("region");
+  });
+
+  it("parses Go-style durations", () => {
+    expect(parseDuration("90s")).to.equal(90);
+    expect(parseDuration("1h30m")).to.equal(5400);
+    expect(parseDuration("1.5m")).to.equal(90);
+    expect(parseDuration("10")).to.equal(undefined);
+    expect(parseDuration("")).to.equal(undefined);
+  });
+});
