@@ -1,0 +1,134 @@
+// Built-in instance type catalogue. Nested virtualization is offered on the
+// 8th-generation Intel families (C8i/M8i/R8i, flex and "d" variants) except
+// bare-metal sizes, which expose VT-x natively and so don't list the feature.
+
+export type Architecture = "x86_64" | "arm64" | "i386" | "x86_64_mac" | "arm64_mac";
+
+export const NESTED_VIRTUALIZATION_FEATURE = "nested-virtualization";
+
+export interface InstanceTypeInfo {
+  instanceType: string;
+  defaultVCpus: number;
+  defaultCores: number;
+  defaultThreadsPerCore: number;
+  memoryMiB: number;
+  supportedArchitectures: Architecture[];
+  /** ProcessorInfo.SupportedFeatures, e.g. ["nested-virtualization"]. */
+  supportedFeatures: string[];
+  /** Local NVMe instance storage in GB; undefined when the type has none. */
+  instanceStorageGB?: number;
+  bareMetal: boolean;
+  /** "nitro" for virtualized types; undefined for bare metal (as EC2 reports). */
+  hypervisor?: "nitro" | "xen";
+  burstable?: boolean;
+  hibernationSupported?: boolean;
+  manufacturer?: string;
+}
+
+export function supportsNestedVirtualization(info: InstanceTypeInfo): boolean {
+  return info.supportedFeatures.includes(NESTED_VIRTUALIZATION_FEATURE);
+}
+
+const SIZE_VCPUS: Record<string, number> = {
+  large: 2,
+  xlarge: 4,
+  "2xlarge": 8,
+  "4xlarge": 16,
+  "8xlarge": 32,
+  "12xlarge": 48,
+  "16xlarge": 64,
+  "24xlarge": 96,
+  "32xlarge": 128,
+  "48xlarge": 192,
+  "96xlarge": 384,
+  "metal-48xl": 192,
+  "metal-96xl": 384,
+};
+
+const STANDARD_SIZES = Object.keys(SIZE_VCPUS);
+const FLEX_SIZES = ["large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"];
+const MEMORY_GIB_PER_VCPU: Record<string, number> = { c: 2, m: 4, r: 8 };
+
+function intel8thGen(family: string, size: string): InstanceTypeInfo {
+  const vCpus = SIZE_VCPUS[size];
+  if (vCpus === undefined) throw new Error(`unknown size ${size}`);
+  const bareMetal = size.startsWith("metal");
+  const withStorage = /^[cmr]8id$/.test(family);
+  return {
+    instanceType: `${family}.${size}`,
+    defaultVCpus: vCpus,
+    defaultCores: vCpus / 2,
+    defaultThreadsPerCore: 2,
+    memoryMiB: vCpus * (MEMORY_GIB_PER_VCPU[family.charAt(0)] ?? 4) * 1024,
+    supportedArchitectures: ["x86_64"],
+    supportedFeatures: bareMetal ? [] : [NESTED_VIRTUALIZATION_FEATURE],
+    // Approximation of the 8th-gen "d" local NVMe sizes (~118.75 GB per 2 vCPUs).
+    instanceStorageGB: withStorage ? Math.floor((vCpus / 2) * 118.75) : undefined,
+    bareMetal,
+    hypervisor: bareMetal ? undefined : "nitro",
+    hibernationSupported: !bareMetal,
+    manufacturer: "Intel",
+  };
+}
+
+function builtInTypes(): InstanceTypeInfo[] {
+  const types: InstanceTypeInfo[] = [];
+  for (const family of ["c8i", "m8i", "r8i", "c8id", "m8id", "r8id"]) {
+    for (const size of STANDARD_SIZES) types.push(intel8thGen(family, size));
+  }
+  for (const family of ["c8i-flex", "m8i-flex", "r8i-flex"]) {
+    for (const size of FLEX_SIZES) types.push(intel8thGen(family, size));
+  }
+  const unsupported = (
+    instanceType: string,
+    vCpus: number,
+    threadsPerCore: number,
+    memoryMiB: number,
+    extra: Partial<InstanceTypeInfo> = {},
+  ): InstanceTypeInfo => ({
+    instanceType,
+    defaultVCpus: vCpus,
+    defaultCores: vCpus / threadsPerCore,
+    defaultThreadsPerCore: threadsPerCore,
+    memoryMiB,
+    supportedArchitectures: ["x86_64"],
+    supportedFeatures: [],
+    bareMetal: false,
+    hypervisor: "nitro",
+    hibernationSupported: true,
+    manufacturer: "Intel",
+    ...extra,
+  });
+  types.push(
+    unsupported("m7i.large", 2, 2, 8192),
+    unsupported("c7i.xlarge", 4, 2, 8192),
+    unsupported("t3.micro", 2, 2, 1024, { burstable: true }),
+    unsupported("c7g.large", 2, 1, 4096, {
+      supportedArchitectures: ["arm64"],
+      manufacturer: "AWS",
+      hibernationSupported: false,
+    }),
+  );
+  return types;
+}
+
+export class InstanceTypeCatalogue {
+  private readonly types = new Map<string, InstanceTypeInfo>();
+
+  constructor() {
+    for (const info of builtInTypes()) this.types.set(info.instanceType, info);
+  }
+
+  get(instanceType: string): InstanceTypeInfo | undefined {
+    return this.types.get(instanceType);
+  }
+
+  /** Adds or replaces a type (tests use this for custom shapes). */
+  add(info: InstanceTypeInfo): void {
+    this.types.set(info.instanceType, { ...info });
+  }
+
+  list(): InstanceTypeInfo[] {
+    return [...this.types.values()];
+  }
+}

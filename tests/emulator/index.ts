@@ -1,0 +1,20 @@
+// In-process EC2 API emulator for tests: the real @aws-sdk/client-ec2 talks to it
+// over HTTP via an endpoint override. See README.md in this folder.
+
+export { Ec2Emulator, EmulatorOptions, startEmulator } from "./emulator";
+export { CallRecord, MUTATING_ACTIONS } from "./calls";
+export { Architecture, InstanceTypeInfo, NESTED_VIRTUALIZATION_FEATURE } from "./catalogue";
+export { FailNextOptions, Faults } from "./faults";
+export {
+  InstanceSnapshot,
+  InstanceStateName,
+  NestedVirtualization,
+  PlatformKind,
+  PublicIpKind,
+  RootDeviceType,
+  STATE_CODES,
+  SeedInstance,
+  UnknownInstanceError,
+} from "./instances";
+export { Permissions } from "./permissions";
+export { ACCOUNT_ID } from "./constants";
