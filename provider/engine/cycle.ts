@@ -36,7 +36,9 @@ export async function executeCycle(
   let stoppedAt: string | undefined;
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
-  let downtimeStart: number | undefined;
+  // A cycle resumed from a journal has been down since the earlier run stopped the instance.
+  const resumedFrom = facts.journal && facts.state !== "running" ? Date.parse(facts.journal.startedAt) : NaN;
+  let downtimeStart: number | undefined = Number.isFinite(resumedFrom) ? resumedFrom : undefined;
 
   const journal: CycleJournal = {
     priorState: facts.journal?.priorState ?? (facts.state === "stopped" || facts.state === "stopping" ? "stopped" : "running"),

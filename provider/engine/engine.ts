@@ -60,7 +60,9 @@ const gateways = new Map<string, Ec2Gateway>();
 
 /** One gateway (and so one SDK client and one type cache) per connection, shared by all resources. */
 function gatewayFor(connection: AwsConnection): Ec2Gateway {
-  const key = JSON.stringify([connection.region ?? "", connection.profile ?? "", connection.endpoint ?? ""]);
+  // The endpoint variables are part of the key so a process that switches endpoints gets a new client.
+  const endpoint = connection.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL ?? "";
+  const key = JSON.stringify([connection.region ?? "", connection.profile ?? "", endpoint]);
   let gateway = gateways.get(key);
   if (!gateway) {
     gateway = Ec2Gateway.connect(connection);

@@ -114,7 +114,13 @@ export async function update(_id: string, olds: Props, news: Props) {
 }
 
 /** Live state for `pulumi refresh` and `import`; a vanished instance reads as deleted. */
-export async function read(id: string, props: Props) {
+export interface ReadResult {
+  id?: string;
+  props?: Props;
+  inputs?: Props;
+}
+
+export async function read(id: string, props: Props): Promise<ReadResult> {
   const live = await engineFor(props).read(id);
   if (!live) return {};
   const known = props.instanceId === id;

@@ -1,0 +1,277 @@
+import { isInstanceId } from "../engine/inputs";
+import type { AwsConnection } from "../engine/types";
+import { ctyEqual, CtyError, fromJson, isObjectValue, Unknown, type CtyObject, type CtyValue } from "./cty";
+import {
+  blockerDiagnostic,
+  engineErrorDiagnostics,
+  errorDiagnostic,
+  hasErrors,
+  inputFailureDiagnostic,
+  planWarningDiagnostic,
+} from "./diagnostics";
+import type { EngineAccess } from "./engineAccess";
+import type { Diagnostic } from "./protocol";
+import { ID_ATTRIBUTE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES, tfName } from "./schema";
+import { COMPUTED_OUTPUTS, defaultsByTfName, stateValues, validate } from "./values";
+
+/**
+ * The `nestedvirt_enablement` resource's lifecycle in Terraform terms, on decoded cty values.
+ * provider.ts does the protocol (bytes, messages); this file decides what the values are.
+ */
+
+export interface ResourceContext {
+  /** Provider-level connection from ConfigureProvider; a resource's own `region` overrides its region. */
+  connection: AwsConnection;
+  access: EngineAccess;
+}
+
+type MutableObject = Record<string, CtyValue>;
+
+const INSTANCE_ID = tfName("instanceId");
+const REGION = tfName("region");
+const NESTED_VIRTUALIZATION = tfName("nestedVirtualization");
+const PREVIOUS = tfName("previousNestedVirtualization");
+const INSTANCE_TYPE = tfName("instanceType");
+const INSTANCE_STATE = tfName("instanceState");
+const WARNINGS = tfName("warnings");
+const LAST_CYCLE = tfName("lastCycle");
+const ON_DELETE = tfName("onDelete");
+
+/** Attributes whose change means another instance: Terraform replaces the resource. */
+const REPLACING = TERRAFORM_ATTRIBUTES.filter((a) => a.spec.forcesReplacement).map((a) => a.spec.tfName);
+
+function connectionFor(context: ResourceContext, region: CtyValue): AwsConnection {
+  return typeof region === "string" && region !== "" ? { ...context.connection, region } : context.connection;
+}
+
+function asObject(value: CtyValue): CtyObject | undefined {
+  return isObjectValue(value) ? value : undefined;
+}
+
+function nullObject(): MutableObject {
+  const [, attributes] = RESOURCE_VALUE_TYPE as readonly ["object", Record<string, unknown>];
+  return Object.fromEntries(Object.keys(attributes).map((name) => [name, null]));
+}
+
+/** Any unknown left after apply becomes null: Terraform rejects unknowns in new state. */
+function settle(value: CtyValue): CtyValue {
+  if (value === Unknown) return null;
+  if (Array.isArray(value)) return value.map(settle);
+  if (isObjectValue(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, settle(v)]));
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function validateResourceConfig(config: CtyValue): Diagnostic[] {
+  const object = asObject(config);
+  return object ? validate(object).failures.map(inputFailureDiagnostic) : [];
+}
+
+export interface PlanRequest {
+  prior: CtyValue;
+  proposed: CtyValue;
+  config: CtyValue;
+}
+
+export interface PlanResult {
+  planned: CtyValue;
+  /** Attribute paths whose change Terraform should treat as replace rather than update. */
+  requiresReplace: string[][];
+  diagnostics: Diagnostic[];
+}
+
+function replacedAttributes(prior: CtyObject, planned: MutableObject): string[] {
+  return REPLACING.filter((name) => {
+    const before = prior[name] ?? null;
+    // A region first recorded now (older state, or resolution failed before) is not a move.
+    if (before === null) return false;
+    return !ctyEqual(before, planned[name] ?? null);
+  });
+}
+
+export async function planResourceChange(request: PlanRequest, context: ResourceContext): Promise<PlanResult> {
+  const proposed = asObject(request.proposed);
+  const config = asObject(request.config);
+  const prior = asObject(request.prior);
+  // Destroy: Terraform plans it without asking providers that lack the plan_destroy capability.
+  if (!proposed || !config) return { planned: null, requiresReplace: [], diagnostics: [] };
+
+  const validation = validate(config);
+  const diagnostics: Diagnostic[] = validation.failures.map(inputFailureDiagnostic);
+  const planned: MutableObject = { ...proposed };
+
+  // An omitted input takes its default, even when an earlier config had set it.
+  for (const [name, value] of Object.entries(defaultsByTfName())) if (config[name] === null) planned[name] = value;
+  if (config[REGION] === null) {
+    planned[REGION] = prior?.[REGION] ?? (await context.access.region(context.connection)) ?? Unknown;
+  }
+  planned[ID_ATTRIBUTE] = planned[INSTANCE_ID];
+
+  const replaced = prior ? replacedAttributes(prior, planned) : [];
+  const creating = !prior || replaced.length > 0;
+  if (creating) {
+    for (const name of COMPUTED_OUTPUTS) planned[name] = Unknown;
+  }
+  const result = (): PlanResult => ({ planned, requiresReplace: replaced.map((name) => [name]), diagnostics });
+  if (hasErrors(diagnostics) || !validation.known || !validation.parsed.desired) return result();
+  // A replacement is planned again as a create (prior state null); inspect then, not twice.
+  if (replaced.length > 0) return result();
+  if (prior && ctyEqual(planned[NESTED_VIRTUALIZATION], prior[NESTED_VIRTUALIZATION] ?? null)) return result();
+
+  const desired = validation.parsed.desired;
+  try {
+    const engine = await context.access.engine(connectionFor(context, planned[REGION]));
+    const { plan } = await engine.inspect(desired, { checkPermissions: true });
+    for (const blocker of plan.blockers) diagnostics.push(blockerDiagnostic(desired.instanceId, blocker));
+    for (const warning of plan.warnings) diagnostics.push(planWarningDiagnostic(desired.instanceId, warning));
+    if (prior && plan.steps.length > 0) {
+      // A cycle will run: its outcome is only known after apply.
+      planned[INSTANCE_STATE] = Unknown;
+      planned[WARNINGS] = Unknown;
+      planned[LAST_CYCLE] = Unknown;
+      planned[PREVIOUS] = prior[PREVIOUS] ?? Unknown;
+    }
+  } catch (error) {
+    diagnostics.push(...engineErrorDiagnostics(error, `inspect instance ${desired.instanceId}`));
+  }
+  return result();
+}
+
+export interface ApplyRequest {
+  prior: CtyValue;
+  planned: CtyValue;
+  config: CtyValue;
+}
+
+export interface StateResult {
+  newState: CtyValue;
+  diagnostics: Diagnostic[];
+}
+
+export async function applyResourceChange(request: ApplyRequest, context: ResourceContext): Promise<StateResult> {
+  const prior = asObject(request.prior);
+  const planned = asObject(request.planned);
+  if (!planned) return prior ? await destroy(prior, context) : { newState: null, diagnostics: [] };
+
+  const validation = validate(planned);
+  const desired = validation.parsed.desired;
+  if (!desired) {
+    return { newState: prior ?? null, diagnostics: validation.parsed.failures.map(inputFailureDiagnostic) };
+  }
+  const region = planned[REGION] === Unknown ? ((await context.access.region(context.connection)) ?? null) : planned[REGION];
+  try {
+    const engine = await context.access.engine(connectionFor(context, region));
+    const applied = await engine.apply(desired);
+    const reported = stateValues(applied);
+    const next: MutableObject = { ...planned, [REGION]: region ?? null, [ID_ATTRIBUTE]: desired.instanceId };
+    // Values known at plan time stay as planned (Terraform holds the provider to them);
+    // what the plan left unknown comes from what the engine did.
+    for (const [name, value] of Object.entries(next)) {
+      if (value === Unknown) next[name] = reported[name] ?? null;
+    }
+    return { newState: settle(next), diagnostics: [] };
+  } catch (error) {
+    return { newState: prior ?? null, diagnostics: engineErrorDiagnostics(error, prior ? "update" : "create") };
+  }
+}
+
+async function destroy(prior: CtyObject, context: ResourceContext): Promise<StateResult> {
+  const { parsed } = validate(prior);
+  if (!parsed.desired) {
+    // Nothing this provider could act on was ever recorded; forgetting the resource is all there is.
+    return { newState: null, diagnostics: [] };
+  }
+  const previous = prior[PREVIOUS];
+  const previousSetting = previous === "enabled" || previous === "disabled" ? previous : undefined;
+  try {
+    const engine = await context.access.engine(connectionFor(context, prior[REGION]));
+    await engine.remove(parsed.desired, previousSetting);
+    return { newState: null, diagnostics: [] };
+  } catch (error) {
+    return { newState: prior, diagnostics: engineErrorDiagnostics(error, "delete") };
+  }
+}
+
+/** Refresh: the live setting, type and run state; null when the instance is gone (or terminated). */
+export async function readResource(current: CtyValue, context: ResourceContext): Promise<StateResult> {
+  const state = asObject(current);
+  const instanceId = state?.[INSTANCE_ID];
+  if (!state || typeof instanceId !== "string") return { newState: current, diagnostics: [] };
+  try {
+    const region = typeof state[REGION] === "string" && state[REGION] !== "" ? state[REGION] : ((await context.access.region(context.connection)) ?? null);
+    const engine = await context.access.engine(connectionFor(context, region));
+    const live = await engine.read(instanceId);
+    if (!live) return { newState: null, diagnostics: [] };
+    const next: MutableObject = {
+      ...state,
+      [ID_ATTRIBUTE]: instanceId,
+      [REGION]: region,
+      [NESTED_VIRTUALIZATION]: live.nestedVirtualization,
+      [INSTANCE_TYPE]: live.instanceType,
+      [INSTANCE_STATE]: live.instanceState,
+    };
+    // After an import only the instance ID is known: the defaults are what the config implies.
+    for (const [name, value] of Object.entries(defaultsByTfName())) if (next[name] === null) next[name] = value;
+    if (next[WARNINGS] === null) next[WARNINGS] = [];
+    return { newState: next, diagnostics: [] };
+  } catch (error) {
+    return { newState: current, diagnostics: engineErrorDiagnostics(error, `read instance ${instanceId}`) };
+  }
+}
+
+export interface ImportResult {
+  state: CtyValue;
+  diagnostics: Diagnostic[];
+}
+
+/** `terraform import nestedvirt_enablement.x i-…` (or `us-west-2/i-…`); ReadResource fills the rest. */
+export function importResourceState(id: string): ImportResult {
+  const [maybeRegion, maybeInstance] = id.includes("/") ? id.split("/", 2) : [null, id];
+  const instanceId = (maybeInstance ?? "").trim();
+  if (!isInstanceId(instanceId)) {
+    return {
+      state: null,
+      diagnostics: [
+        errorDiagnostic(
+          "Invalid import ID",
+          `Expected an EC2 instance ID such as i-0123456789abcdef0, optionally prefixed with its region (us-west-2/i-0123456789abcdef0); got ${JSON.stringify(id)}.`,
+        ),
+      ],
+    };
+  }
+  const state = nullObject();
+  state[ID_ATTRIBUTE] = instanceId;
+  state[INSTANCE_ID] = instanceId;
+  if (maybeRegion) state[REGION] = maybeRegion;
+  return { state, diagnostics: [] };
+}
+
+/**
+ * Rewrites stored state of an older schema version into the current one. Version 0 had no
+ * `on_delete`; its behaviour was to leave the instance alone, which is `keep`.
+ */
+export function upgradeResourceState(version: number, json: Uint8Array | undefined): ImportResult {
+  if (version > RESOURCE_SCHEMA_VERSION) {
+    return {
+      state: null,
+      diagnostics: [
+        errorDiagnostic(
+          "State written by a newer provider",
+          `This state has schema version ${version}, but this provider only knows versions up to ${RESOURCE_SCHEMA_VERSION}. Upgrade the nestedvirt provider.`,
+        ),
+      ],
+    };
+  }
+  if (!json || json.length === 0) {
+    return { state: null, diagnostics: [errorDiagnostic("Unsupported state format", "Only JSON state is supported; this state is in the legacy flatmap format.")] };
+  }
+  try {
+    const raw = JSON.parse(Buffer.from(json).toString("utf8")) as Record<string, unknown>;
+    if (version < 1 && (raw[ON_DELETE] === undefined || raw[ON_DELETE] === null)) raw[ON_DELETE] = "keep";
+    return { state: fromJson(raw, RESOURCE_VALUE_TYPE), diagnostics: [] };
+  } catch (error) {
+    const detail = error instanceof CtyError || error instanceof SyntaxError ? error.message : String(error);
+    return { state: null, diagnostics: [errorDiagnostic("Cannot read stored state", detail)] };
+  }
+}

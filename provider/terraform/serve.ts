@@ -1,0 +1,70 @@
+import { performance } from "node:perf_hooks";
+import * as grpc from "@grpc/grpc-js";
+import { engineAccess, type EngineAccess } from "./engineAccess";
+import { handshakeLine, negotiateProtocolVersion, portCandidates, RUN_BY_HAND_MESSAGE, startedByHost } from "./handshake";
+import { createProvider, type ProviderHandlers } from "./provider";
+import { startPluginServer } from "./server";
+import { generateCertificate, handshakeCertificate } from "./tls";
+
+/**
+ * Runs this process as a go-plugin provider: checks it was started by Terraform, serves plugin
+ * protocol 6 over gRPC on 127.0.0.1 and announces it. Stdout carries only the handshake line;
+ * logs go to stderr, where Terraform shows them under TF_LOG (the [LEVEL] prefix sets the level).
+ */
+
+export function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+export interface ServeOptions {
+  /** The engine to use; tests pass a fake, the binary the real one. */
+  access?: EngineAccess;
+  /** Wraps the Provider RPC handlers, e.g. to record raw requests in tests. */
+  decorate?: (handlers: ProviderHandlers) => ProviderHandlers;
+}
+
+export async function servePlugin(options: ServeOptions = {}): Promise<void> {
+  const started = performance.now();
+  if (!startedByHost(process.env)) {
+    process.stderr.write(`${RUN_BY_HAND_MESSAGE}\n`);
+    process.exit(1);
+  }
+  const version = negotiateProtocolVersion(process.env);
+  if (version === undefined) {
+    log(`[ERROR] nestedvirt: Terraform offered plugin protocol versions ${process.env.PLUGIN_PROTOCOL_VERSIONS}; this provider speaks only 6 (Terraform 1.0 or newer).`);
+    process.exit(1);
+  }
+
+  const clientCertificate = process.env.PLUGIN_CLIENT_CERT;
+  const serverCertificate = clientCertificate ? generateCertificate() : undefined;
+  const credentials = serverCertificate
+    ? grpc.ServerCredentials.createSsl(
+        Buffer.from(clientCertificate ?? ""),
+        [{ cert_chain: Buffer.from(serverCertificate.certificatePem), private_key: Buffer.from(serverCertificate.privateKeyPem) }],
+        true, // only the host holding the certificate it announced may connect
+      )
+    : grpc.ServerCredentials.createInsecure();
+
+  let stopping = false;
+  const server = await startPluginServer({
+    provider: (options.decorate ?? ((handlers) => handlers))(createProvider({ access: options.access ?? engineAccess(log), log })),
+    credentials,
+    ports: portCandidates(process.env),
+    log,
+    onShutdown: () => {
+      if (stopping) return;
+      stopping = true;
+      log("[DEBUG] nestedvirt: shutdown requested");
+      void server.stop().then(() => process.exit(0));
+    },
+  });
+
+  process.stdout.write(`${handshakeLine(server.port, serverCertificate ? handshakeCertificate(serverCertificate.der) : "")}\n`);
+  // Anything a dependency prints later must not land on stdout, which belongs to the handshake.
+  console.log = console.error;
+  console.info = console.error;
+  // Terraform forwards Ctrl-C to the whole process group and then asks politely (StopProvider,
+  // Shutdown); dying on the signal would cut a stop/modify/start cycle in half.
+  process.on("SIGINT", () => log("[DEBUG] nestedvirt: interrupt received; waiting for Terraform to stop the provider"));
+  log(`[DEBUG] nestedvirt: serving plugin protocol ${version} on 127.0.0.1:${server.port} (${serverCertificate ? "mTLS" : "plaintext"}), ready in ${Math.round(performance.now() - started)} ms`);
+}

@@ -1,0 +1,113 @@
+import { expect } from "chai";
+import * as handlers from "../../provider/pulumi/handlers";
+import { UNKNOWN_VALUE } from "../../provider/pulumi/properties";
+import { mutatingActions, useEmulator } from "../support/emulated";
+
+/**
+ * The dynamic provider's methods as the Pulumi engine calls them (plain property bags), against
+ * the emulator through AWS_ENDPOINT_URL_EC2, the way a user points the SDK at an endpoint.
+ */
+describe("the Pulumi dynamic provider's methods", () => {
+  const ctx = useEmulator();
+  const provider = { __provider: "serialized" };
+
+  beforeEach(() => {
+    process.env.AWS_ENDPOINT_URL_EC2 = ctx.emulator.endpoint;
+  });
+  afterEach(() => {
+    delete process.env.AWS_ENDPOINT_URL_EC2;
+  });
+
+  const running = () => ctx.emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
+
+  describe("check", () => {
+    it("fails a malformed instance ID on that property, without calling EC2", async () => {
+      const { failures } = await handlers.check({}, { instanceId: "i-nope" });
+      expect(failures).to.have.length(1);
+      expect(failures[0].property).to.equal("instanceId");
+      expect(failures[0].reason).to.contain("not an EC2 instance ID");
+      expect(ctx.emulator.calls).to.deep.equal([]);
+    });
+
+    it("fails bad enum values and timeouts per property", async () => {
+      const { failures } = await handlers.check({}, { instanceId: running(), nestedVirtualization: "yes", timeouts: { stop: "forever" } });
+      expect(failures.map((f) => f.property)).to.deep.equal(["nestedVirtualization", "timeouts"]);
+    });
+
+    it("fails a blocked instance at preview time with zero mutating calls", async () => {
+      const instanceId = ctx.emulator.addInstance({ instanceType: "m7i.large", state: "running" });
+      const { failures } = await handlers.check({}, { instanceId });
+      expect(failures.map((f) => f.property)).to.deep.equal(["instanceId"]);
+      expect(failures[0].reason).to.contain("m7i.large");
+      expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+    });
+
+    it("applies defaults to valid inputs", async () => {
+      const instanceId = running();
+      const { inputs, failures } = await handlers.check({}, { instanceId });
+      expect(failures).to.deep.equal([]);
+      expect(inputs).to.deep.equal({ instanceId, nestedVirtualization: "enabled", allowAutoScalingGroupMember: false, onDelete: "keep", timeouts: { stop: "10m", start: "10m" } });
+    });
+
+    it("lets unknown inputs through during preview", async () => {
+      const { failures } = await handlers.check({}, { instanceId: UNKNOWN_VALUE });
+      expect(failures).to.deep.equal([]);
+    });
+  });
+
+  describe("diff", () => {
+    const olds = { instanceId: "i-0123456789abcdef0", nestedVirtualization: "enabled", onDelete: "keep", allowAutoScalingGroupMember: false, timeouts: { stop: "10m", start: "10m" }, __provider: "old" };
+
+    it("ignores __provider and the profile", async () => {
+      const result = await handlers.diff("i-0123456789abcdef0", olds, { ...olds, __provider: "new", awsProfile: "other" });
+      expect(result).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("replaces on a new instance ID or region", async () => {
+      expect((await handlers.diff("x", olds, { ...olds, instanceId: "i-0123456789abcdef1" })).replaces).to.deep.equal(["instanceId"]);
+      expect((await handlers.diff("x", olds, { ...olds, region: "eu-west-1" })).replaces).to.deep.equal(["region"]);
+    });
+
+    it("updates in place when the desired setting differs from the actual one", async () => {
+      const result = await handlers.diff("x", olds, { ...olds, nestedVirtualization: "disabled" });
+      expect(result).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+    });
+  });
+
+  it("creates, refreshes, updates and deletes through the engine", async () => {
+    const instanceId = running();
+    const { inputs } = await handlers.check({}, { instanceId, ...provider });
+    const created = await handlers.create(inputs);
+    expect(created.id).to.equal(instanceId);
+    expect(created.outs).to.deep.include({ nestedVirtualization: "enabled", instanceState: "running", previousNestedVirtualization: "disabled", instanceType: "m8i.large" });
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"]);
+
+    ctx.emulator.setNestedVirtualization(instanceId, "disabled");
+    const refreshed = await handlers.read(instanceId, created.outs as unknown as Record<string, unknown>);
+    expect(refreshed.props).to.deep.include({ nestedVirtualization: "disabled", previousNestedVirtualization: "disabled" });
+    expect((await handlers.diff(instanceId, refreshed.props!, inputs)).changes).to.equal(true);
+
+    ctx.emulator.resetCalls();
+    const updated = await handlers.update(instanceId, refreshed.props!, { ...inputs, onDelete: "restore" });
+    expect(updated.outs).to.deep.include({ nestedVirtualization: "enabled", previousNestedVirtualization: "disabled" });
+    expect(mutatingActions(ctx.emulator)).to.have.length(5);
+
+    ctx.emulator.resetCalls();
+    await handlers.remove(instanceId, updated.outs as unknown as Record<string, unknown>);
+    expect(ctx.emulator.instance(instanceId).nestedVirtualization).to.equal("disabled");
+    expect(mutatingActions(ctx.emulator)).to.include("ModifyInstanceCpuOptions");
+  });
+
+  it("reads a vanished instance as deleted", async () => {
+    expect(await handlers.read("i-00000000000000000", { instanceId: "i-00000000000000000" })).to.deep.equal({});
+  });
+
+  it("imports an instance by ID with its live setting as the inputs", async () => {
+    const instanceId = ctx.emulator.addInstance({ instanceType: "c8i.xlarge", state: "running", nestedVirtualization: "enabled" });
+    const imported = await handlers.read(instanceId, {});
+    expect(imported.id).to.equal(instanceId);
+    expect(imported.inputs).to.deep.include({ instanceId, nestedVirtualization: "enabled" });
+    expect(imported.props).to.deep.include({ instanceType: "c8i.xlarge", instanceState: "running" });
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+  });
+});
