@@ -10,6 +10,7 @@ import {
   type Instance,
   type InstanceTypeInfo,
 } from "@aws-sdk/client-ec2";
+import { Batcher } from "./batcher";
 import { awsErrorCode } from "./errors";
 import type { AwsConnection, NestedVirtSetting } from "./types";
 
@@ -19,11 +20,16 @@ export type MutatingAction = "StopInstances" | "StartInstances" | "ModifyInstanc
 /** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it as the SDK documents. */
 const DEFAULT_MAX_ATTEMPTS = 8;
 
+/** IDs per coalesced DescribeInstances call (EC2 accepts up to 1000). */
+const DESCRIBE_BATCH_SIZE = 200;
+
 /**
  * The only place that talks to EC2. Each method is one API call; retries of throttling and
  * transient errors happen inside the SDK's standard retry strategy.
  */
 export class Ec2Gateway {
+  private readonly instances = new Batcher<string, Instance>((ids) => this.describeInstances(ids), DESCRIBE_BATCH_SIZE);
+
   constructor(readonly client: EC2Client) {}
 
   static connect(connection: AwsConnection): Ec2Gateway {
@@ -42,14 +48,28 @@ export class Ec2Gateway {
     return await this.client.config.region();
   }
 
-  /** One instance, or undefined when EC2 does not know the ID (any more). */
-  async describeInstance(instanceId: string): Promise<Instance | undefined> {
+  /**
+   * One instance, or undefined when EC2 does not know the ID (any more). Lookups made together are
+   * sent as one DescribeInstances call.
+   */
+  describeInstance(instanceId: string): Promise<Instance | undefined> {
+    return this.instances.load(instanceId);
+  }
+
+  private async describeInstances(instanceIds: string[]): Promise<Map<string, Instance>> {
     try {
-      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-      return out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === instanceId);
+      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: instanceIds }));
+      const found = new Map<string, Instance>();
+      for (const instance of out.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
+        if (instance.InstanceId) found.set(instance.InstanceId, instance);
+      }
+      return found;
     } catch (error) {
-      if (awsErrorCode(error) === "InvalidInstanceID.NotFound") return undefined;
-      throw error;
+      if (awsErrorCode(error) !== "InvalidInstanceID.NotFound") throw error;
+      // EC2 fails the whole call for one unknown ID: ask for the others one by one.
+      if (instanceIds.length === 1) return new Map();
+      const singles = await Promise.all(instanceIds.map((id) => this.describeInstances([id])));
+      return new Map(singles.flatMap((m) => [...m]));
     }
   }
 

@@ -175,6 +175,26 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     expect(ctx.emulator.callCounts().DescribeInstanceTypes).to.equal(1);
   });
 
+  it("coalesces lookups made together into one DescribeInstances call, unknown IDs included", async () => {
+    const ids = [seeded(ctx.emulator).instanceId, seeded(ctx.emulator).instanceId, "i-00000000000000000", seeded(ctx.emulator).instanceId];
+    const engine = ctx.engine();
+    ctx.emulator.resetCalls();
+    const states = await Promise.all(ids.map((id) => engine.read(id)));
+    expect(states.map((s) => s?.instanceState)).to.deep.equal(["running", "running", undefined, "running"]);
+    // One batched call; EC2 rejects it for the unknown ID, so each ID is then asked alone.
+    const describes = ctx.emulator.calls.filter((c) => c.action === "DescribeInstances");
+    expect(describes[0].instanceIds).to.deep.equal(ids);
+    expect(describes).to.have.length(1 + ids.length);
+  });
+
+  it("reads a fleet of known instances with a single DescribeInstances call", async () => {
+    const ids = Array.from({ length: 25 }, () => seeded(ctx.emulator).instanceId);
+    const engine = ctx.engine();
+    ctx.emulator.resetCalls();
+    await Promise.all(ids.map((id) => engine.read(id)));
+    expect(ctx.emulator.callCounts().DescribeInstances).to.equal(1);
+  });
+
   describe("delete", () => {
     it("keeps the setting by default, without any EC2 call", async () => {
       const { desired } = seeded(ctx.emulator, { nestedVirtualization: "enabled" });

@@ -1,0 +1,40 @@
+/**
+ * Coalesces lookups made in the same turn of the event loop into one request, so a fleet of
+ * resources (or many waiters polling at once) costs one DescribeInstances call instead of one per
+ * instance. The loader returns a map keyed by the requested keys; missing keys resolve undefined.
+ */
+export class Batcher<K, V> {
+  private pending = new Map<K, { resolve: (v: V | undefined) => void; reject: (e: unknown) => void }[]>();
+  private scheduled = false;
+
+  constructor(
+    private readonly loadMany: (keys: K[]) => Promise<Map<K, V>>,
+    private readonly maxBatch: number,
+  ) {}
+
+  load(key: K): Promise<V | undefined> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.pending.get(key) ?? [];
+      waiters.push({ resolve, reject });
+      this.pending.set(key, waiters);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = new Map();
+    const keys = [...batch.keys()];
+    for (let i = 0; i < keys.length; i += this.maxBatch) {
+      const chunk = keys.slice(i, i + this.maxBatch);
+      this.loadMany(chunk).then(
+        (found) => chunk.forEach((k) => batch.get(k)?.forEach((w) => w.resolve(found.get(k)))),
+        (error: unknown) => chunk.forEach((k) => batch.get(k)?.forEach((w) => w.reject(error))),
+      );
+    }
+  }
+}
