@@ -94,7 +94,7 @@ export async function planResourceChange(request: PlanRequest, context: Resource
   const proposed = asObject(request.proposed);
   const config = asObject(request.config);
   const prior = asObject(request.prior);
-  // Destroy: Terraform plans it without asking providers that lack the plan_destroy capability.
+  // Destroy: only sent to providers claiming plan_destroy (this one does not), answered for safety.
   if (!proposed || !config) return { planned: null, requiresReplace: [], diagnostics: [] };
 
   const validation = validate(config);
@@ -220,13 +220,14 @@ export async function readResource(current: CtyValue, context: ResourceContext):
   }
 }
 
-export interface ImportResult {
+/** A state value built without EC2 (import, upgrade); null when the diagnostics say why not. */
+export interface ValueResult {
   state: CtyValue;
   diagnostics: Diagnostic[];
 }
 
 /** `terraform import nestedvirt_enablement.x i-…` (or `us-west-2/i-…`); ReadResource fills the rest. */
-export function importResourceState(id: string): ImportResult {
+export function importResourceState(id: string): ValueResult {
   const [maybeRegion, maybeInstance] = id.includes("/") ? id.split("/", 2) : [null, id];
   const instanceId = (maybeInstance ?? "").trim();
   if (!isInstanceId(instanceId)) {
@@ -251,7 +252,7 @@ export function importResourceState(id: string): ImportResult {
  * Rewrites stored state of an older schema version into the current one. Version 0 had no
  * `on_delete`; its behaviour was to leave the instance alone, which is `keep`.
  */
-export function upgradeResourceState(version: number, json: Uint8Array | undefined): ImportResult {
+export function upgradeResourceState(version: number, json: Uint8Array | undefined): ValueResult {
   if (version > RESOURCE_SCHEMA_VERSION) {
     return {
       state: null,
