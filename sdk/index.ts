@@ -54,7 +54,13 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   /** Timestamps and downtime of the last cycle; undefined when none was needed. */
   declare public readonly lastCycle: pulumi.Output<CycleTimings | undefined>;
 
+  /**
+   * `opts.import` adopts the instance without touching it. Pulumi's engine reads an imported
+   * resource without its inputs, which a dynamic provider needs to find its own code, so the
+   * import is carried out by `create` instead: it fails rather than change the instance.
+   */
   constructor(name: string, args: NestedVirtEnablementArgs, opts?: pulumi.CustomResourceOptions) {
+    const { import: importId, ...resourceOptions } = opts ?? {};
     const aws = new pulumi.Config("aws");
     super(
       nestedVirtProvider,
@@ -67,13 +73,14 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
         onDelete: args.onDelete,
         timeouts: args.timeouts,
         awsProfile: aws.get("profile"),
+        importId,
         instanceType: undefined,
         instanceState: undefined,
         previousNestedVirtualization: undefined,
         warnings: undefined,
         lastCycle: undefined,
       },
-      opts,
+      resourceOptions,
       "nestedvirt",
       "NestedVirtEnablement",
     );

@@ -1,4 +1,4 @@
-import { BlockedError } from "./errors";
+import { BlockedError, NestedVirtError } from "./errors";
 import { findInstanceFacts } from "./finders";
 import { Ec2Gateway } from "./gateway";
 import { actionsOf, planCycle } from "./plan";
@@ -40,6 +40,11 @@ export interface Engine {
   inspect(desired: DesiredState, options?: { checkPermissions?: boolean }): Promise<Inspection>;
   /** Brings the instance to the desired setting, or throws a typed error having changed nothing. */
   apply(desired: DesiredState): Promise<AppliedState>;
+  /**
+   * Takes an instance under management without touching it (import): fails when it does not
+   * already have the desired setting, or carries an interrupted cycle.
+   */
+  adopt(desired: DesiredState): Promise<AppliedState>;
   /** The instance's live setting; undefined when it no longer exists (or is terminated). */
   read(instanceId: string): Promise<EnablementState | undefined>;
   /** Honours `desired.onDelete`: `keep` makes no EC2 call; `restore` cycles back to `previousSetting`. */
@@ -118,6 +123,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return { plan, ...(facts ? { current: stateOf(facts) } : {}) };
     },
     apply,
+    async adopt(desired) {
+      const { facts, plan } = await planFor(desired, false);
+      if (!facts || plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
+      if (plan.steps.length > 0) {
+        throw new NestedVirtError(
+          "ImportWouldChange",
+          `Instance ${desired.instanceId} has NestedVirtualization=${facts.nestedVirtualization}${facts.journal ? " and an interrupted cycle" : ""}; importing it as "${desired.nestedVirtualization}" would change it. Set nestedVirtualization to "${facts.nestedVirtualization}" to import it as it is, or remove the import option to let the update change it.`,
+          desired.instanceId,
+        );
+      }
+      return { ...stateOf(facts), previousNestedVirtualization: facts.nestedVirtualization };
+    },
     async read(instanceId) {
       const facts = await findInstanceFacts(gateway, instanceId);
       if (!facts || facts.state === "terminated" || facts.state === "shutting-down") return undefined;

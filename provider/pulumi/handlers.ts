@@ -57,6 +57,7 @@ function normalizedInputs(news: Props, desired: DesiredState, region: string | u
     onDelete: desired.onDelete,
     timeouts: { stop: timeouts.stop || DEFAULT_WAIT_TIMEOUT, start: timeouts.start || DEFAULT_WAIT_TIMEOUT },
     ...(typeof news.awsProfile === "string" ? { awsProfile: news.awsProfile } : {}),
+    ...(typeof news.importId === "string" ? { importId: news.importId } : {}),
   };
 }
 
@@ -70,6 +71,9 @@ export async function check(_olds: Props, news: Props): Promise<{ inputs: Props;
   const failures = parsed.failures.map((f) => ({ property: f.attribute.split(".")[0], reason: f.message }));
   if (!parsed.desired) return { inputs: news, failures };
   const inputs = normalizedInputs(news, parsed.desired, parsed.region);
+  if (inputs.importId !== undefined && inputs.importId !== inputs.instanceId) {
+    failures.push({ property: "instanceId", reason: `The import ID ${inputs.importId} must be the instanceId (${inputs.instanceId}): an enablement is imported by its instance's ID.` });
+  }
   const { plan } = await engineFor(news).inspect(parsed.desired, { checkPermissions: true });
   // An interrupted cycle is not a reason to fail the preview: the update finishes it.
   const blocking = plan.blockers;
@@ -104,7 +108,9 @@ function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): Enablem
 }
 
 export async function create(inputs: Props) {
-  const applied = await engineFor(inputs).apply(desiredFrom(inputs));
+  const engine = engineFor(inputs);
+  const desired = desiredFrom(inputs);
+  const applied = typeof inputs.importId === "string" ? await engine.adopt(desired) : await engine.apply(desired);
   return { id: applied.instanceId, outs: outputsOf(inputs, applied) };
 }
 

@@ -98,6 +98,21 @@ describe("the Pulumi dynamic provider's methods", () => {
     expect(mutatingActions(ctx.emulator)).to.include("ModifyInstanceCpuOptions");
   });
 
+  it("adopts an instance on create with the import option, without touching it", async () => {
+    const instanceId = ctx.emulator.addInstance({ instanceType: "m8i.large", state: "stopped", nestedVirtualization: "enabled" });
+    const { inputs, failures } = await handlers.check({}, { instanceId, importId: instanceId });
+    expect(failures).to.deep.equal([]);
+    const created = await handlers.create(inputs);
+    expect(created.outs).to.deep.include({ nestedVirtualization: "enabled", instanceState: "stopped", previousNestedVirtualization: "enabled" });
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+  });
+
+  it("refuses an import ID that is not the instance ID", async () => {
+    const instanceId = running();
+    const { failures } = await handlers.check({}, { instanceId, importId: "i-0000000000000000f" });
+    expect(failures.map((f) => f.reason).join()).to.contain("must be the instanceId");
+  });
+
   it("reads a vanished instance as deleted", async () => {
     expect(await handlers.read("i-00000000000000000", { instanceId: "i-00000000000000000" })).to.deep.equal({});
   });
