@@ -83,11 +83,12 @@ export async function executeCycle(
 
   if (!modifiedAt) return {};
   const downtimeSeconds = downtimeStart !== undefined && startedAt ? (Date.now() - downtimeStart) / 1000 : 0;
+  // Absent timestamps are left out rather than set to undefined: front ends serialize these as-is.
   return {
     timings: {
-      stoppedAt,
+      ...(stoppedAt ? { stoppedAt } : {}),
       modifiedAt,
-      startedAt,
+      ...(startedAt ? { startedAt } : {}),
       downtimeSeconds: Math.round(downtimeSeconds * 1000) / 1000,
     },
   };

@@ -41,7 +41,8 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     expect(ctx.emulator.instance(instanceId).state).to.equal("stopped");
     expect(applied.instanceState).to.equal("stopped");
     expect(applied.lastCycle?.downtimeSeconds).to.equal(0);
-    expect(applied.lastCycle?.startedAt).to.equal(undefined);
+    expect(applied.lastCycle).to.not.have.property("startedAt");
+    expect(applied.lastCycle).to.not.have.property("stoppedAt");
   });
 
   it("disables nested virtualization", async () => {
