@@ -1,0 +1,273 @@
+import { expect } from "chai";
+import { JOURNAL_TAG_KEY } from "../../provider/engine";
+import type { PulumiWorkspace } from "../../tools/cli/pulumi";
+import { killProcessTree } from "../../tools/cli/run";
+import { startEmulator, type Ec2Emulator } from "../emulator";
+import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
+
+const TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
+const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
+
+interface PreviewStep {
+  op: string;
+  urn: string;
+  diffs?: string[];
+  detailedDiff?: Record<string, { kind: string }>;
+}
+interface PreviewJson {
+  steps?: PreviewStep[];
+  changeSummary?: Record<string, number>;
+  diagnostics?: { message: string; severity: string }[];
+}
+
+const ourSteps = (preview: PreviewJson) => (preview.steps ?? []).filter((s) => s.urn.includes(TYPE));
+
+/**
+ * The real Pulumi CLI (built from Go modules) drives the packed package in a temporary project;
+ * the dynamic provider's AWS SDK reaches the emulator through AWS_ENDPOINT_URL_EC2.
+ */
+describe("end to end with the real Pulumi CLI", function () {
+  this.timeout(20 * 60 * 1000);
+  let project: PulumiProject;
+  let emulator: Ec2Emulator;
+
+  before(async function () {
+    project = createPulumiProject();
+    emulator = await startEmulator({ stoppingMs: 300, pendingMs: 300 });
+  });
+  after(async () => {
+    await emulator?.close();
+    project?.dispose();
+  });
+
+  async function stackFor(name: string, config: Record<string, unknown>): Promise<PulumiWorkspace> {
+    const workspace = project.workspace(name, emulator.endpoint);
+    await workspace.initStack();
+    await setConfig(workspace, config);
+    return workspace;
+  }
+
+  async function setConfig(workspace: PulumiWorkspace, config: Record<string, unknown>): Promise<void> {
+    for (const [key, value] of Object.entries(config)) {
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      await workspace.ok(["config", "set", key, text, "--stack", workspace.stack]);
+    }
+  }
+
+  async function previewJson(workspace: PulumiWorkspace, ...args: string[]): Promise<PreviewJson> {
+    const result = await workspace.ok(["preview", "--json", "--stack", workspace.stack, ...args]);
+    return JSON.parse(result.stdout) as PreviewJson;
+  }
+
+  describe("one instance through its life", () => {
+    let workspace: PulumiWorkspace;
+    let instanceId: string;
+
+    before(async () => {
+      instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", publicIp: "ephemeral" });
+      workspace = await stackFor("life", { instanceIds: [instanceId] });
+    });
+
+    beforeEach(() => emulator.resetCalls());
+
+    it("previews one resource to create and makes zero mutating EC2 calls", async () => {
+      const preview = await previewJson(workspace);
+      expect(ourSteps(preview).map((s) => s.op)).to.deep.equal(["create"]);
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+      expect(emulator.instance(instanceId).state).to.equal("running");
+    });
+
+    it("up stops, modifies and starts the instance, in that order, and outputs the result", async () => {
+      await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+      expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(FULL_CYCLE);
+      const outputs = await workspace.outputs();
+      expect(outputs).to.deep.include({ nestedVirtualizationSetting: "enabled", instanceState: "running", instanceType: "m8i.large", previousNestedVirtualization: "disabled" });
+      const cycle = outputs.lastCycle as { downtimeSeconds: number; stoppedAt: string; startedAt: string };
+      expect(cycle.downtimeSeconds).to.be.greaterThan(0);
+      expect(Date.parse(cycle.startedAt)).to.be.greaterThan(Date.parse(cycle.stoppedAt));
+      expect((outputs.warnings as string[]).join("\n")).to.contain("new public IPv4 address");
+    });
+
+    it("a second up changes nothing and makes zero mutating calls", async () => {
+      const result = await workspace.ok(["up", "--yes", "--json", "--stack", workspace.stack]);
+      expect(result.stdout).to.not.match(/"op":\s*"(update|create|replace)"/);
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+    });
+
+    it("shows disabling as an in-place update of nestedVirtualization, then applies it", async () => {
+      await setConfig(workspace, { nestedVirtualization: "disabled" });
+      const preview = await previewJson(workspace, "--diff");
+      expect(ourSteps(preview).map((s) => s.op)).to.deep.equal(["update"]);
+      const text = await workspace.ok(["preview", "--diff", "--stack", workspace.stack]);
+      expect(text.stdout).to.match(/~ nestedVirtualization\s*: "enabled" => "disabled"/);
+      expect(text.stdout).to.not.match(/replace/i);
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+      await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+      expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(FULL_CYCLE);
+      expect(emulator.instance(instanceId).nestedVirtualization).to.equal("disabled");
+    });
+
+    it("notices drift on refresh and repairs it on up", async () => {
+      emulator.setNestedVirtualization(instanceId, "enabled");
+      const preview = await previewJson(workspace, "--refresh");
+      expect(ourSteps(preview).map((s) => s.op)).to.include("update");
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+      await workspace.ok(["up", "--yes", "--skip-preview", "--refresh", "--stack", workspace.stack]);
+      expect(emulator.instance(instanceId).nestedVirtualization).to.equal("disabled");
+      expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(FULL_CYCLE);
+    });
+
+    it("destroy keeps the setting by default (onDelete=keep)", async () => {
+      await setConfig(workspace, { nestedVirtualization: "enabled" });
+      await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+      emulator.resetCalls();
+      await workspace.ok(["destroy", "--yes", "--skip-preview", "--stack", workspace.stack]);
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+      expect(emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
+    });
+  });
+
+  it("enables a stopped instance with a single modify and leaves it stopped", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i-flex.large", state: "stopped", nestedVirtualization: "disabled" });
+    const workspace = await stackFor("stopped", { instanceIds: [instanceId] });
+    emulator.resetCalls();
+    await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(["ModifyInstanceCpuOptions"]);
+    expect(emulator.instance(instanceId)).to.deep.include({ state: "stopped", nestedVirtualization: "enabled" });
+    const outputs = await workspace.outputs();
+    expect(outputs.instanceState).to.equal("stopped");
+    expect(outputs.lastCycle).to.have.all.keys("modifiedAt", "downtimeSeconds");
+    expect((outputs.lastCycle as { downtimeSeconds: number }).downtimeSeconds).to.equal(0);
+  });
+
+  it("destroy with onDelete=restore puts back the setting the instance had", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "c8i.xlarge", state: "running", nestedVirtualization: "disabled" });
+    const workspace = await stackFor("restore", { instanceIds: [instanceId], onDelete: "restore" });
+    await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
+    emulator.resetCalls();
+    await workspace.ok(["destroy", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(FULL_CYCLE);
+    expect(emulator.instance(instanceId)).to.deep.include({ nestedVirtualization: "disabled", state: "running" });
+  });
+
+  it("retainOnDelete leaves the instance untouched on destroy, even with onDelete=restore", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
+    const workspace = await stackFor("retain", { instanceIds: [instanceId], onDelete: "restore", retainOnDelete: true });
+    await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    emulator.resetCalls();
+    await workspace.ok(["destroy", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(emulator.calls.filter((c) => c.instanceIds.includes(instanceId) && !c.action.startsWith("Describe"))).to.deep.equal([]);
+    expect(emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
+  });
+
+  describe("blocked inputs fail the preview with a clear message and zero mutating calls", () => {
+    const cases: [string, () => string, string][] = [
+      ["an unsupported instance type", () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }), "does not support nested virtualization"],
+      ["a Spot Instance", () => emulator.addInstance({ instanceType: "m8i.large", state: "running", spot: true }), "Spot Instance"],
+      ["an Auto Scaling group member", () => emulator.addInstance({ instanceType: "m8i.large", state: "running", tags: { "aws:autoscaling:groupName": "ci-fleet" } }), "allowAutoScalingGroupMember"],
+      ["a malformed instance ID", () => "i-not-an-id", "is not an EC2 instance ID"],
+    ];
+    cases.forEach(([what, makeInstance, phrase], index) => {
+      it(`refuses ${what}`, async () => {
+        const instanceId = makeInstance();
+        const workspace = await stackFor(`blocked-${index}`, { instanceIds: [instanceId] });
+        emulator.resetCalls();
+        const preview = await workspace.run(["preview", "--stack", workspace.stack]);
+        expect(preview.code).to.not.equal(0);
+        expect(preview.stdout + preview.stderr).to.contain(phrase).and.contain(instanceId);
+        const up = await workspace.run(["up", "--yes", "--stack", workspace.stack]);
+        expect(up.code).to.not.equal(0);
+        expect(emulator.mutatingCalls()).to.deep.equal([]);
+      });
+    });
+  });
+
+  it("recovers from a pulumi up killed after the stop: the next up leaves the instance running and enabled", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", stoppingMs: 4000 });
+    const workspace = await stackFor("crash", { instanceIds: [instanceId] });
+    emulator.resetCalls();
+
+    let pid = 0;
+    const killed = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack], { onSpawn: (p) => (pid = p) });
+    await waitFor(() => emulator.mutatingCalls().some((c) => c.action === "StopInstances"), 60_000);
+    killProcessTree(pid); // the CLI, its language host and the dynamic provider, as in a crash
+    await killed;
+    expect(emulator.instance(instanceId).state).to.be.oneOf(["stopping", "stopped"]);
+    expect(emulator.instance(instanceId).tags).to.have.property(JOURNAL_TAG_KEY);
+
+    // The killed CLI left its lock; the CLI says to remove it with `pulumi cancel`.
+    const locked = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(locked.code).to.not.equal(0);
+    expect(locked.stdout + locked.stderr).to.contain("pulumi cancel");
+    await workspace.ok(["cancel", "--yes", "--stack", workspace.stack]);
+    emulator.resetCalls();
+
+    const resumed = await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(resumed.stdout).to.contain("pending operations");
+    expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(["ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"]);
+    const outputs = await workspace.outputs();
+    expect((outputs.warnings as string[]).join("\n"), resumed.stdout).to.contain("interrupted cycle");
+    const live = emulator.instance(instanceId);
+    expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
+    expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+  });
+
+  it("imports an instance that is already enabled without touching it", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "r8i.large", state: "running", nestedVirtualization: "enabled" });
+    const workspace = await stackFor("import", { instanceIds: [instanceId], importExisting: true });
+    emulator.resetCalls();
+    await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+    const state = await workspace.exportState();
+    const imported = state.resources?.find((r) => r.type === TYPE);
+    expect(imported?.id).to.equal(instanceId);
+    expect(imported?.outputs).to.deep.include({ nestedVirtualization: "enabled", instanceType: "r8i.large", previousNestedVirtualization: "enabled" });
+
+    // Once imported, the resource is managed like any other: a later change cycles the instance.
+    await setConfig(workspace, { importExisting: "false", nestedVirtualization: "disabled" });
+    await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(emulator.instance(instanceId).nestedVirtualization).to.equal("disabled");
+  });
+
+  it("refuses to import an instance whose setting differs, leaving it untouched", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
+    const workspace = await stackFor("import-differs", { instanceIds: [instanceId], importExisting: true });
+    emulator.resetCalls();
+    const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(up.code).to.not.equal(0);
+    expect(up.stdout + up.stderr).to.contain(`Instance ${instanceId} has NestedVirtualization=disabled; importing it`);
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+  });
+
+  it("brings up a 50-resource stack and keeps __provider small", async () => {
+    const ids = Array.from({ length: 50 }, (_, i) =>
+      emulator.addInstance({ instanceType: i % 2 ? "m8i.large" : "c8i.xlarge", state: "running", nestedVirtualization: "disabled" }),
+    );
+    const workspace = await stackFor("fleet", { instanceIds: ids });
+    emulator.resetCalls();
+    const up = await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(ids.map((id) => emulator.instance(id).nestedVirtualization)).to.deep.equal(ids.map(() => "enabled"));
+
+    const state = await workspace.exportState();
+    const ours = (state.resources ?? []).filter((r) => r.type === TYPE);
+    expect(ours).to.have.length(50);
+    const providerBytes = ours.map((r) => Buffer.byteLength(String(r.outputs?.__provider ?? "")));
+    expect(Math.max(...providerBytes)).to.be.at.most(2048);
+    const counts = emulator.callCounts();
+    expect(emulator.calls.filter((c) => c.errorCode && c.errorCode !== "DryRunOperation")).to.deep.equal([]);
+    expect(emulator.mutatingCalls().filter((c) => c.action === "StopInstances")).to.have.length(50);
+    expect(counts.DescribeInstanceTypes).to.be.at.most(2 * 2);
+    console.log(`      fleet of 50: up ${up.seconds.toFixed(1)} s; __provider ${providerBytes[0]} B per resource; package tarball ${project.tarballBytes} B; EC2 calls ${JSON.stringify(counts)}`);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
