@@ -1,8 +1,8 @@
-import { CycleFailedError, describeError, NestedVirtError } from "./errors";
+import { CycleFailedError, describeError, NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
-import { waitInstanceRunning, waitInstanceStopped } from "./waiters";
+import { waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
 
 export interface CycleOptions {
   stopTimeoutSeconds: number;
@@ -17,9 +17,10 @@ export interface CycleRecord {
 }
 
 /**
- * Runs a plan's steps in order. If modifying fails after the instance was stopped, the instance
- * is started again in its old configuration before the error is raised: a previously running
- * instance is never left stopped by a failure we can act on.
+ * Runs a plan's steps in order. If a step fails after the instance was stopped (the modify is
+ * refused, the SDK gives up on StartInstances…), the instance is started again before the error
+ * is raised: a previously running instance is never left stopped by a failure we can act on. Only
+ * an instance still stuck in "stopping" cannot be started; its journal lets the next run finish.
  */
 export async function executeCycle(
   gateway: Ec2Gateway,
@@ -32,7 +33,7 @@ export async function executeCycle(
   const startWait = { timeoutSeconds: options.startTimeoutSeconds, pollIntervalMs: options.pollIntervalMs };
   const kinds = plan.steps.map((s) => s.kind);
   const stamp = () => new Date().toISOString();
-  let stopRequestedAt: number | undefined;
+  let stopRequested = false;
   let stoppedAt: string | undefined;
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
@@ -48,11 +49,10 @@ export async function executeCycle(
   };
 
   const run: Record<StepKind, () => Promise<void>> = {
-    "recover-journal": async () => undefined,
     "write-journal": () => gateway.createTag(id, JOURNAL_TAG_KEY, encodeJournal(journal)),
     stop: async () => {
-      stopRequestedAt = Date.now();
-      downtimeStart = stopRequestedAt;
+      stopRequested = true;
+      downtimeStart = Date.now();
       await gateway.stopInstance(id);
     },
     "wait-stopped": async () => {
@@ -61,12 +61,8 @@ export async function executeCycle(
       downtimeStart ??= Date.now();
     },
     modify: async () => {
-      try {
-        await gateway.modifyNestedVirtualization(id, plan.desiredSetting);
-        modifiedAt = stamp();
-      } catch (error) {
-        throw await restoreAfterFailedModify(gateway, facts, kinds, error, startWait, options.log);
-      }
+      await gateway.modifyNestedVirtualization(id, plan.desiredSetting);
+      modifiedAt = stamp();
     },
     start: () => gateway.startInstance(id),
     "wait-running": async () => {
@@ -76,9 +72,24 @@ export async function executeCycle(
     "clear-journal": () => gateway.deleteTag(id, JOURNAL_TAG_KEY),
   };
 
-  for (const step of plan.steps) {
-    options.log(step.description);
-    await run[step.kind]();
+  let current: StepKind | undefined;
+  try {
+    for (const step of plan.steps) {
+      current = step.kind;
+      options.log(step.description);
+      await run[step.kind]();
+    }
+  } catch (error) {
+    const stuckStopping = error instanceof WaitTimeoutError && error.target === "stopped";
+    // Restart only an instance that is down because of this cycle (or the interrupted one it resumes).
+    const down = stopRequested || (facts.state !== "running" && facts.state !== "pending");
+    const mustRestart = down && kinds.includes("start") && !startedAt && !stuckStopping;
+    if (!mustRestart) {
+      if (error instanceof NestedVirtError) throw error;
+      const what = STEP_CALL[current ?? "modify"] ?? current;
+      throw new CycleFailedError(id, `${what} failed on ${id}: ${describeError(error)}. The instance is ${stopRequested ? "stopping" : "as it was"}; run the update again once the cause is fixed.`, !stopRequested, error);
+    }
+    throw await restartAfterFailure(gateway, { facts, failedStep: current ?? "stop", modified: modifiedAt !== undefined, desired: plan.desiredSetting }, error, startWait, options.log);
   }
 
   if (!modifiedAt) return {};
@@ -94,35 +105,48 @@ export async function executeCycle(
   };
 }
 
-async function restoreAfterFailedModify(
+interface FailureContext {
+  facts: InstanceFacts;
+  failedStep: StepKind;
+  modified: boolean;
+  desired: CyclePlan["desiredSetting"];
+}
+
+const STEP_CALL: Partial<Record<StepKind, string>> = {
+  stop: "StopInstances",
+  modify: "ModifyInstanceCpuOptions",
+  start: "StartInstances",
+  "write-journal": "CreateTags",
+  "clear-journal": "DeleteTags",
+};
+
+async function restartAfterFailure(
   gateway: Ec2Gateway,
-  facts: InstanceFacts,
-  kinds: StepKind[],
+  context: FailureContext,
   error: unknown,
-  startWait: { timeoutSeconds: number; pollIntervalMs: number },
+  startWait: WaitOptions,
   log: (line: string) => void,
-): Promise<NestedVirtError> {
-  const id = facts.instanceId;
-  const reason = describeError(error);
-  if (!kinds.includes("start")) {
-    return new CycleFailedError(id, `ModifyInstanceCpuOptions failed on ${id}: ${reason}. The instance was stopped before and is left stopped, unchanged.`, true, error);
-  }
-  log(`modify failed (${reason}); starting ${id} again with its old configuration`);
+): Promise<CycleFailedError> {
+  const id = context.facts.instanceId;
+  const what = STEP_CALL[context.failedStep] ?? `waiting (${context.failedStep})`;
+  const reason = `${what} failed on ${id}: ${describeError(error)}`;
+  const setting = context.modified ? context.desired : context.facts.nestedVirtualization;
+  log(`${reason}; starting ${id} again`);
   try {
     await gateway.startInstance(id);
     await waitInstanceRunning(gateway, id, startWait);
-    if (kinds.includes("clear-journal")) await gateway.deleteTag(id, JOURNAL_TAG_KEY);
-  } catch (restoreError) {
+    await gateway.deleteTag(id, JOURNAL_TAG_KEY);
+  } catch (restartError) {
     return new CycleFailedError(
       id,
-      `ModifyInstanceCpuOptions failed on ${id}: ${reason}. Starting it again also failed: ${describeError(restoreError)}. The journal tag ${JOURNAL_TAG_KEY} is still on the instance; run the update again to start it, or start it by hand.`,
+      `${reason}. Starting it again also failed: ${describeError(restartError)}. The journal tag ${JOURNAL_TAG_KEY} is still on the instance: run the update again to start it, or start it by hand.`,
       false,
       error,
     );
   }
   return new CycleFailedError(
     id,
-    `ModifyInstanceCpuOptions failed on ${id}: ${reason}. The instance was started again with its previous CPU options (NestedVirtualization=${facts.nestedVirtualization}); fix the cause and run the update again.`,
+    `${reason}. The instance was started again with NestedVirtualization=${setting}${context.modified ? "" : " (its previous CPU options)"}; fix the cause and run the update again.`,
     true,
     error,
   );

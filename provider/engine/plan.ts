@@ -20,7 +20,6 @@ export interface PlanContext {
 }
 
 const STEP_TEXT: Record<StepKind, (id: string, to: string) => string> = {
-  "recover-journal": (id) => `finish the interrupted cycle recorded on ${id}`,
   "write-journal": (id) => `tag ${id} with the cycle journal`,
   stop: (id) => `stop ${id}`,
   "wait-stopped": (id) => `wait until ${id} is stopped`,

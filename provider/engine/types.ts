@@ -72,7 +72,6 @@ export interface InstanceFacts {
 
 /** One step of a cycle, in execution order. */
 export type StepKind =
-  | "recover-journal"
   | "write-journal"
   | "stop"
   | "wait-stopped"

@@ -127,6 +127,37 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
   });
 
+  it("starts the instance again when the SDK gives up on StartInstances after the modify", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator);
+    ctx.emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", "no capacity right now", 1, { dryRun: false });
+    const error = await rejection(ctx.engine().apply(desired));
+
+    expect(error).to.be.instanceOf(CycleFailedError);
+    expect(error.message).to.contain("StartInstances failed on " + instanceId).and.contain("started again with NestedVirtualization=enabled");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "StartInstances", "DeleteTags"]);
+    const live = ctx.emulator.instance(instanceId);
+    expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
+    expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+  });
+
+  it("does not stop the instance when the journal cannot be written", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator);
+    ctx.emulator.faults.failNext("CreateTags", "InvalidParameterValue", "tag rejected", 1, { dryRun: false });
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(error.message).to.contain(`CreateTags failed on ${instanceId}`).and.contain("tag rejected");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags"]);
+    expect(ctx.emulator.instance(instanceId).state).to.equal("running");
+  });
+
+  it("reports a refused modify on a stopped instance with the instance and leaves it stopped", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, { state: "stopped" });
+    ctx.emulator.faults.failNext("ModifyInstanceCpuOptions", "InvalidParameterCombination", "simulated rejection", 1, { dryRun: false });
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(error).to.be.instanceOf(CycleFailedError);
+    expect(error.message).to.contain(`ModifyInstanceCpuOptions failed on ${instanceId}`).and.contain("simulated rejection");
+    expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "stopped", nestedVirtualization: "disabled" });
+  });
+
   it("rides out a throttling storm through the SDK's retries", async () => {
     const { instanceId, desired } = seeded(ctx.emulator);
     for (const action of ["DescribeInstances", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances"]) {
