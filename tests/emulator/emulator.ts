@@ -52,7 +52,7 @@ export class Ec2Emulator implements ControlTarget {
     this.faults = new Faults({
       setStuckInStopping: (id, stuck) => this.store.setStuckInStopping(this.store.require(id), stuck),
       clearStuckInStopping: () => this.store.clearStuckInStopping(),
-    });
+    }, Math.random, now);
     const state: EmulatorState = {
       store: this.store,
       catalogue: this.catalogue,
