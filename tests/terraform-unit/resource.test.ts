@@ -1,5 +1,7 @@
 import { expect } from "chai";
+import { createEngine, JOURNAL_TAG_KEY, type AwsConnection } from "../../provider/engine";
 import { Unknown, type CtyObject, type CtyValue } from "../../provider/terraform/cty";
+import { engineAccess, type EngineAccess } from "../../provider/terraform/engineAccess";
 import {
   applyResourceChange,
   importResourceState,
@@ -10,9 +12,12 @@ import {
   type ResourceContext,
 } from "../../provider/terraform/resource";
 import { RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES } from "../../provider/terraform/schema";
-import { FakeEc2 } from "./support/fakeEngine";
+import type { SeedInstance } from "../emulator";
+import { mutatingActions, useEmulator } from "../support/emulated";
 
 const ID = "i-0123456789abcdef0";
+const PROVIDER_REGION = "eu-central-1";
+const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
 const [, FIELDS] = RESOURCE_VALUE_TYPE as readonly ["object", Record<string, unknown>];
 const COMPUTED = new Set(["id", ...TERRAFORM_ATTRIBUTES.filter((a) => a.computed).map((a) => a.spec.tfName)]);
 
@@ -28,20 +33,36 @@ function proposed(prior: CtyObject | null, config: CtyObject): CtyObject {
   );
 }
 
-function setup(instance: Parameters<FakeEc2["add"]>[1] = {}) {
-  const ec2 = new FakeEc2();
-  ec2.add(ID, instance);
-  const context: ResourceContext = { connection: { region: "eu-central-1" }, access: ec2.access("us-east-1") };
-  return { ec2, context };
-}
+/**
+ * The resource functions with the real engine and the real AWS SDK, against the EC2 emulator.
+ * The engine access records the connection each engine was made for (the region routing is the
+ * front end's job), and otherwise is the provider's own: createEngine, and the SDK's region chain.
+ */
+describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)", () => {
+  const emulated = useEmulator();
 
-async function create(context: ResourceContext, config: CtyObject) {
-  const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
-  const applied = await applyResourceChange({ prior: null, planned: plan.planned, config }, context);
-  return { plan, applied, state: applied.newState as CtyObject };
-}
+  function setup(seed: SeedInstance = {}, connection: AwsConnection = { region: PROVIDER_REGION }) {
+    const emulator = emulated.emulator;
+    emulator.addInstance({ instanceId: ID, instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", publicIp: "ephemeral", ...seed });
+    const connections: AwsConnection[] = [];
+    const sdk = engineAccess(() => undefined);
+    const access: EngineAccess = {
+      async engine(c) {
+        connections.push(c);
+        return createEngine({ connection: c, pollIntervalMs: 20 });
+      },
+      region: (c) => sdk.region(c),
+    };
+    const context: ResourceContext = { connection: { endpoint: emulator.endpoint, ...connection }, access };
+    return { emulator, context, connections };
+  }
 
-describe("nestedvirt_enablement lifecycle (fake engine)", () => {
+  async function create(context: ResourceContext, config: CtyObject) {
+    const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
+    const applied = await applyResourceChange({ prior: null, planned: plan.planned, config }, context);
+    return { plan, applied, state: applied.newState as CtyObject };
+  }
+
   describe("validation", () => {
     it("reports a malformed instance_id against instance_id, in Terraform's names", () => {
       const [diagnostic, ...rest] = validateResourceConfig(value({ instance_id: "i-XYZ" }));
@@ -69,74 +90,113 @@ describe("nestedvirt_enablement lifecycle (fake engine)", () => {
   });
 
   describe("plan", () => {
-    it("plans a create with defaults, the provider region, id = instance_id and outputs unknown", async () => {
-      const { ec2, context } = setup();
+    it("plans a create with defaults, the provider region, id = instance_id and outputs unknown; no mutating call", async () => {
+      const { emulator, context, connections } = setup();
       const config = value({ instance_id: ID });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       const planned = plan.planned as CtyObject;
-      expect(planned).to.include({ id: ID, instance_id: ID, nested_virtualization: "enabled", on_delete: "keep", allow_auto_scaling_group_member: false, region: "eu-central-1" });
+      expect(planned).to.include({ id: ID, instance_id: ID, nested_virtualization: "enabled", on_delete: "keep", allow_auto_scaling_group_member: false, region: PROVIDER_REGION });
       for (const name of ["instance_state", "instance_type", "warnings", "last_cycle", "previous_nested_virtualization"]) expect(planned[name], name).to.equal(Unknown);
       expect(plan.requiresReplace).to.deep.equal([]);
-      expect(plan.diagnostics.map((d) => [d.severity, d.detail])).to.deep.equal([["WARNING", `Instance ${ID} will get a new public IPv4 address.`]]);
-      expect(ec2.calls).to.deep.equal([{ method: "inspect", instanceId: ID, region: "eu-central-1" }]);
+      const publicIp = emulator.instance(ID).publicIp;
+      expect(plan.diagnostics.map((d) => [d.severity, d.detail])).to.deep.equal([
+        ["WARNING", `Instance ${ID} will get a new public IPv4 address: ${publicIp} is not an Elastic IP and is released when the instance stops.`],
+      ]);
+      expect(connections).to.deep.equal([{ endpoint: emulator.endpoint, region: PROVIDER_REGION }]);
+      // It read the instance and its type, and asked EC2 (DryRun) whether the cycle is allowed.
+      expect(emulator.calls.filter((c) => !c.dryRun).map((c) => c.action)).to.deep.equal(["DescribeInstances", "DescribeInstanceTypes"]);
+      const dryRuns = emulator.calls.filter((c) => c.dryRun);
+      expect(dryRuns.map((c) => c.action)).to.include.members(["StopInstances", "ModifyInstanceCpuOptions", "StartInstances"]);
+      expect(new Set(dryRuns.map((c) => c.errorCode))).to.deep.equal(new Set(["DryRunOperation"]));
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
     it("lets the resource's region override the provider's", async () => {
-      const { ec2, context } = setup();
+      const { emulator, context, connections } = setup();
       const config = value({ instance_id: ID, region: "ap-south-1" });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       expect((plan.planned as CtyObject).region).to.equal("ap-south-1");
-      expect(ec2.calls[0].region).to.equal("ap-south-1");
+      expect(connections).to.deep.equal([{ endpoint: emulator.endpoint, region: "ap-south-1" }]);
     });
 
-    it("falls back to the SDK's region when neither the resource nor the provider sets one", async () => {
-      const { context } = setup();
+    it("falls back to the SDK's region (AWS_REGION) when neither the resource nor the provider sets one", async () => {
+      const { context, connections } = setup({}, {});
       const config = value({ instance_id: ID });
-      const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, { ...context, connection: {} });
+      const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
+      expect(process.env.AWS_REGION).to.equal("us-east-1");
       expect((plan.planned as CtyObject).region).to.equal("us-east-1");
+      expect(connections.map((c) => c.region)).to.deep.equal(["us-east-1"]);
     });
 
     it("does not look at EC2 while instance_id is unknown", async () => {
-      const { ec2, context } = setup();
+      const { emulator, context } = setup();
       const config = value({ instance_id: Unknown });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       expect((plan.planned as CtyObject).id).to.equal(Unknown);
       expect(plan.diagnostics).to.deep.equal([]);
-      expect(ec2.calls).to.deep.equal([]);
+      expect(emulator.calls).to.deep.equal([]);
     });
 
-    it("turns a blocker into an error on instance_id", async () => {
-      const { context } = setup({ instanceType: "t3.micro" });
+    it("turns a blocker into an error on instance_id, before any mutating call", async () => {
+      const { emulator, context } = setup({ instanceType: "m7i.large" });
       const config = value({ instance_id: ID });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       expect(plan.diagnostics).to.have.length(1);
       expect(plan.diagnostics[0]).to.deep.include({ severity: "ERROR", summary: `Cannot change nested virtualization on ${ID}` });
       expect(plan.diagnostics[0].attribute).to.deep.equal({ steps: [{ attribute_name: "instance_id" }] });
-      expect(plan.diagnostics[0].detail).to.contain("t3.micro");
+      expect(plan.diagnostics[0].detail).to.contain("m7i.large").and.contain("does not support nested virtualization");
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+    });
+
+    it("names allow_auto_scaling_group_member (not the engine's name) for an Auto Scaling group member", async () => {
+      const { context } = setup({ tags: { "aws:autoscaling:groupName": "ci-fleet" } });
+      const config = value({ instance_id: ID });
+      const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
+      expect(plan.diagnostics.map((d) => d.severity)).to.deep.equal(["ERROR"]);
+      expect(plan.diagnostics[0].detail).to.contain('"ci-fleet"').and.contain("set allow_auto_scaling_group_member to true").and.not.contain("allowAutoScalingGroupMember");
+    });
+
+    it("reports a missing instance with the region it looked in", async () => {
+      const { context } = setup();
+      const config = value({ instance_id: "i-0aaaaaaaaaaaaaaaa" });
+      const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
+      expect(plan.diagnostics[0]).to.deep.include({ severity: "ERROR", summary: "Instance i-0aaaaaaaaaaaaaaaa not found" });
+      expect(plan.diagnostics[0].detail).to.contain(`was not found in region ${PROVIDER_REGION}`);
+    });
+
+    it("reports a refused DryRun as a missing permission, naming the action", async () => {
+      const { emulator, context } = setup();
+      emulator.permissions.deny("ModifyInstanceCpuOptions");
+      const config = value({ instance_id: ID });
+      const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
+      expect(plan.diagnostics.filter((d) => d.severity === "ERROR").map((d) => d.summary)).to.deep.equal([`Missing EC2 permission for ${ID}`]);
+      expect(plan.diagnostics[0].detail).to.contain("ec2:ModifyInstanceCpuOptions");
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
     it("reports input errors and skips EC2", async () => {
-      const { ec2, context } = setup();
+      const { emulator, context } = setup();
       const config = value({ instance_id: ID, nested_virtualization: "on" });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       expect(plan.diagnostics.map((d) => d.attribute?.steps[0].attribute_name)).to.deep.equal(["nested_virtualization"]);
-      expect(ec2.calls).to.deep.equal([]);
+      expect(emulator.calls).to.deep.equal([]);
     });
 
     it("keeps everything from prior state when nothing changes, without calling EC2", async () => {
-      const { ec2, context } = setup();
+      const { emulator, context } = setup();
       const config = value({ instance_id: ID });
       const { state } = await create(context, config);
-      ec2.calls.length = 0;
+      emulator.resetCalls();
       const plan = await planResourceChange({ prior: state, proposed: proposed(state, config), config }, context);
       expect(plan.planned).to.deep.equal(state);
       expect(plan.requiresReplace).to.deep.equal([]);
-      expect(ec2.calls).to.deep.equal([]);
+      expect(emulator.calls).to.deep.equal([]);
     });
 
     it("plans an update with the cycle's outcome unknown and the original setting kept", async () => {
-      const { context } = setup();
+      const { emulator, context } = setup();
       const { state } = await create(context, value({ instance_id: ID }));
+      emulator.resetCalls();
       const config = value({ instance_id: ID, nested_virtualization: "disabled" });
       const plan = await planResourceChange({ prior: state, proposed: proposed(state, config), config }, context);
       const planned = plan.planned as CtyObject;
@@ -144,6 +204,7 @@ describe("nestedvirt_enablement lifecycle (fake engine)", () => {
       expect([planned.instance_state, planned.warnings, planned.last_cycle]).to.deep.equal([Unknown, Unknown, Unknown]);
       expect(planned.previous_nested_virtualization).to.equal("disabled");
       expect(planned.instance_type).to.equal("m8i.large");
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
     it("goes back to the default when an input is removed from the config", async () => {
@@ -154,15 +215,15 @@ describe("nestedvirt_enablement lifecycle (fake engine)", () => {
       expect((plan.planned as CtyObject).on_delete).to.equal("keep");
     });
 
-    it("requires replacement when instance_id changes", async () => {
-      const { ec2, context } = setup();
+    it("requires replacement when instance_id changes, without calling EC2", async () => {
+      const { emulator, context } = setup();
       const { state } = await create(context, value({ instance_id: ID }));
-      ec2.calls.length = 0;
+      emulator.resetCalls();
       const config = value({ instance_id: "i-0aaaaaaaaaaaaaaaa" });
       const plan = await planResourceChange({ prior: state, proposed: proposed(state, config), config }, context);
       expect(plan.requiresReplace).to.deep.equal([["instance_id"]]);
       expect((plan.planned as CtyObject).instance_type).to.equal(Unknown);
-      expect(ec2.calls).to.deep.equal([]);
+      expect(emulator.calls).to.deep.equal([]);
     });
 
     it("requires replacement when the configured region changes, not when region is left out", async () => {
@@ -184,91 +245,139 @@ describe("nestedvirt_enablement lifecycle (fake engine)", () => {
   });
 
   describe("apply", () => {
-    it("creates: runs the cycle and records its outcome", async () => {
-      const { ec2, context } = setup();
+    it("creates: runs the cycle (tag, stop, modify, start, untag) and records its outcome", async () => {
+      const { emulator, context } = setup();
+      const publicIp = emulator.instance(ID).publicIp;
       const { applied, state } = await create(context, value({ instance_id: ID, timeouts: { stop: "5m", start: null } }));
       expect(applied.diagnostics).to.deep.equal([]);
+      expect(mutatingActions(emulator)).to.deep.equal(FULL_CYCLE);
       expect(state).to.deep.include({
         id: ID,
         nested_virtualization: "enabled",
         previous_nested_virtualization: "disabled",
         instance_state: "running",
         instance_type: "m8i.large",
-        region: "eu-central-1",
+        region: PROVIDER_REGION,
       });
       expect(state.timeouts).to.deep.equal({ stop: "5m", start: null });
-      expect(state.warnings).to.deep.equal([`Instance ${ID} will get a new public IPv4 address.`]);
-      expect(state.last_cycle).to.deep.include({ downtime_seconds: 42 });
-      expect(ec2.get(ID)?.nestedVirtualization).to.equal("enabled");
+      expect(state.warnings).to.deep.equal([`Instance ${ID} will get a new public IPv4 address: ${publicIp} is not an Elastic IP and is released when the instance stops.`]);
+      const cycle = state.last_cycle as { stopped_at: string; modified_at: string; started_at: string; downtime_seconds: number };
+      expect(cycle.downtime_seconds).to.be.greaterThan(0);
+      expect(Date.parse(cycle.stopped_at)).to.be.at.most(Date.parse(cycle.modified_at));
+      expect(Date.parse(cycle.modified_at)).to.be.at.most(Date.parse(cycle.started_at));
+      const live = emulator.instance(ID);
+      expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
+      expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
     });
 
-    it("records no cycle when the instance already has the setting", async () => {
-      const { state } = await create(setup({ nestedVirtualization: "enabled" }).context, value({ instance_id: ID }));
+    it("modifies a stopped instance without starting it", async () => {
+      const { emulator, context } = setup({ state: "stopped" });
+      const { state } = await create(context, value({ instance_id: ID }));
+      expect(mutatingActions(emulator)).to.deep.equal(["ModifyInstanceCpuOptions"]);
+      expect(state).to.deep.include({ instance_state: "stopped", nested_virtualization: "enabled" });
+      expect(state.last_cycle).to.deep.include({ stopped_at: null, started_at: null, downtime_seconds: 0 });
+    });
+
+    it("records no cycle when the instance already has the setting, and makes no mutating call", async () => {
+      const { emulator, context } = setup({ nestedVirtualization: "enabled" });
+      const { state } = await create(context, value({ instance_id: ID }));
       expect(state.last_cycle).to.equal(null);
       expect(state.warnings).to.deep.equal([]);
       expect(state.previous_nested_virtualization).to.equal("enabled");
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
     it("keeps the values the plan promised when an update needs no cycle", async () => {
-      const { context } = setup();
+      const { emulator, context } = setup();
       const { state } = await create(context, value({ instance_id: ID }));
+      emulator.resetCalls();
       const config = value({ instance_id: ID, on_delete: "restore" });
       const plan = await planResourceChange({ prior: state, proposed: proposed(state, config), config }, context);
       const applied = await applyResourceChange({ prior: state, planned: plan.planned, config }, context);
       expect(applied.newState).to.deep.equal({ ...state, on_delete: "restore" });
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
     it("reports an engine refusal and creates nothing", async () => {
-      const { context } = setup({ instanceType: "t3.micro" });
+      const { emulator, context } = setup({ instanceType: "m7i.large" });
       const config = value({ instance_id: ID });
-      const planned = value({ ...config, id: ID, nested_virtualization: "enabled", on_delete: "keep", allow_auto_scaling_group_member: false, region: "eu-central-1" });
+      const planned = value({ ...config, id: ID, nested_virtualization: "enabled", on_delete: "keep", allow_auto_scaling_group_member: false, region: PROVIDER_REGION });
       const applied = await applyResourceChange({ prior: null, planned, config }, context);
       expect(applied.newState).to.equal(null);
       expect(applied.diagnostics[0].attribute).to.deep.equal({ steps: [{ attribute_name: "instance_id" }] });
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
-    it("deletes with on_delete = restore by putting the previous setting back", async () => {
-      const { ec2, context } = setup();
+    it("reports a stop that outlasts timeouts.stop, and leaves the journal for the next run", async () => {
+      const { emulator, context } = setup();
+      emulator.faults.stuckInStopping(ID);
+      const { applied } = await create(context, value({ instance_id: ID, timeouts: { stop: "1s", start: null } }));
+      expect(applied.newState).to.equal(null);
+      expect(applied.diagnostics).to.have.length(1);
+      expect(applied.diagnostics[0]).to.deep.include({ severity: "ERROR", summary: `Timed out waiting for ${ID} to be stopped` });
+      expect(applied.diagnostics[0].detail).to.contain(`did not reach "stopped" within 1s; it is still "stopping"`);
+      expect(mutatingActions(emulator)).to.deep.equal(["CreateTags", "StopInstances"]);
+      expect(emulator.instance(ID).tags).to.have.property(JOURNAL_TAG_KEY);
+    });
+
+    it("reports a rejected modify as a failed cycle with the instance started again as it was", async () => {
+      const { emulator, context } = setup();
+      emulator.faults.failNext("ModifyInstanceCpuOptions", "InvalidParameterCombination", "simulated rejection", 1, { dryRun: false });
+      const { applied } = await create(context, value({ instance_id: ID }));
+      expect(applied.newState).to.equal(null);
+      expect(applied.diagnostics.map((d) => d.summary)).to.deep.equal([`Stop/modify/start cycle failed on ${ID} (instance restored)`]);
+      expect(applied.diagnostics[0].detail).to.contain("simulated rejection");
+      expect(emulator.instance(ID)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
+    });
+
+    it("deletes with on_delete = restore by cycling the previous setting back", async () => {
+      const { emulator, context } = setup();
       const { state } = await create(context, value({ instance_id: ID, on_delete: "restore" }));
+      emulator.resetCalls();
       const applied = await applyResourceChange({ prior: state, planned: null, config: null }, context);
       expect(applied).to.deep.equal({ newState: null, diagnostics: [] });
-      expect(ec2.calls.at(-1)).to.deep.equal({ method: "remove", instanceId: ID, region: "eu-central-1", setting: "disabled" });
-      expect(ec2.get(ID)?.nestedVirtualization).to.equal("disabled");
+      expect(mutatingActions(emulator)).to.deep.equal(FULL_CYCLE);
+      expect(emulator.instance(ID)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
     });
 
-    it("deletes with on_delete = keep and leaves the instance alone", async () => {
-      const { ec2, context } = setup();
+    it("deletes with on_delete = keep without any EC2 call", async () => {
+      const { emulator, context } = setup();
       const { state } = await create(context, value({ instance_id: ID }));
-      await applyResourceChange({ prior: state, planned: null, config: null }, context);
-      expect(ec2.get(ID)?.nestedVirtualization).to.equal("enabled");
+      emulator.resetCalls();
+      expect(await applyResourceChange({ prior: state, planned: null, config: null }, context)).to.deep.equal({ newState: null, diagnostics: [] });
+      expect(emulator.calls).to.deep.equal([]);
+      expect(emulator.instance(ID).nestedVirtualization).to.equal("enabled");
     });
   });
 
   describe("read and import", () => {
-    it("shows drift in nested_virtualization", async () => {
-      const { ec2, context } = setup();
+    it("shows drift in nested_virtualization and the run state", async () => {
+      const { emulator, context } = setup();
       const { state } = await create(context, value({ instance_id: ID }));
-      ec2.set(ID, { nestedVirtualization: "disabled", state: "stopped" });
+      emulator.setNestedVirtualization(ID, "disabled");
+      emulator.setState(ID, "stopped");
+      emulator.resetCalls();
       const read = await readResource(state, context);
       expect(read.newState).to.deep.equal({ ...state, nested_virtualization: "disabled", instance_state: "stopped" });
+      expect(emulator.calls.map((c) => c.action)).to.deep.equal(["DescribeInstances"]);
     });
 
-    it("removes the resource from state when the instance is gone", async () => {
-      const { ec2, context } = setup();
+    it("removes the resource from state when the instance is terminated", async () => {
+      const { emulator, context } = setup();
       const { state } = await create(context, value({ instance_id: ID }));
-      ec2.set(ID, { state: "terminated" });
+      emulator.setState(ID, "terminated");
       expect((await readResource(state, context)).newState).to.equal(null);
     });
 
     it("reads in the resource's own region", async () => {
-      const { ec2, context } = setup();
+      const { emulator, context, connections } = setup();
       const { state } = await create(context, value({ instance_id: ID, region: "sa-east-1" }));
       await readResource(state, context);
-      expect(ec2.calls.at(-1)).to.deep.include({ method: "read", region: "sa-east-1" });
+      expect(connections.at(-1)).to.deep.equal({ endpoint: emulator.endpoint, region: "sa-east-1" });
     });
 
-    it("imports by instance ID; the read that follows fills what the config implies", async () => {
-      const { context } = setup({ nestedVirtualization: "enabled", state: "stopped" });
+    it("imports by instance ID; the read that follows fills what the config implies, with no mutating call", async () => {
+      const { emulator, context } = setup({ nestedVirtualization: "enabled", state: "stopped" });
       const imported = importResourceState(ID);
       expect(imported.diagnostics).to.deep.equal([]);
       expect(imported.state).to.deep.equal(value({ id: ID, instance_id: ID }));
@@ -277,7 +386,7 @@ describe("nestedvirt_enablement lifecycle (fake engine)", () => {
         value({
           id: ID,
           instance_id: ID,
-          region: "eu-central-1",
+          region: PROVIDER_REGION,
           nested_virtualization: "enabled",
           allow_auto_scaling_group_member: false,
           on_delete: "keep",
@@ -286,6 +395,7 @@ describe("nestedvirt_enablement lifecycle (fake engine)", () => {
           warnings: [],
         }),
       );
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
     it("imports region/instance-id and rejects anything else", () => {

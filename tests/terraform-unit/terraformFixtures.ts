@@ -1,6 +1,8 @@
 /**
- * DynamicValue bytes recorded from Terraform v1.11.4 talking to this provider (tests/terraform-unit/support/
- * fakeProviderMain.ts with NESTEDVIRT_CAPTURE set), as hex. They pin the codec to what Terraform really sends.
+ * DynamicValue bytes recorded from Terraform v1.11.4 talking to this provider, as hex. They pin the
+ * codec to what Terraform really sends. (They were recorded with an in-memory engine that has since
+ * been removed, hence the fixed 2026-01-01 timestamps and 42 s downtime; support/captureProviderMain.ts
+ * records new ones from the real provider when NESTEDVIRT_CAPTURE is set.)
  */
 
 /** ValidateResourceConfig config for instance_id = "i-${terraform_data.pick.output}" during plan: a refined unknown (not null, prefix "i-"). */
