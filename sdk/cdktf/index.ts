@@ -1,0 +1,319 @@
+/**
+ * `nestedvirt/cdktf`: CDK for Terraform constructs over the `nestedvirt` Terraform provider
+ * (`terraform-provider-nestedvirt` from this package). Attribute names come from the engine's
+ * schema table (provider/engine/schema.ts), the same table the Terraform provider serves, so the
+ * synthesized configuration cannot disagree with the provider's schema.
+ *
+ * ```ts
+ * new NestedvirtProvider(this, "nestedvirt", { region: "us-east-1" });
+ * const kvm = new NestedVirtEnablement(this, "runner-kvm", { instanceId: runner.id });
+ * new TerraformOutput(this, "downtime", { value: kvm.lastCycle.downtimeSeconds });
+ * ```
+ *
+ * Needs `cdktf` (≥ 0.20) and `constructs` (10.x) in the program, as every CDKTF provider binding does.
+ */
+import {
+  booleanToHclTerraform,
+  booleanToTerraform,
+  ComplexObject,
+  ImportableResource,
+  stringToHclTerraform,
+  stringToTerraform,
+  TerraformProvider,
+  TerraformResource,
+  type IInterpolatingParent,
+  type IResolvable,
+  type TerraformMetaArguments,
+} from "cdktf";
+import type { Construct } from "constructs";
+import { attribute, INPUT_ATTRIBUTES, RESOURCE_TYPE_NAME, TIMEOUT_FIELDS, TIMING_FIELDS, type AttributeSpec } from "../../provider/engine/schema";
+import type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../../provider/engine/types";
+import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
+
+export type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };
+
+/** The provider's name in configurations and its registry address (full hostname, so OpenTofu resolves the same). */
+export const PROVIDER_NAME = "nestedvirt";
+export const PROVIDER_SOURCE = "registry.terraform.io/nestedvirt/nestedvirt";
+
+/** Terraform (snake_case) name of an engine attribute, from the schema table. */
+const tf = (engineName: string): string => attribute(engineName).tfName;
+const timingTf = (name: (typeof TIMING_FIELDS)[number]["name"]): string => TIMING_FIELDS.find((f) => f.name === name)?.tfName ?? name;
+
+// -------------------------------------------------------------------------------------------------
+// Provider
+
+export interface NestedvirtProviderConfig {
+  /** AWS region for resources that do not set `region`. Defaults to AWS_REGION or the profile's region. */
+  readonly region?: string;
+  /** Named profile from the shared AWS config and credentials files. Defaults to AWS_PROFILE or `default`. */
+  readonly profile?: string;
+  /** Custom EC2 endpoint URL (an emulator, a VPC endpoint). Defaults to AWS_ENDPOINT_URL_EC2 or the regional endpoint. */
+  readonly endpoint?: string;
+  /** Alias, to use several provider configurations (regions, accounts) in one stack. */
+  readonly alias?: string;
+}
+
+type ProviderSetting = keyof Omit<NestedvirtProviderConfig, "alias">;
+
+/** The `nestedvirt` provider: where and as whom to reach EC2. Every setting falls back to the AWS SDK chain. */
+export class NestedvirtProvider extends TerraformProvider {
+  static readonly tfResourceType = PROVIDER_NAME;
+
+  private readonly settings: { [K in ProviderSetting]?: string } = {};
+  private _alias?: string;
+
+  constructor(scope: Construct, id: string, config: NestedvirtProviderConfig = {}) {
+    super(scope, id, {
+      terraformResourceType: PROVIDER_NAME,
+      terraformGeneratorMetadata: { providerName: PROVIDER_NAME },
+      terraformProviderSource: PROVIDER_SOURCE,
+    });
+    for (const { name } of PROVIDER_FIELDS) this.settings[name] = config[name];
+    this._alias = config.alias;
+  }
+
+  get region(): string | undefined {
+    return this.settings.region;
+  }
+  set region(value: string | undefined) {
+    this.settings.region = value;
+  }
+
+  get profile(): string | undefined {
+    return this.settings.profile;
+  }
+  set profile(value: string | undefined) {
+    this.settings.profile = value;
+  }
+
+  get endpoint(): string | undefined {
+    return this.settings.endpoint;
+  }
+  set endpoint(value: string | undefined) {
+    this.settings.endpoint = value;
+  }
+
+  override get alias(): string | undefined {
+    return this._alias;
+  }
+  override set alias(value: string | undefined) {
+    this._alias = value;
+  }
+
+  protected override synthesizeAttributes(): { [name: string]: unknown } {
+    return {
+      ...Object.fromEntries(PROVIDER_FIELDS.map(({ name }) => [name, stringToTerraform(this.settings[name])])),
+      alias: stringToTerraform(this._alias),
+    };
+  }
+
+  protected override synthesizeHclAttributes(): { [name: string]: unknown } {
+    return withoutUnset({
+      ...Object.fromEntries(PROVIDER_FIELDS.map(({ name }) => [name, simpleHcl(stringToHclTerraform(this.settings[name]), "string")])),
+      alias: simpleHcl(stringToHclTerraform(this._alias), "string"),
+    });
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Resource
+
+/** Bounds for the waits of a stop/modify/start cycle, as durations such as `"90s"`, `"15m"`, `"1h"`. */
+export interface NestedVirtEnablementTimeouts {
+  /** How long to wait for the instance to reach `stopped` (default `"10m"`). */
+  readonly stop?: string;
+  /** How long to wait for the instance to be `running` again (default `"10m"`). */
+  readonly start?: string;
+}
+
+export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
+  /** ID of the EC2 instance, e.g. `runner.id`. Changing it replaces the resource. */
+  readonly instanceId: string;
+  /** Desired value of the `NestedVirtualization` CPU option (default `"enabled"`). */
+  readonly nestedVirtualization?: NestedVirtSetting;
+  /** AWS region of the instance (default: the provider's region). Changing it replaces the resource. */
+  readonly region?: string;
+  /** Allow the cycle on an Auto Scaling group member (put it in Standby first). Default `false`. */
+  readonly allowAutoScalingGroupMember?: boolean | IResolvable;
+  /**
+   * What destroying the resource does: `"keep"` (default) leaves the CPU option as it is, with no
+   * downtime; `"restore"` cycles the instance back to the setting it had before.
+   */
+  readonly onDelete?: OnDeleteBehaviour;
+  /** Wait bounds for the cycle (the `timeouts` block). */
+  readonly timeouts?: NestedVirtEnablementTimeouts;
+}
+
+type InputName = keyof Omit<NestedVirtEnablementConfig, keyof TerraformMetaArguments>;
+
+/** Timestamps and downtime of the last stop/modify/start cycle (`last_cycle`); null when none was needed. */
+export class NestedVirtEnablementLastCycleOutputReference extends ComplexObject {
+  constructor(terraformResource: IInterpolatingParent, terraformAttribute: string) {
+    super(terraformResource, terraformAttribute, false);
+  }
+
+  /** When the instance reached `stopped` (ISO 8601); null when it was already stopped. */
+  get stoppedAt(): string {
+    return this.getStringAttribute(timingTf("stoppedAt"));
+  }
+
+  /** When ModifyInstanceCpuOptions succeeded (ISO 8601). */
+  get modifiedAt(): string {
+    return this.getStringAttribute(timingTf("modifiedAt"));
+  }
+
+  /** When the instance was `running` again (ISO 8601); null when it was left stopped. */
+  get startedAt(): string {
+    return this.getStringAttribute(timingTf("startedAt"));
+  }
+
+  /** Seconds between the stop request and `running` again; 0 for a stopped instance. */
+  get downtimeSeconds(): number {
+    return this.getNumberAttribute(timingTf("downtimeSeconds"));
+  }
+}
+
+/**
+ * `nestedvirt_enablement`: the `NestedVirtualization` CPU option of one existing EC2 instance.
+ * `terraform plan` shows a pending change (and fails on a blocker, before anything is touched);
+ * `terraform apply` stops a running instance, changes the option and starts it again.
+ */
+export class NestedVirtEnablement extends TerraformResource {
+  static readonly tfResourceType = RESOURCE_TYPE_NAME;
+
+  /**
+   * An `import` block for adopting an instance that already has the desired setting, for
+   * `cdktf plan`'s configuration generation. (Or call `importFrom(instanceId)` on a resource.)
+   */
+  static generateConfigForImport(scope: Construct, importToId: string, importFromId: string, provider?: TerraformProvider): ImportableResource {
+    return new ImportableResource(scope, importToId, { terraformResourceType: RESOURCE_TYPE_NAME, importId: importFromId, provider });
+  }
+
+  private readonly inputs: { -readonly [K in InputName]?: NestedVirtEnablementConfig[K] };
+  private readonly _lastCycle = new NestedVirtEnablementLastCycleOutputReference(this, tf("lastCycle"));
+
+  constructor(scope: Construct, id: string, config: NestedVirtEnablementConfig) {
+    super(scope, id, {
+      terraformResourceType: RESOURCE_TYPE_NAME,
+      terraformGeneratorMetadata: { providerName: PROVIDER_NAME },
+      provider: config.provider,
+      dependsOn: config.dependsOn,
+      count: config.count,
+      lifecycle: config.lifecycle,
+      forEach: config.forEach,
+      provisioners: config.provisioners,
+      connection: config.connection,
+    });
+    this.inputs = {
+      instanceId: config.instanceId,
+      nestedVirtualization: config.nestedVirtualization,
+      region: config.region,
+      allowAutoScalingGroupMember: config.allowAutoScalingGroupMember,
+      onDelete: config.onDelete,
+      timeouts: config.timeouts,
+    };
+  }
+
+  /** The instance ID (`id`, the same value as `instance_id`). */
+  get id(): string {
+    return this.getStringAttribute("id");
+  }
+
+  get instanceId(): string {
+    return this.getStringAttribute(tf("instanceId"));
+  }
+
+  /** The live setting of the instance (`refresh` shows drift here). */
+  get nestedVirtualization(): string {
+    return this.getStringAttribute(tf("nestedVirtualization"));
+  }
+
+  /** The region used: the resource's own, else the provider's. */
+  get region(): string {
+    return this.getStringAttribute(tf("region"));
+  }
+
+  get allowAutoScalingGroupMember(): IResolvable {
+    return this.getBooleanAttribute(tf("allowAutoScalingGroupMember"));
+  }
+
+  get onDelete(): string {
+    return this.getStringAttribute(tf("onDelete"));
+  }
+
+  /** Instance type, e.g. `m8i.large`. */
+  get instanceType(): string {
+    return this.getStringAttribute(tf("instanceType"));
+  }
+
+  /** Instance state after the last operation (`running`, `stopped`, …). */
+  get instanceState(): string {
+    return this.getStringAttribute(tf("instanceState"));
+  }
+
+  /** The setting the instance had before this resource first changed it; `restore` on delete puts it back. */
+  get previousNestedVirtualization(): string {
+    return this.getStringAttribute(tf("previousNestedVirtualization"));
+  }
+
+  /** What the last cycle did besides the CPU option: new public IP, lost instance-store data, VSM off. */
+  get warnings(): string[] {
+    return this.getListAttribute(tf("warnings"));
+  }
+
+  /** Timestamps and downtime of the last cycle. */
+  get lastCycle(): NestedVirtEnablementLastCycleOutputReference {
+    return this._lastCycle;
+  }
+
+  protected override synthesizeAttributes(): { [name: string]: unknown } {
+    const out: Record<string, unknown> = {};
+    for (const spec of INPUT_ATTRIBUTES) {
+      const value = this.inputs[spec.name as InputName];
+      if (spec.kind === "timeouts") {
+        const timeouts = value as NestedVirtEnablementTimeouts | undefined;
+        out[spec.tfName] = timeouts === undefined ? undefined : Object.fromEntries(TIMEOUT_FIELDS.map(({ name }) => [name, stringToTerraform(timeouts[name])]));
+      } else {
+        out[spec.tfName] = toTerraform(spec, value);
+      }
+    }
+    return out;
+  }
+
+  protected override synthesizeHclAttributes(): { [name: string]: unknown } {
+    const out: Record<string, unknown> = {};
+    for (const spec of INPUT_ATTRIBUTES) {
+      const value = this.inputs[spec.name as InputName];
+      if (spec.kind === "timeouts") {
+        const timeouts = value as NestedVirtEnablementTimeouts | undefined;
+        if (timeouts === undefined) continue;
+        const fields = withoutUnset(Object.fromEntries(TIMEOUT_FIELDS.map(({ name }) => [name, simpleHcl(stringToHclTerraform(timeouts[name]), "string")])));
+        out[spec.tfName] = { value: fields, isBlock: true, type: "struct", storageClassType: "NestedVirtEnablementTimeouts" };
+      } else {
+        out[spec.tfName] = spec.kind === "bool" ? simpleHcl(booleanToHclTerraform(value), "boolean") : simpleHcl(stringToHclTerraform(value), "string");
+      }
+    }
+    return withoutUnset(out);
+  }
+}
+
+function toTerraform(spec: AttributeSpec, value: unknown): unknown {
+  return spec.kind === "bool" ? booleanToTerraform(value) : stringToTerraform(value);
+}
+
+interface HclAttribute {
+  value: unknown;
+  isBlock: boolean;
+  type: string;
+  storageClassType: string;
+}
+
+function simpleHcl(value: unknown, storageClassType: string): HclAttribute {
+  return { value, isBlock: false, type: "simple", storageClassType };
+}
+
+/** Leaves out what the program did not set, as generated provider bindings do. */
+function withoutUnset(attributes: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(attributes).filter(([, a]) => a !== undefined && (a as HclAttribute).value !== undefined));
+}
