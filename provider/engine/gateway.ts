@@ -12,13 +12,14 @@ import {
 } from "@aws-sdk/client-ec2";
 import { Batcher } from "./batcher";
 import { awsErrorCode } from "./errors";
+import { FleetRetryStrategy } from "./retry";
 import type { AwsConnection, NestedVirtSetting } from "./types";
 
 /** The EC2 actions that change something, and so are checked with DryRun before a cycle. */
 export type MutatingAction = "StopInstances" | "StartInstances" | "ModifyInstanceCpuOptions" | "CreateTags" | "DeleteTags";
 
-/** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it as the SDK documents. */
-const DEFAULT_MAX_ATTEMPTS = 8;
+/** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it. */
+const DEFAULT_MAX_ATTEMPTS = 25;
 
 /** IDs per coalesced DescribeInstances call (EC2 accepts up to 1000). */
 const DESCRIBE_BATCH_SIZE = 200;
@@ -33,13 +34,13 @@ export class Ec2Gateway {
   constructor(readonly client: EC2Client) {}
 
   static connect(connection: AwsConnection): Ec2Gateway {
-    const maxAttempts = process.env.AWS_MAX_ATTEMPTS ? undefined : DEFAULT_MAX_ATTEMPTS;
+    const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
     return new Ec2Gateway(
       new EC2Client({
         ...(connection.region ? { region: connection.region } : {}),
         ...(connection.profile ? { profile: connection.profile } : {}),
         ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-        ...(maxAttempts ? { maxAttempts } : {}),
+        retryStrategy: new FleetRetryStrategy(maxAttempts),
       }),
     );
   }

@@ -42,6 +42,9 @@ describe("go-plugin handshake", () => {
 });
 
 describe("AutoMTLS certificate", () => {
+  // Generated when the file loads; the validity window is measured from that moment, not from when
+  // this test runs (other suites may run in between).
+  const generatedAt = Date.now();
   const generated = generateCertificate();
   const certificate = new X509Certificate(generated.certificatePem);
 
@@ -59,7 +62,7 @@ describe("AutoMTLS certificate", () => {
   });
 
   it("is valid from 30 seconds ago for about a year, with a positive serial", () => {
-    const now = Date.now();
+    const now = generatedAt;
     expect(Date.parse(certificate.validFrom)).to.be.within(now - 32_000, now - 28_000);
     expect(Date.parse(certificate.validTo) - now).to.be.within(364 * 86400_000, 366 * 86400_000);
     expect(parseInt(certificate.serialNumber.slice(0, 2), 16) & 0x80).to.equal(0);
