@@ -43,22 +43,15 @@ if [ "${NESTEDVIRT_PULUMI_FROM_PATH:-1}" != "0" ]; then
 fi
 
 # 2. The cache.
-cache_root=${NESTEDVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestedvirt}
+# shellcheck source=go-tools.sh
+. "$script_dir/go-tools.sh"
 base="$cache_root/pulumi-$PULUMI_VERSION"
 bin="$base/bin"
-
-if command -v go >/dev/null 2>&1; then
-    GO=$(command -v go)
-elif [ -x /usr/local/go/bin/go ]; then
-    GO=/usr/local/go/bin/go
-else
-    GO=
-fi
 
 hash_inputs() {
     # Everything that changes the output: pinned version, module files, our sources, Go version.
     echo "version=$PULUMI_VERSION"
-    if [ -n "$GO" ]; then "$GO" env GOVERSION; else echo "go=none"; fi
+    go_version_stamp
     (cd "$mod_dir" && find . -type f \( -name 'go.mod' -o -name 'go.sum' -o -name '*.go' -o -path './launchers/*' \) \
         -print | LC_ALL=C sort | while read -r f; do echo "$f"; cat "$f"; done)
 }

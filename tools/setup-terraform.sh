@@ -62,24 +62,15 @@ if [ "${NESTEDVIRT_TERRAFORM_FROM_PATH:-1}" != "0" ]; then
 fi
 
 # 3. The cache.
-cache_root=${NESTEDVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestedvirt}
-mkdir -p "$cache_root"
-cache_root=$(cd "$cache_root" && pwd -P)
+# shellcheck source=go-tools.sh
+. "$script_dir/go-tools.sh"
 base="$cache_root/opentofu-$OPENTOFU_VERSION"
 bin="$base/bin"
-
-if command -v go >/dev/null 2>&1; then
-    GO=$(command -v go)
-elif [ -x /usr/local/go/bin/go ]; then
-    GO=/usr/local/go/bin/go
-else
-    GO=
-fi
 
 hash_inputs() {
     # Everything that changes the output: pinned version, module files, Go version.
     echo "version=$OPENTOFU_VERSION"
-    if [ -n "$GO" ]; then "$GO" env GOVERSION; else echo "go=none"; fi
+    go_version_stamp
     echo "go.mod"; cat "$mod_dir/go.mod"
     echo "go.sum"; cat "$mod_dir/go.sum"
 }
