@@ -131,7 +131,7 @@ describe("end to end with the real Pulumi CLI", function () {
 
   it("enables a stopped instance with a single modify and leaves it stopped", async () => {
     const instanceId = emulator.addInstance({ instanceType: "m8i-flex.large", state: "stopped", nestedVirtualization: "disabled" });
-    const workspace = await stackFor("stopped", { instanceIds: [instanceId] });
+    const workspace = await stackFor("stopped", { instanceIds: [instanceId], "aws:region": "us-east-1" });
     emulator.resetCalls();
     await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
     expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(["ModifyInstanceCpuOptions"]);
@@ -140,6 +140,9 @@ describe("end to end with the real Pulumi CLI", function () {
     expect(outputs.instanceState).to.equal("stopped");
     expect(outputs.lastCycle).to.have.all.keys("modifiedAt", "downtimeSeconds");
     expect((outputs.lastCycle as { downtimeSeconds: number }).downtimeSeconds).to.equal(0);
+    // The aws:region stack setting reaches the resource, as it does for @pulumi/aws resources.
+    const state = await workspace.exportState();
+    expect(state.resources?.find((r) => r.type === TYPE)?.inputs?.region).to.equal("us-east-1");
   });
 
   it("destroy with onDelete=restore puts back the setting the instance had", async () => {
