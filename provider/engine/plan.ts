@@ -166,7 +166,7 @@ export function planCycle(facts: InstanceFacts | undefined, desired: DesiredStat
       blockers: [{
         code: "instance-not-found",
         attribute: "instanceId",
-        message: `Instance ${id} was not found${where}. Check the instance ID and the region (the resource's region, aws:region, or AWS_REGION).`,
+        message: `Instance ${id} was not found${where}. Check the instance ID and the region it is looked up in (the resource's region, the provider's or stack's region setting, or AWS_REGION).`,
       }],
     };
   }
