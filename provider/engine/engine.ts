@@ -61,6 +61,11 @@ export function stateOf(facts: InstanceFacts, warnings: string[] = []): Enableme
   };
 }
 
+/** A terminated (or terminating) instance reads as deleted: there is nothing left to manage. */
+function isGone(facts: InstanceFacts): boolean {
+  return facts.state === "terminated" || facts.state === "shutting-down";
+}
+
 const gateways = new Map<string, Ec2Gateway>();
 
 /** One gateway (and so one SDK client and one type cache) per connection, shared by all resources. */
@@ -89,8 +94,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
-  async function planFor(desired: DesiredState, checkPermissions: boolean) {
-    const facts = await findInstanceFacts(gateway, desired.instanceId);
+  async function planFor(desired: DesiredState, checkPermissions: boolean, known?: InstanceFacts) {
+    const facts = known ?? (await findInstanceFacts(gateway, desired.instanceId));
     const region = facts ? undefined : await regionName();
     let plan = planCycle(facts, desired, { region });
     if (checkPermissions && facts && plan.steps.length > 0) {
@@ -100,8 +105,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     return { facts, plan };
   }
 
-  async function apply(desired: DesiredState): Promise<AppliedState> {
-    const { facts, plan } = await planFor(desired, true);
+  /** `known` spares a second DescribeInstances when the caller has just read the instance. */
+  async function apply(desired: DesiredState, known?: InstanceFacts): Promise<AppliedState> {
+    const { facts, plan } = await planFor(desired, true, known);
     if (!facts) throw new BlockedError(desired.instanceId, plan.blockers);
     const previous = facts.journal?.from ?? facts.nestedVirtualization;
     // A blocked plan may still carry steps: restoring an interrupted cycle's run state comes first.
@@ -122,7 +128,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const { facts, plan } = await planFor(desired, inspectOptions.checkPermissions === true);
       return { plan, ...(facts ? { current: stateOf(facts) } : {}) };
     },
-    apply,
+    apply: (desired) => apply(desired),
     async adopt(desired) {
       const { facts, plan } = await planFor(desired, false);
       if (!facts || plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
@@ -137,14 +143,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
     async read(instanceId) {
       const facts = await findInstanceFacts(gateway, instanceId);
-      if (!facts || facts.state === "terminated" || facts.state === "shutting-down") return undefined;
-      return stateOf(facts);
+      return facts && !isGone(facts) ? stateOf(facts) : undefined;
     },
     async remove(desired, previousSetting) {
       if (desired.onDelete === "keep" || !previousSetting) return;
       const facts = await findInstanceFacts(gateway, desired.instanceId);
-      if (!facts || facts.state === "terminated" || facts.state === "shutting-down") return;
-      await apply({ ...desired, nestedVirtualization: previousSetting });
+      if (!facts || isGone(facts)) return;
+      await apply({ ...desired, nestedVirtualization: previousSetting }, facts);
     },
   };
 }

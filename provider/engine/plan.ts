@@ -118,30 +118,38 @@ function warningsFor(facts: InstanceFacts, desired: DesiredState): PlanWarning[]
   return warnings;
 }
 
+/** Steps that bring the instance back up when an interrupted cycle's journal says it was running. */
+function resumeSteps(facts: InstanceFacts): StepKind[] {
+  return facts.journal?.priorState === "running" ? ["start", "wait-running"] : [];
+}
+
+function clearJournalSteps(facts: InstanceFacts): StepKind[] {
+  return facts.journal ? ["clear-journal"] : [];
+}
+
 /** The steps that take the instance through a full cycle from its current run state. */
 function cycleSteps(facts: InstanceFacts): StepKind[] {
-  const resumeRunning = facts.journal ? facts.journal.priorState === "running" : false;
+  const fullCycle: StepKind[] = ["write-journal", "stop", "wait-stopped", "modify", "start", "wait-running", "clear-journal"];
   switch (facts.state) {
     case "pending":
-      return ["wait-running", "write-journal", "stop", "wait-stopped", "modify", "start", "wait-running", "clear-journal"];
+      return ["wait-running", ...fullCycle];
     case "running":
-      return ["write-journal", "stop", "wait-stopped", "modify", "start", "wait-running", "clear-journal"];
+      return fullCycle;
     case "stopping":
       // Someone else is stopping it: finish the stop and leave it stopped, unless our journal says it ran.
-      return ["wait-stopped", "modify", ...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), ...(facts.journal ? (["clear-journal"] as StepKind[]) : [])];
+      return ["wait-stopped", "modify", ...resumeSteps(facts), ...clearJournalSteps(facts)];
     default:
-      return ["modify", ...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), ...(facts.journal ? (["clear-journal"] as StepKind[]) : [])];
+      return ["modify", ...resumeSteps(facts), ...clearJournalSteps(facts)];
   }
 }
 
 /** Steps that only bring an interrupted cycle's instance back to the run state it had before. */
 function restoreSteps(facts: InstanceFacts): StepKind[] {
-  const resumeRunning = facts.journal?.priorState === "running";
   switch (facts.state) {
     case "stopping":
-      return ["wait-stopped", ...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), "clear-journal"];
+      return ["wait-stopped", ...resumeSteps(facts), "clear-journal"];
     case "stopped":
-      return [...(resumeRunning ? (["start", "wait-running"] as StepKind[]) : []), "clear-journal"];
+      return [...resumeSteps(facts), "clear-journal"];
     case "pending":
       return ["wait-running", "clear-journal"];
     default:

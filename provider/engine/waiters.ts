@@ -17,10 +17,14 @@ export function pollIntervalFromEnvironment(): number {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** States from which the awaited state can no longer be reached. */
+/**
+ * States from which the awaited state can no longer be reached. `stopped` while waiting for
+ * `running` is not one of them: EC2 is eventually consistent, and right after StartInstances a
+ * DescribeInstances may still report the old state (as `running` may linger after a stop).
+ */
 const HOPELESS: Record<"stopped" | "running", InstanceStatus[]> = {
   stopped: ["terminated", "shutting-down", "not-found"],
-  running: ["terminated", "shutting-down", "not-found", "stopped"],
+  running: ["terminated", "shutting-down", "not-found"],
 };
 
 const ADVICE: Record<"stopped" | "running", string> = {

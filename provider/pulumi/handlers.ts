@@ -8,6 +8,7 @@ import {
   type AppliedState,
   type DesiredState,
   type Engine,
+  type NestedVirtSetting,
   type RawInputs,
 } from "../engine";
 import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
@@ -37,6 +38,11 @@ function containsUnknown(value: unknown): boolean {
   if (value === UNKNOWN_VALUE) return true;
   if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
   return false;
+}
+
+/** A stored setting, or undefined when the state predates it or holds something else. */
+function settingOf(value: unknown): NestedVirtSetting | undefined {
+  return value === "enabled" || value === "disabled" ? value : undefined;
 }
 
 function desiredFrom(props: Props): DesiredState {
@@ -75,9 +81,7 @@ export async function check(_olds: Props, news: Props): Promise<{ inputs: Props;
     failures.push({ property: "instanceId", reason: `The import ID ${inputs.importId} must be the instanceId (${inputs.instanceId}): an enablement is imported by its instance's ID.` });
   }
   const { plan } = await engineFor(news).inspect(parsed.desired, { checkPermissions: true });
-  // An interrupted cycle is not a reason to fail the preview: the update finishes it.
-  const blocking = plan.blockers;
-  for (const blocker of blocking) failures.push({ property: blocker.attribute ?? "instanceId", reason: blocker.message });
+  for (const blocker of plan.blockers) failures.push({ property: blocker.attribute ?? "instanceId", reason: blocker.message });
   return { inputs: inputs as unknown as Props, failures };
 }
 
@@ -94,14 +98,12 @@ export async function diff(_id: string, olds: Props, news: Props) {
 }
 
 function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): EnablementOutputs {
-  const priorPrevious = prior?.previousNestedVirtualization;
   return {
     ...(inputs as unknown as EnablementInputs),
     nestedVirtualization: applied.nestedVirtualization,
     instanceType: applied.instanceType,
     instanceState: applied.instanceState,
-    previousNestedVirtualization:
-      priorPrevious === "enabled" || priorPrevious === "disabled" ? priorPrevious : applied.previousNestedVirtualization,
+    previousNestedVirtualization: settingOf(prior?.previousNestedVirtualization) ?? applied.previousNestedVirtualization,
     warnings: applied.warnings,
     ...(applied.lastCycle ? { lastCycle: applied.lastCycle } : prior?.lastCycle ? { lastCycle: prior.lastCycle as EnablementOutputs["lastCycle"] } : {}),
   };
@@ -130,26 +132,17 @@ export async function read(id: string, props: Props): Promise<ReadResult> {
   const live = await engineFor(props).read(id);
   if (!live) return {};
   const known = props.instanceId === id;
-  const previous = props.previousNestedVirtualization;
-  const defaults = parseInputs({ ...props, instanceId: id }).desired;
-  const inputs: EnablementInputs = {
-    instanceId: id,
-    nestedVirtualization: known ? (props.nestedVirtualization as EnablementInputs["nestedVirtualization"]) : live.nestedVirtualization,
-    ...(typeof props.region === "string" ? { region: props.region } : {}),
-    allowAutoScalingGroupMember: defaults?.allowAutoScalingGroupMember ?? false,
-    onDelete: defaults?.onDelete ?? "keep",
-    timeouts: {
-      stop: (props.timeouts as { stop?: string } | undefined)?.stop ?? DEFAULT_WAIT_TIMEOUT,
-      start: (props.timeouts as { start?: string } | undefined)?.start ?? DEFAULT_WAIT_TIMEOUT,
-    },
-    ...(typeof props.awsProfile === "string" ? { awsProfile: props.awsProfile } : {}),
-  };
+  // Refresh keeps the declared setting (drift then shows in the diff); import takes the live one.
+  const declared = { ...props, instanceId: id, nestedVirtualization: known ? props.nestedVirtualization : live.nestedVirtualization };
+  const parsed = parseInputs(declared as RawInputs);
+  const desired = parsed.desired ?? desiredFrom({ instanceId: id, nestedVirtualization: live.nestedVirtualization });
+  const inputs = normalizedInputs(props, desired, parsed.region);
   const outputs: EnablementOutputs = {
     ...inputs,
     nestedVirtualization: live.nestedVirtualization,
     instanceType: live.instanceType,
     instanceState: live.instanceState,
-    previousNestedVirtualization: previous === "enabled" || previous === "disabled" ? previous : live.nestedVirtualization,
+    previousNestedVirtualization: settingOf(props.previousNestedVirtualization) ?? live.nestedVirtualization,
     warnings: Array.isArray(props.warnings) ? (props.warnings as string[]) : [],
     ...(props.lastCycle ? { lastCycle: props.lastCycle as EnablementOutputs["lastCycle"] } : {}),
   };
@@ -157,9 +150,5 @@ export async function read(id: string, props: Props): Promise<ReadResult> {
 }
 
 export async function remove(_id: string, props: Props): Promise<void> {
-  const previous = props.previousNestedVirtualization;
-  await engineFor(props).remove(
-    desiredFrom(props),
-    previous === "enabled" || previous === "disabled" ? previous : undefined,
-  );
+  await engineFor(props).remove(desiredFrom(props), settingOf(props.previousNestedVirtualization));
 }
