@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { nestedVirtProvider } from "../provider/pulumi/dynamicProvider";
+import { nestedVirtProvider } from "../provider/pulumi/dynamic-provider";
 import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
 
 export type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };

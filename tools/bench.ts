@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { createEngine, type DesiredState } from "../provider/engine";
-import { startEmulator, type Ec2Emulator } from "../tests/emulator";
+import { startEmulator, type Ec2Emulator } from "../emulator";
 import { repoRoot } from "./cli/paths";
 
 process.env.AWS_ACCESS_KEY_ID ??= "AKIDEMULATOR";
@@ -25,7 +25,13 @@ function arg(name: string, fallback: string): string {
 }
 
 function desiredFor(instanceId: string): DesiredState {
-  return { instanceId, nestedVirtualization: "enabled", allowAutoScalingGroupMember: false, onDelete: "keep", timeouts: { stopSeconds: 600, startSeconds: 600 } };
+  return {
+    instanceId,
+    nestedVirtualization: "enabled",
+    allowAutoScalingGroupMember: false,
+    onDelete: "keep",
+    timeouts: { stopSeconds: 600, startSeconds: 600 },
+  };
 }
 
 interface FleetFigures {
@@ -38,14 +44,26 @@ interface FleetFigures {
   leftStopped: number;
 }
 
-async function fleet(scenario: string, size: number, prepare: (emulator: Ec2Emulator, ids: string[]) => void, initial: "disabled" | "enabled" = "disabled"): Promise<FleetFigures> {
+async function fleet(
+  scenario: string,
+  size: number,
+  prepare: (emulator: Ec2Emulator, ids: string[]) => void,
+  initial: "disabled" | "enabled" = "disabled",
+): Promise<FleetFigures> {
   const emulator = await startEmulator({ stoppingMs: TRANSITION_MS, pendingMs: TRANSITION_MS });
   try {
     const ids = Array.from({ length: size }, (_, i) =>
-      emulator.addInstance({ instanceType: ["m8i.large", "c8i.xlarge", "r8i.2xlarge"][i % 3], state: "running", nestedVirtualization: initial }),
+      emulator.addInstance({
+        instanceType: ["m8i.large", "c8i.xlarge", "r8i.2xlarge"][i % 3],
+        state: "running",
+        nestedVirtualization: initial,
+      }),
     );
     prepare(emulator, ids);
-    const engine = createEngine({ connection: { endpoint: emulator.endpoint, region: "us-east-1" }, pollIntervalMs: POLL_MS });
+    const engine = createEngine({
+      connection: { endpoint: emulator.endpoint, region: "us-east-1" },
+      pollIntervalMs: POLL_MS,
+    });
     const started = Date.now();
     const results = await Promise.allSettled(ids.map((id) => engine.apply(desiredFor(id))));
     const seconds = (Date.now() - started) / 1000;
@@ -78,7 +96,11 @@ async function terraformProviderStartup(runs: number): Promise<number> {
     const started = process.hrtime.bigint();
     await new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, [main], {
-        env: { ...process.env, TF_PLUGIN_MAGIC_COOKIE: "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2", PLUGIN_PROTOCOL_VERSIONS: "6" },
+        env: {
+          ...process.env,
+          TF_PLUGIN_MAGIC_COOKIE: "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+          PLUGIN_PROTOCOL_VERSIONS: "6",
+        },
         stdio: ["ignore", "pipe", "ignore"],
       });
       child.stdout.once("data", () => {
@@ -102,17 +124,37 @@ function row(f: FleetFigures): string {
 async function main(): Promise<void> {
   const sizes = arg("sizes", "10,100,500").split(",").map(Number);
   const out: string[] = [];
-  out.push(`Emulator transitions ${TRANSITION_MS} ms, waiter poll ${POLL_MS} ms, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`, "");
-  out.push("| scenario | instances | wall s | EC2 calls | DescribeInstances / instance | DescribeInstanceTypes | StopInstances / instance | throttled | failed | left stopped |");
+  out.push(
+    `Emulator transitions ${TRANSITION_MS} ms, waiter poll ${POLL_MS} ms, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    "",
+  );
+  out.push(
+    "| scenario | instances | wall s | EC2 calls | DescribeInstances / instance | DescribeInstanceTypes | StopInstances / instance | throttled | failed | left stopped |",
+  );
   out.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const size of sizes) out.push(row(await fleet("enable running fleet", size, () => undefined)));
   for (const size of sizes) out.push(row(await fleet("no-op (already enabled)", size, () => undefined, "enabled")));
   for (const size of sizes) {
-    out.push(row(await fleet("account rate limit 50/s, burst 100", size, (emulator) => emulator.faults.rateLimit({ perSecond: 50, burst: 100 }))));
+    out.push(
+      row(
+        await fleet("account rate limit 50/s, burst 100", size, (emulator) =>
+          emulator.faults.rateLimit({ perSecond: 50, burst: 100 }),
+        ),
+      ),
+    );
   }
   // Random errors are harsher than EC2's rate-based throttling: each call is refused blindly.
-  out.push(row(await fleet("30% of calls refused at random", 20, (emulator) => emulator.faults.errorRate(0.3, "RequestLimitExceeded"))));
-  out.push("", `Terraform provider start-up (spawn → handshake line), median of 10: ${(await terraformProviderStartup(10)).toFixed(0)} ms.`);
+  out.push(
+    row(
+      await fleet("30% of calls refused at random", 20, (emulator) =>
+        emulator.faults.errorRate(0.3, "RequestLimitExceeded"),
+      ),
+    ),
+  );
+  out.push(
+    "",
+    `Terraform provider start-up (spawn → handshake line), median of 10: ${(await terraformProviderStartup(10)).toFixed(0)} ms.`,
+  );
   process.stdout.write(`${out.join("\n")}\n`);
 }
 

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startEmulator, type InstanceSnapshot } from "../tests/emulator";
+import { startEmulator, type InstanceSnapshot } from "../emulator";
 import { repoRoot } from "./cli/paths";
 import { PulumiWorkspace, setupPulumiCli } from "./cli/pulumi";
 
@@ -28,11 +28,19 @@ async function main(): Promise<void> {
   });
   const before = emulator.instance(instanceId);
   say(`==> EC2 emulator on ${emulator.endpoint}`);
-  say(`    ${instanceId}: ${before.instanceType}, ${before.state}, nested virtualization ${before.nestedVirtualization}, public IP ${before.publicIp}`);
+  say(
+    `    ${instanceId}: ${before.instanceType}, ${before.state}, nested virtualization ${before.nestedVirtualization}, public IP ${before.publicIp}`,
+  );
 
   const stateDir = path.join(root, ".cache", "demo");
   fs.rmSync(stateDir, { recursive: true, force: true });
-  const pulumi = new PulumiWorkspace({ projectDir: root, stateDir, cliDir, ec2Endpoint: emulator.endpoint, stack: "demo" });
+  const pulumi = new PulumiWorkspace({
+    projectDir: root,
+    stateDir,
+    cliDir,
+    ec2Endpoint: emulator.endpoint,
+    stack: "demo",
+  });
   try {
     await pulumi.initStack({ instanceId });
 
@@ -44,7 +52,10 @@ async function main(): Promise<void> {
     say("\n==> pulumi up");
     emulator.resetCalls();
     await pulumi.ok(["up", "--yes", "--skip-preview"], { echo: true });
-    const order = emulator.mutatingCalls().map((c) => c.action).join(" → ");
+    const order = emulator
+      .mutatingCalls()
+      .map((c) => c.action)
+      .join(" → ");
     const outputs = await pulumi.outputs();
     const after = emulator.instance(instanceId);
     say("\n==> Stack outputs");
@@ -92,10 +103,13 @@ function narrate(story: Story): string[] {
       ? `pulumi up changed ${instanceId} from nested virtualization ${before.nestedVirtualization} to ${after.nestedVirtualization}; EC2 saw ${order}.`
       : `pulumi up made no change to ${instanceId}.`,
   );
-  if (cycle?.downtimeSeconds) lines.push(`It was unavailable for ${cycle.downtimeSeconds} s and is ${after.state} again.`);
+  if (cycle?.downtimeSeconds)
+    lines.push(`It was unavailable for ${cycle.downtimeSeconds} s and is ${after.state} again.`);
   else lines.push(`It is ${after.state}.`);
   if (before.publicIp !== after.publicIp) {
-    lines.push(`Its public IP changed from ${before.publicIp} to ${after.publicIp}: it was not an Elastic IP, as the warning said.`);
+    lines.push(
+      `Its public IP changed from ${before.publicIp} to ${after.publicIp}: it was not an Elastic IP, as the warning said.`,
+    );
   }
   lines.push(
     destroyMutations === 0

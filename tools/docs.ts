@@ -4,7 +4,13 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ATTRIBUTES, DEFAULT_WAIT_TIMEOUT, TIMEOUT_FIELDS, TIMING_FIELDS, type AttributeSpec } from "../provider/engine/schema";
+import {
+  ATTRIBUTES,
+  DEFAULT_WAIT_TIMEOUT,
+  TIMEOUT_FIELDS,
+  TIMING_FIELDS,
+  type AttributeSpec,
+} from "../provider/engine/schema";
 import { repoRoot } from "./cli/paths";
 
 const TF_TYPES: Record<AttributeSpec["kind"], string> = {

@@ -27,11 +27,18 @@ export class KvmRunnerStack extends TerraformStack {
   constructor(scope: Construct, id: string, options: KvmRunnerStackOptions = {}) {
     super(scope, id);
 
-    new NestedvirtProvider(this, "nestedvirt", { region: options.region, profile: options.profile, endpoint: options.endpoint });
+    new NestedvirtProvider(this, "nestedvirt", {
+      region: options.region,
+      profile: options.profile,
+      endpoint: options.endpoint,
+    });
 
     const instanceId =
       options.instanceId ??
-      new TerraformVariable(this, "instance_id", { type: "string", description: "ID of the EC2 instance to enable nested virtualization on." }).stringValue;
+      new TerraformVariable(this, "instance_id", {
+        type: "string",
+        description: "ID of the EC2 instance to enable nested virtualization on.",
+      }).stringValue;
 
     this.enablement = new NestedVirtEnablement(this, "runner-kvm", {
       instanceId,
@@ -43,7 +50,10 @@ export class KvmRunnerStack extends TerraformStack {
     new TerraformOutput(this, "nested_virtualization", { value: this.enablement.nestedVirtualization });
     new TerraformOutput(this, "instance_state", { value: this.enablement.instanceState });
     new TerraformOutput(this, "warnings", { value: this.enablement.warnings });
-    new TerraformOutput(this, "last_cycle", { value: this.enablement.lastCycle, description: "Timestamps and downtime of the last cycle; null when none was needed." });
+    new TerraformOutput(this, "last_cycle", {
+      value: this.enablement.lastCycle,
+      description: "Timestamps and downtime of the last cycle; null when none was needed.",
+    });
   }
 }
 

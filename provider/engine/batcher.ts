@@ -32,8 +32,12 @@ export class Batcher<K, V> {
     for (let i = 0; i < keys.length; i += this.maxBatch) {
       const chunk = keys.slice(i, i + this.maxBatch);
       this.loadMany(chunk).then(
-        (found) => chunk.forEach((k) => batch.get(k)?.forEach((w) => w.resolve(found.get(k)))),
-        (error: unknown) => chunk.forEach((k) => batch.get(k)?.forEach((w) => w.reject(error))),
+        (found) => {
+          for (const key of chunk) for (const waiter of batch.get(key) ?? []) waiter.resolve(found.get(key));
+        },
+        (error: unknown) => {
+          for (const key of chunk) for (const waiter of batch.get(key) ?? []) waiter.reject(error);
+        },
       );
     }
   }

@@ -42,7 +42,8 @@ export async function executeCycle(
   let downtimeStart: number | undefined = Number.isFinite(resumedFrom) ? resumedFrom : undefined;
 
   const journal: CycleJournal = {
-    priorState: facts.journal?.priorState ?? (facts.state === "stopped" || facts.state === "stopping" ? "stopped" : "running"),
+    priorState:
+      facts.journal?.priorState ?? (facts.state === "stopped" || facts.state === "stopping" ? "stopped" : "running"),
     from: facts.journal?.from ?? facts.nestedVirtualization,
     to: plan.desiredSetting,
     startedAt: facts.journal?.startedAt || stamp(),
@@ -87,9 +88,20 @@ export async function executeCycle(
     if (!mustRestart) {
       if (error instanceof NestedVirtError) throw error;
       const what = STEP_CALL[current ?? "modify"] ?? current;
-      throw new CycleFailedError(id, `${what} failed on ${id}: ${describeError(error)}. The instance is ${stopRequested ? "stopping" : "as it was"}; run the update again once the cause is fixed.`, !stopRequested, error);
+      throw new CycleFailedError(
+        id,
+        `${what} failed on ${id}: ${describeError(error)}. The instance is ${stopRequested ? "stopping" : "as it was"}; run the update again once the cause is fixed.`,
+        !stopRequested,
+        error,
+      );
     }
-    throw await restartAfterFailure(gateway, { facts, failedStep: current ?? "stop", modified: modifiedAt !== undefined, desired: plan.desiredSetting }, error, startWait, options.log);
+    throw await restartAfterFailure(
+      gateway,
+      { facts, failedStep: current ?? "stop", modified: modifiedAt !== undefined, desired: plan.desiredSetting },
+      error,
+      startWait,
+      options.log,
+    );
   }
 
   if (!modifiedAt) return {};

@@ -119,8 +119,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
     if (plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
     const after = plan.steps.length > 0 ? await findInstanceFacts(gateway, desired.instanceId) : facts;
-    const state = stateOf(after ?? facts, plan.warnings.map((w) => w.message));
-    return { ...state, previousNestedVirtualization: previous, ...(record.timings ? { lastCycle: record.timings } : {}) };
+    const state = stateOf(
+      after ?? facts,
+      plan.warnings.map((w) => w.message),
+    );
+    return {
+      ...state,
+      previousNestedVirtualization: previous,
+      ...(record.timings ? { lastCycle: record.timings } : {}),
+    };
   }
 
   return {

@@ -19,7 +19,10 @@ export function toInstanceTypeFacts(info: InstanceTypeInfo): InstanceTypeFacts {
   };
 }
 
-export function findInstanceTypeFacts(gateway: Ec2Gateway, instanceType: string): Promise<InstanceTypeFacts | undefined> {
+export function findInstanceTypeFacts(
+  gateway: Ec2Gateway,
+  instanceType: string,
+): Promise<InstanceTypeFacts | undefined> {
   let cache = typeFactsCache.get(gateway);
   if (!cache) {
     cache = new Map();

@@ -16,7 +16,12 @@ import { FleetRetryStrategy } from "./retry";
 import type { AwsConnection, NestedVirtSetting } from "./types";
 
 /** The EC2 actions that change something, and so are checked with DryRun before a cycle. */
-export type MutatingAction = "StopInstances" | "StartInstances" | "ModifyInstanceCpuOptions" | "CreateTags" | "DeleteTags";
+export type MutatingAction =
+  | "StopInstances"
+  | "StartInstances"
+  | "ModifyInstanceCpuOptions"
+  | "CreateTags"
+  | "DeleteTags";
 
 /** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it. */
 const DEFAULT_MAX_ATTEMPTS = 25;
@@ -77,7 +82,9 @@ export class Ec2Gateway {
   async describeInstanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
     try {
       const out = await this.client.send(
-        new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as InstanceTypeInfo["InstanceType"] & string] }),
+        new DescribeInstanceTypesCommand({
+          InstanceTypes: [instanceType as InstanceTypeInfo["InstanceType"] & string],
+        }),
       );
       return out.InstanceTypes?.[0];
     } catch (error) {

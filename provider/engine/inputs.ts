@@ -90,7 +90,12 @@ export function parseInputs(raw: RawInputs): ParsedInputs {
     });
   }
   const nestedVirtualization = enumValue<NestedVirtSetting>(
-    raw.nestedVirtualization, "nestedVirtualization", ["enabled", "disabled"], "enabled", failures);
+    raw.nestedVirtualization,
+    "nestedVirtualization",
+    ["enabled", "disabled"],
+    "enabled",
+    failures,
+  );
   const onDelete = enumValue<OnDeleteBehaviour>(raw.onDelete, "onDelete", ["keep", "restore"], "keep", failures);
 
   let allowAutoScalingGroupMember = false;
@@ -110,7 +115,10 @@ export function parseInputs(raw: RawInputs): ParsedInputs {
     if (typeof raw.region === "string" && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(raw.region)) {
       region = raw.region;
     } else {
-      failures.push({ attribute: "region", message: `region ${JSON.stringify(raw.region)} is not an AWS region name such as us-east-1.` });
+      failures.push({
+        attribute: "region",
+        message: `region ${JSON.stringify(raw.region)} is not an AWS region name such as us-east-1.`,
+      });
     }
   }
 
@@ -118,7 +126,10 @@ export function parseInputs(raw: RawInputs): ParsedInputs {
   let stopSeconds = 0;
   let startSeconds = 0;
   if (typeof timeouts !== "object" || Array.isArray(timeouts)) {
-    failures.push({ attribute: "timeouts", message: `timeouts must be an object with optional "stop" and "start" durations; got ${JSON.stringify(timeouts)}.` });
+    failures.push({
+      attribute: "timeouts",
+      message: `timeouts must be an object with optional "stop" and "start" durations; got ${JSON.stringify(timeouts)}.`,
+    });
   } else {
     const fields = timeouts as { stop?: unknown; start?: unknown };
     stopSeconds = parseTimeout(fields.stop, "stop", failures);

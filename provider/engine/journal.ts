@@ -15,7 +15,13 @@ interface JournalTagV1 {
 }
 
 export function encodeJournal(journal: CycleJournal): string {
-  const tag: JournalTagV1 = { v: 1, prior: journal.priorState, from: journal.from, to: journal.to, at: journal.startedAt };
+  const tag: JournalTagV1 = {
+    v: 1,
+    prior: journal.priorState,
+    from: journal.from,
+    to: journal.to,
+    at: journal.startedAt,
+  };
   return JSON.stringify(tag);
 }
 
@@ -28,7 +34,12 @@ const isSetting = (v: unknown): v is NestedVirtSetting => v === "enabled" || v =
 export function decodeJournal(value: string): CycleJournal {
   try {
     const tag = JSON.parse(value) as Partial<JournalTagV1>;
-    if (tag.v === 1 && (tag.prior === "running" || tag.prior === "stopped") && isSetting(tag.from) && isSetting(tag.to)) {
+    if (
+      tag.v === 1 &&
+      (tag.prior === "running" || tag.prior === "stopped") &&
+      isSetting(tag.from) &&
+      isSetting(tag.to)
+    ) {
       return { priorState: tag.prior, from: tag.from, to: tag.to, startedAt: String(tag.at ?? "") };
     }
   } catch {

@@ -1,13 +1,5 @@
 import type { MutatingAction } from "./gateway";
-import type {
-  CyclePlan,
-  DesiredState,
-  InstanceFacts,
-  PlanBlocker,
-  PlanWarning,
-  Step,
-  StepKind,
-} from "./types";
+import type { CyclePlan, DesiredState, InstanceFacts, PlanBlocker, PlanWarning, Step, StepKind } from "./types";
 
 /** Windows cannot run with nested virtualization on more vCPUs than this. */
 export const WINDOWS_MAX_VCPUS = 192;
@@ -129,7 +121,15 @@ function clearJournalSteps(facts: InstanceFacts): StepKind[] {
 
 /** The steps that take the instance through a full cycle from its current run state. */
 function cycleSteps(facts: InstanceFacts): StepKind[] {
-  const fullCycle: StepKind[] = ["write-journal", "stop", "wait-stopped", "modify", "start", "wait-running", "clear-journal"];
+  const fullCycle: StepKind[] = [
+    "write-journal",
+    "stop",
+    "wait-stopped",
+    "modify",
+    "start",
+    "wait-running",
+    "clear-journal",
+  ];
   switch (facts.state) {
     case "pending":
       return ["wait-running", ...fullCycle];
@@ -161,7 +161,11 @@ function restoreSteps(facts: InstanceFacts): StepKind[] {
  * Decides what to do with one instance. Pure: the same facts and desired state always give the
  * same plan, so every rule is unit-tested without EC2.
  */
-export function planCycle(facts: InstanceFacts | undefined, desired: DesiredState, context: PlanContext = {}): CyclePlan {
+export function planCycle(
+  facts: InstanceFacts | undefined,
+  desired: DesiredState,
+  context: PlanContext = {},
+): CyclePlan {
   const id = desired.instanceId;
   const base = { instanceId: id, desiredSetting: desired.nestedVirtualization };
   if (!facts) {
@@ -171,11 +175,13 @@ export function planCycle(facts: InstanceFacts | undefined, desired: DesiredStat
       steps: [],
       warnings: [],
       causesDowntime: false,
-      blockers: [{
-        code: "instance-not-found",
-        attribute: "instanceId",
-        message: `Instance ${id} was not found${where}. Check the instance ID and the region it is looked up in (the resource's region, the provider's or stack's region setting, or AWS_REGION).`,
-      }],
+      blockers: [
+        {
+          code: "instance-not-found",
+          attribute: "instanceId",
+          message: `Instance ${id} was not found${where}. Check the instance ID and the region it is looked up in (the resource's region, the provider's or stack's region setting, or AWS_REGION).`,
+        },
+      ],
     };
   }
   const current = { ...base, currentSetting: facts.nestedVirtualization };
@@ -185,17 +191,24 @@ export function planCycle(facts: InstanceFacts | undefined, desired: DesiredStat
       steps: [],
       warnings: [],
       causesDowntime: false,
-      blockers: [{
-        code: "instance-terminated",
-        attribute: "instanceId",
-        message: `Instance ${id} is ${facts.state}; its CPU options can no longer be changed. Point instanceId at a live instance.`,
-      }],
+      blockers: [
+        {
+          code: "instance-terminated",
+          attribute: "instanceId",
+          message: `Instance ${id} is ${facts.state}; its CPU options can no longer be changed. Point instanceId at a live instance.`,
+        },
+      ],
     };
   }
 
   const needsModify = facts.nestedVirtualization !== desired.nestedVirtualization;
   const journalWarning: PlanWarning[] = facts.journal
-    ? [{ code: "interrupted-cycle", message: `Instance ${id} carries the journal of an interrupted cycle (begun ${facts.journal.startedAt || "at an unknown time"}); this run finishes it.` }]
+    ? [
+        {
+          code: "interrupted-cycle",
+          message: `Instance ${id} carries the journal of an interrupted cycle (begun ${facts.journal.startedAt || "at an unknown time"}); this run finishes it.`,
+        },
+      ]
     : [];
   if (!needsModify && !facts.journal) {
     return { ...current, steps: [], warnings: [], blockers: [], causesDowntime: false };

@@ -1,5 +1,10 @@
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from "@smithy/types";
-import { DefaultRateLimiter, DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
+import {
+  DefaultRateLimiter,
+  DEFAULT_RETRY_DELAY_BASE,
+  MAXIMUM_RETRY_DELAY,
+  THROTTLING_RETRY_DELAY_BASE,
+} from "@smithy/util-retry";
 
 /**
  * The SDK's adaptive retry behaviour (its client-side rate limiter, its backoff bases) without its
@@ -22,7 +27,10 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
   async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
     this.rateLimiter.updateClientSendingRate(errorInfo);
     const retries = token.getRetryCount() + 1;
-    const retryable = errorInfo.errorType === "THROTTLING" || errorInfo.errorType === "TRANSIENT" || errorInfo.errorType === "SERVER_ERROR";
+    const retryable =
+      errorInfo.errorType === "THROTTLING" ||
+      errorInfo.errorType === "TRANSIENT" ||
+      errorInfo.errorType === "SERVER_ERROR";
     if (!retryable || retries >= this.maxAttempts) throw new Error("No retry token available");
     const base = errorInfo.errorType === "THROTTLING" ? THROTTLING_RETRY_DELAY_BASE : DEFAULT_RETRY_DELAY_BASE;
     // Full jitter: spreads a fleet's retries instead of synchronising them.

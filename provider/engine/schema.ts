@@ -32,16 +32,39 @@ export const DEFAULT_WAIT_TIMEOUT = "10m";
 
 /** Sub-fields of the `timeouts` input. */
 export const TIMEOUT_FIELDS = [
-  { name: "stop", description: "How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`)." },
+  {
+    name: "stop",
+    description: "How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).",
+  },
   { name: "start", description: "How long to wait for the instance to reach `running` again. Go-style duration." },
 ] as const;
 
 /** Sub-fields of the `lastCycle` output. */
 export const TIMING_FIELDS = [
-  { name: "stoppedAt", tfName: "stopped_at", kind: "string", description: "When the instance reached `stopped` (ISO 8601); empty when it was already stopped." },
-  { name: "modifiedAt", tfName: "modified_at", kind: "string", description: "When ModifyInstanceCpuOptions succeeded (ISO 8601)." },
-  { name: "startedAt", tfName: "started_at", kind: "string", description: "When the instance was `running` again (ISO 8601); empty when it was left stopped." },
-  { name: "downtimeSeconds", tfName: "downtime_seconds", kind: "number", description: "Seconds between the stop request and `running` again; 0 for a stopped instance." },
+  {
+    name: "stoppedAt",
+    tfName: "stopped_at",
+    kind: "string",
+    description: "When the instance reached `stopped` (ISO 8601); empty when it was already stopped.",
+  },
+  {
+    name: "modifiedAt",
+    tfName: "modified_at",
+    kind: "string",
+    description: "When ModifyInstanceCpuOptions succeeded (ISO 8601).",
+  },
+  {
+    name: "startedAt",
+    tfName: "started_at",
+    kind: "string",
+    description: "When the instance was `running` again (ISO 8601); empty when it was left stopped.",
+  },
+  {
+    name: "downtimeSeconds",
+    tfName: "downtime_seconds",
+    kind: "number",
+    description: "Seconds between the stop request and `running` again; 0 for a stopped instance.",
+  },
 ] as const;
 
 export const ATTRIBUTES: readonly AttributeSpec[] = [
@@ -71,7 +94,8 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     kind: "string",
     role: "input",
     forcesReplacement: true,
-    description: "AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).",
+    description:
+      "AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).",
   },
   {
     name: "allowAutoScalingGroupMember",
@@ -118,14 +142,16 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     tfName: "previous_nested_virtualization",
     kind: "string",
     role: "output",
-    description: "The setting the instance had before this resource first changed it; `restore` on delete puts it back.",
+    description:
+      "The setting the instance had before this resource first changed it; `restore` on delete puts it back.",
   },
   {
     name: "warnings",
     tfName: "warnings",
     kind: "string-list",
     role: "output",
-    description: "What the last cycle did besides the CPU option: public IP changes, instance-store data loss, VSM turned off.",
+    description:
+      "What the last cycle did besides the CPU option: public IP changes, instance-store data loss, VSM turned off.",
   },
   {
     name: "lastCycle",

@@ -5,13 +5,7 @@ export type NestedVirtSetting = "enabled" | "disabled";
 export type OnDeleteBehaviour = "keep" | "restore";
 
 /** EC2 instance lifecycle states, as DescribeInstances reports them. */
-export type InstanceStateName =
-  | "pending"
-  | "running"
-  | "shutting-down"
-  | "terminated"
-  | "stopping"
-  | "stopped";
+export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
 
 /** What the resource's user declares. Defaults are already applied (see schema.ts). */
 export interface DesiredState {

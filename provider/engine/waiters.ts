@@ -29,7 +29,7 @@ const HOPELESS: Record<"stopped" | "running", InstanceStatus[]> = {
 
 const ADVICE: Record<"stopped" | "running", string> = {
   stopped:
-    "Check the instance in the EC2 console; if it stays in \"stopping\", force-stop it (aws ec2 stop-instances --force). Then run the update again: the cycle journal on the instance lets the next run finish the cycle.",
+    'Check the instance in the EC2 console; if it stays in "stopping", force-stop it (aws ec2 stop-instances --force). Then run the update again: the cycle journal on the instance lets the next run finish the cycle.',
   running:
     "Check the instance's status checks and system log in the EC2 console. Run the update again once it is running; the cycle journal on the instance lets the next run finish the cycle.",
 };

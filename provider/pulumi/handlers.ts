@@ -78,10 +78,14 @@ export async function check(_olds: Props, news: Props): Promise<{ inputs: Props;
   if (!parsed.desired) return { inputs: news, failures };
   const inputs = normalizedInputs(news, parsed.desired, parsed.region);
   if (inputs.importId !== undefined && inputs.importId !== inputs.instanceId) {
-    failures.push({ property: "instanceId", reason: `The import ID ${inputs.importId} must be the instanceId (${inputs.instanceId}): an enablement is imported by its instance's ID.` });
+    failures.push({
+      property: "instanceId",
+      reason: `The import ID ${inputs.importId} must be the instanceId (${inputs.instanceId}): an enablement is imported by its instance's ID.`,
+    });
   }
   const { plan } = await engineFor(news).inspect(parsed.desired, { checkPermissions: true });
-  for (const blocker of plan.blockers) failures.push({ property: blocker.attribute ?? "instanceId", reason: blocker.message });
+  for (const blocker of plan.blockers)
+    failures.push({ property: blocker.attribute ?? "instanceId", reason: blocker.message });
   return { inputs: inputs as unknown as Props, failures };
 }
 
@@ -103,9 +107,14 @@ function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): Enablem
     nestedVirtualization: applied.nestedVirtualization,
     instanceType: applied.instanceType,
     instanceState: applied.instanceState,
-    previousNestedVirtualization: settingOf(prior?.previousNestedVirtualization) ?? applied.previousNestedVirtualization,
+    previousNestedVirtualization:
+      settingOf(prior?.previousNestedVirtualization) ?? applied.previousNestedVirtualization,
     warnings: applied.warnings,
-    ...(applied.lastCycle ? { lastCycle: applied.lastCycle } : prior?.lastCycle ? { lastCycle: prior.lastCycle as EnablementOutputs["lastCycle"] } : {}),
+    ...(applied.lastCycle
+      ? { lastCycle: applied.lastCycle }
+      : prior?.lastCycle
+        ? { lastCycle: prior.lastCycle as EnablementOutputs["lastCycle"] }
+        : {}),
   };
 }
 
@@ -133,7 +142,11 @@ export async function read(id: string, props: Props): Promise<ReadResult> {
   if (!live) return {};
   const known = props.instanceId === id;
   // Refresh keeps the declared setting (drift then shows in the diff); import takes the live one.
-  const declared = { ...props, instanceId: id, nestedVirtualization: known ? props.nestedVirtualization : live.nestedVirtualization };
+  const declared = {
+    ...props,
+    instanceId: id,
+    nestedVirtualization: known ? props.nestedVirtualization : live.nestedVirtualization,
+  };
   const parsed = parseInputs(declared as RawInputs);
   const desired = parsed.desired ?? desiredFrom({ instanceId: id, nestedVirtualization: live.nestedVirtualization });
   const inputs = normalizedInputs(props, desired, parsed.region);

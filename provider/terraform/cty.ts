@@ -111,7 +111,8 @@ function fromWire(wire: Wire, type: CtyType, path: Path): CtyValue {
       if (!Array.isArray(wire)) throw new CtyError(path, `a ${kind} is required`);
       return wire.map((element, i) => fromWire(element, inner, [...path, i]));
     case "tuple": {
-      if (!Array.isArray(wire) || wire.length !== inner.length) throw new CtyError(path, `a tuple of length ${inner.length} is required`);
+      if (!Array.isArray(wire) || wire.length !== inner.length)
+        throw new CtyError(path, `a tuple of length ${inner.length} is required`);
       return wire.map((element, i) => fromWire(element, inner[i], [...path, i]));
     }
     case "map": {
@@ -158,7 +159,8 @@ function toWire(value: CtyValue, type: CtyType, path: Path): Wire {
       if (typeof value !== "boolean") throw new CtyError(path, `bool is required, got ${describe(value)}`);
       return value;
     case "number":
-      if (typeof value !== "number" || Number.isNaN(value)) throw new CtyError(path, `number is required, got ${describe(value)}`);
+      if (typeof value !== "number" || Number.isNaN(value))
+        throw new CtyError(path, `number is required, got ${describe(value)}`);
       return value;
   }
   const [kind, inner] = type;
@@ -168,7 +170,8 @@ function toWire(value: CtyValue, type: CtyType, path: Path): Wire {
       if (!Array.isArray(value)) throw new CtyError(path, `a ${kind} is required, got ${describe(value)}`);
       return value.map((element: CtyValue, i: number) => toWire(element, inner, [...path, i]));
     case "tuple":
-      if (!Array.isArray(value) || value.length !== inner.length) throw new CtyError(path, `a tuple of length ${inner.length} is required`);
+      if (!Array.isArray(value) || value.length !== inner.length)
+        throw new CtyError(path, `a tuple of length ${inner.length} is required`);
       return value.map((element: CtyValue, i: number) => toWire(element, inner[i], [...path, i]));
     case "map": {
       if (!isObjectValue(value)) throw new CtyError(path, `a map is required, got ${describe(value)}`);
@@ -228,7 +231,8 @@ export function fromJson(json: unknown, type: CtyType, path: Path = []): CtyValu
       if (!Array.isArray(json)) throw new CtyError(path, `a ${kind} is required`);
       return json.map((element: unknown, i: number) => fromJson(element, inner, [...path, i]));
     case "tuple":
-      if (!Array.isArray(json) || json.length !== inner.length) throw new CtyError(path, `a tuple of length ${inner.length} is required`);
+      if (!Array.isArray(json) || json.length !== inner.length)
+        throw new CtyError(path, `a tuple of length ${inner.length} is required`);
       return json.map((element: unknown, i: number) => fromJson(element, inner[i], [...path, i]));
     case "map": {
       if (!isRecord(json)) throw new CtyError(path, "a map is required");
@@ -240,7 +244,8 @@ export function fromJson(json: unknown, type: CtyType, path: Path = []): CtyValu
       if (!isRecord(json)) throw new CtyError(path, "an object is required");
       // Stored state may hold attributes an older schema had; they are dropped, not an error.
       const out: Record<string, CtyValue> = {};
-      for (const [name, attributeType] of Object.entries(inner)) out[name] = fromJson(json[name], attributeType, [...path, name]);
+      for (const [name, attributeType] of Object.entries(inner))
+        out[name] = fromJson(json[name], attributeType, [...path, name]);
       return out;
     }
   }
@@ -263,10 +268,20 @@ export function ctyEqual(a: CtyValue, b: CtyValue): boolean {
   if (a === b) return true;
   if (a === null || b === null || a === Unknown || b === Unknown) return false;
   if (a instanceof CtyDynamic || b instanceof CtyDynamic) {
-    return a instanceof CtyDynamic && b instanceof CtyDynamic && JSON.stringify(a.type) === JSON.stringify(b.type) && ctyEqual(a.value, b.value);
+    return (
+      a instanceof CtyDynamic &&
+      b instanceof CtyDynamic &&
+      JSON.stringify(a.type) === JSON.stringify(b.type) &&
+      ctyEqual(a.value, b.value)
+    );
   }
   if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((element: CtyValue, i: number) => ctyEqual(element, b[i]));
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((element: CtyValue, i: number) => ctyEqual(element, b[i]))
+    );
   }
   if (isObjectValue(a) && isObjectValue(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);

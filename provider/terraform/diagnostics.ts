@@ -51,7 +51,11 @@ function blockerSummary(instanceId: string, blocker: PlanBlocker): string {
 }
 
 export function blockerDiagnostic(instanceId: string, blocker: PlanBlocker): Diagnostic {
-  return errorDiagnostic(blockerSummary(instanceId, blocker), withTerraformNames(blocker.message), blockerPath(blocker));
+  return errorDiagnostic(
+    blockerSummary(instanceId, blocker),
+    withTerraformNames(blocker.message),
+    blockerPath(blocker),
+  );
 }
 
 export function planWarningDiagnostic(instanceId: string, warning: PlanWarning): Diagnostic {
@@ -64,7 +68,8 @@ export function engineErrorDiagnostics(error: unknown, action: string): Diagnost
     return error.blockers.map((b) => blockerDiagnostic(error.instanceId ?? "the instance", b));
   }
   const detail = withTerraformNames(describeError(error));
-  if (error instanceof WaitTimeoutError) return [errorDiagnostic(`Timed out waiting for ${error.instanceId} to be ${error.target}`, detail)];
+  if (error instanceof WaitTimeoutError)
+    return [errorDiagnostic(`Timed out waiting for ${error.instanceId} to be ${error.target}`, detail)];
   if (error instanceof CycleFailedError) {
     const outcome = error.restored ? "instance restored" : "instance left part-way";
     return [errorDiagnostic(`Stop/modify/start cycle failed on ${error.instanceId} (${outcome})`, detail)];

@@ -54,5 +54,7 @@ export function portCandidates(env: Environment, random: () => number = Math.ran
 
 /** `CORE|APP|NETWORK|ADDRESS|PROTOCOL|SERVER-CERT`; the certificate field is empty without AutoMTLS. */
 export function handshakeLine(port: number, serverCertificate = ""): string {
-  return [CORE_PROTOCOL_VERSION, PLUGIN_PROTOCOL_VERSION, "tcp", `127.0.0.1:${port}`, "grpc", serverCertificate].join("|");
+  return [CORE_PROTOCOL_VERSION, PLUGIN_PROTOCOL_VERSION, "tcp", `127.0.0.1:${port}`, "grpc", serverCertificate].join(
+    "|",
+  );
 }

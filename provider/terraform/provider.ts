@@ -1,7 +1,7 @@
 import type { AwsConnection } from "../engine/types";
 import { CtyError, decodeJson, decodeMsgpack, encodeMsgpack, isObjectValue, type CtyType, type CtyValue } from "./cty";
 import { errorDiagnostic } from "./diagnostics";
-import type { EngineAccess } from "./engineAccess";
+import type { EngineAccess } from "./engine-access";
 import type {
   ApplyResourceChangeRequest,
   ApplyResourceChangeResponse,
@@ -35,7 +35,14 @@ import {
   validateResourceConfig,
   type ResourceContext,
 } from "./resource";
-import { PROVIDER_FIELDS, PROVIDER_VALUE_TYPE, providerSchema, RESOURCE_TYPE_NAME, RESOURCE_VALUE_TYPE, resourceSchema } from "./schema";
+import {
+  PROVIDER_FIELDS,
+  PROVIDER_VALUE_TYPE,
+  providerSchema,
+  RESOURCE_TYPE_NAME,
+  RESOURCE_VALUE_TYPE,
+  resourceSchema,
+} from "./schema";
 
 /**
  * The tfplugin6.Provider service: decodes each request's DynamicValues, hands the values to
@@ -85,7 +92,10 @@ export function encodeDynamicValue(value: CtyValue, type: CtyType): DynamicValue
 }
 
 function unknownTypeDiagnostic(typeName: string | undefined): Diagnostic {
-  return errorDiagnostic("Unknown resource type", `This provider has only ${RESOURCE_TYPE_NAME}; got ${JSON.stringify(typeName)}.`);
+  return errorDiagnostic(
+    "Unknown resource type",
+    `This provider has only ${RESOURCE_TYPE_NAME}; got ${JSON.stringify(typeName)}.`,
+  );
 }
 
 function connectionFrom(config: CtyValue): AwsConnection {
@@ -130,7 +140,13 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
       const diagnostics: Diagnostic[] = [];
       const endpoint = isObjectValue(config) ? config.endpoint : null;
       if (typeof endpoint === "string" && !URL.canParse(endpoint)) {
-        diagnostics.push(errorDiagnostic("Invalid endpoint", `endpoint must be a URL such as https://ec2.us-east-1.amazonaws.com; got ${JSON.stringify(endpoint)}.`, ["endpoint"]));
+        diagnostics.push(
+          errorDiagnostic(
+            "Invalid endpoint",
+            `endpoint must be a URL such as https://ec2.us-east-1.amazonaws.com; got ${JSON.stringify(endpoint)}.`,
+            ["endpoint"],
+          ),
+        );
       }
       return { diagnostics };
     },
@@ -141,18 +157,29 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     },
 
     async ValidateDataResourceConfig(request) {
-      return { diagnostics: [errorDiagnostic("Unknown data source", `This provider has no data sources; got ${JSON.stringify(request.type_name)}.`)] };
+      return {
+        diagnostics: [
+          errorDiagnostic(
+            "Unknown data source",
+            `This provider has no data sources; got ${JSON.stringify(request.type_name)}.`,
+          ),
+        ],
+      };
     },
 
     async UpgradeResourceState(request) {
       if (request.type_name !== RESOURCE_TYPE_NAME) return { diagnostics: [unknownTypeDiagnostic(request.type_name)] };
       const { state, diagnostics } = upgradeResourceState(Number(request.version), request.raw_state?.json);
-      return diagnostics.length > 0 ? { diagnostics } : { upgraded_state: encodeDynamicValue(state, RESOURCE_VALUE_TYPE), diagnostics };
+      return diagnostics.length > 0
+        ? { diagnostics }
+        : { upgraded_state: encodeDynamicValue(state, RESOURCE_VALUE_TYPE), diagnostics };
     },
 
     async ConfigureProvider(request) {
       context.connection = connectionFrom(decodeDynamicValue(request.config, PROVIDER_VALUE_TYPE));
-      options.log(`[INFO] nestedvirt: configured for Terraform ${request.terraform_version} with ${JSON.stringify(context.connection)}`);
+      options.log(
+        `[INFO] nestedvirt: configured for Terraform ${request.terraform_version} with ${JSON.stringify(context.connection)}`,
+      );
       return { diagnostics: [] };
     },
 
@@ -164,7 +191,8 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     },
 
     async PlanResourceChange(request) {
-      if (request.type_name !== RESOURCE_TYPE_NAME) return { requires_replace: [], diagnostics: [unknownTypeDiagnostic(request.type_name)] };
+      if (request.type_name !== RESOURCE_TYPE_NAME)
+        return { requires_replace: [], diagnostics: [unknownTypeDiagnostic(request.type_name)] };
       const result = await planResourceChange(
         {
           prior: decodeDynamicValue(request.prior_state, RESOURCE_VALUE_TYPE),
@@ -175,7 +203,9 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
       );
       return {
         planned_state: encodeDynamicValue(result.planned, RESOURCE_VALUE_TYPE),
-        requires_replace: result.requiresReplace.map((path) => ({ steps: path.map((name) => ({ attribute_name: name })) })),
+        requires_replace: result.requiresReplace.map((path) => ({
+          steps: path.map((name) => ({ attribute_name: name })),
+        })),
         planned_private: request.prior_private,
         diagnostics: result.diagnostics,
       };
@@ -191,11 +221,16 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
         },
         context,
       );
-      return { new_state: encodeDynamicValue(newState, RESOURCE_VALUE_TYPE), private: request.planned_private, diagnostics };
+      return {
+        new_state: encodeDynamicValue(newState, RESOURCE_VALUE_TYPE),
+        private: request.planned_private,
+        diagnostics,
+      };
     },
 
     async ImportResourceState(request) {
-      if (request.type_name !== RESOURCE_TYPE_NAME) return { imported_resources: [], diagnostics: [unknownTypeDiagnostic(request.type_name)] };
+      if (request.type_name !== RESOURCE_TYPE_NAME)
+        return { imported_resources: [], diagnostics: [unknownTypeDiagnostic(request.type_name)] };
       const { state, diagnostics } = importResourceState(request.id);
       if (state === null) return { imported_resources: [], diagnostics };
       return {
@@ -205,7 +240,11 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     },
 
     async MoveResourceState() {
-      return { diagnostics: [errorDiagnostic("Move not supported", `${RESOURCE_TYPE_NAME} cannot be moved from another resource type.`)] };
+      return {
+        diagnostics: [
+          errorDiagnostic("Move not supported", `${RESOURCE_TYPE_NAME} cannot be moved from another resource type.`),
+        ],
+      };
     },
 
     async ReadDataSource() {
@@ -228,5 +267,8 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
 /** A request that fails to decode is the caller's problem to read about, not a crashed RPC. */
 export function internalErrorDiagnostic(error: unknown): Diagnostic {
   if (error instanceof CtyError) return errorDiagnostic("Unexpected value from Terraform", error.message);
-  return errorDiagnostic("Internal error in the nestedvirt provider", error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return errorDiagnostic(
+    "Internal error in the nestedvirt provider",
+    error instanceof Error ? (error.stack ?? error.message) : String(error),
+  );
 }

@@ -9,7 +9,7 @@ import {
   inputFailureDiagnostic,
   planWarningDiagnostic,
 } from "./diagnostics";
-import type { EngineAccess } from "./engineAccess";
+import type { EngineAccess } from "./engine-access";
 import type { Diagnostic } from "./protocol";
 import { ID_ATTRIBUTE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES, tfName } from "./schema";
 import { COMPUTED_OUTPUTS, defaultsByTfName, stateValues, validate } from "./values";
@@ -159,7 +159,8 @@ export async function applyResourceChange(request: ApplyRequest, context: Resour
   if (!desired) {
     return { newState: prior ?? null, diagnostics: validation.parsed.failures.map(inputFailureDiagnostic) };
   }
-  const region = planned[REGION] === Unknown ? ((await context.access.region(context.connection)) ?? null) : planned[REGION];
+  const region =
+    planned[REGION] === Unknown ? ((await context.access.region(context.connection)) ?? null) : planned[REGION];
   try {
     const engine = await context.access.engine(connectionFor(context, region));
     const applied = await engine.apply(desired);
@@ -199,7 +200,10 @@ export async function readResource(current: CtyValue, context: ResourceContext):
   const instanceId = state?.[INSTANCE_ID];
   if (!state || typeof instanceId !== "string") return { newState: current, diagnostics: [] };
   try {
-    const region = typeof state[REGION] === "string" && state[REGION] !== "" ? state[REGION] : ((await context.access.region(context.connection)) ?? null);
+    const region =
+      typeof state[REGION] === "string" && state[REGION] !== ""
+        ? state[REGION]
+        : ((await context.access.region(context.connection)) ?? null);
     const engine = await context.access.engine(connectionFor(context, region));
     const live = await engine.read(instanceId);
     if (!live) return { newState: null, diagnostics: [] };
@@ -265,7 +269,15 @@ export function upgradeResourceState(version: number, json: Uint8Array | undefin
     };
   }
   if (!json || json.length === 0) {
-    return { state: null, diagnostics: [errorDiagnostic("Unsupported state format", "Only JSON state is supported; this state is in the legacy flatmap format.")] };
+    return {
+      state: null,
+      diagnostics: [
+        errorDiagnostic(
+          "Unsupported state format",
+          "Only JSON state is supported; this state is in the legacy flatmap format.",
+        ),
+      ],
+    };
   }
   try {
     const raw = JSON.parse(Buffer.from(json).toString("utf8")) as Record<string, unknown>;

@@ -1,10 +1,4 @@
-import {
-  ATTRIBUTES,
-  RESOURCE_TYPE_NAME,
-  TIMEOUT_FIELDS,
-  TIMING_FIELDS,
-  type AttributeSpec,
-} from "../engine/schema";
+import { ATTRIBUTES, RESOURCE_TYPE_NAME, TIMEOUT_FIELDS, TIMING_FIELDS, type AttributeSpec } from "../engine/schema";
 import type { CtyType } from "./cty";
 import type { Schema, SchemaAttribute, SchemaBlock, SchemaNestedBlock } from "./protocol";
 
@@ -139,7 +133,9 @@ function timeoutsBlock(spec: AttributeSpec): SchemaNestedBlock {
 export function resourceSchema(): Schema {
   const attributes = [
     attributeMessage(ID_ATTRIBUTE, "string", "The instance ID (the same value as `instance_id`).", { computed: true }),
-    ...TERRAFORM_ATTRIBUTES.filter((a) => !a.block).map((a) => attributeMessage(a.spec.tfName, a.type, describe(a.spec), a)),
+    ...TERRAFORM_ATTRIBUTES.filter((a) => !a.block).map((a) =>
+      attributeMessage(a.spec.tfName, a.type, describe(a.spec), a),
+    ),
   ];
   const block: SchemaBlock = {
     version: RESOURCE_SCHEMA_VERSION,
@@ -154,14 +150,24 @@ export function resourceSchema(): Schema {
 
 /** Provider configuration: where and as whom to reach EC2. Every field falls back to the AWS SDK chain. */
 export const PROVIDER_FIELDS = [
-  { name: "region", description: "AWS region for resources that do not set `region`. Defaults to AWS_REGION or the profile's region." },
-  { name: "profile", description: "Named profile from the shared AWS config and credentials files. Defaults to AWS_PROFILE or `default`." },
+  {
+    name: "region",
+    description: "AWS region for resources that do not set `region`. Defaults to AWS_REGION or the profile's region.",
+  },
+  {
+    name: "profile",
+    description:
+      "Named profile from the shared AWS config and credentials files. Defaults to AWS_PROFILE or `default`.",
+  },
   { name: "endpoint", description: "Custom EC2 endpoint URL, for example a local emulator or a VPC endpoint." },
 ] as const;
 
 export type ProviderField = (typeof PROVIDER_FIELDS)[number]["name"];
 
-export const PROVIDER_VALUE_TYPE: CtyType = ["object", Object.fromEntries(PROVIDER_FIELDS.map((f) => [f.name, "string"]))];
+export const PROVIDER_VALUE_TYPE: CtyType = [
+  "object",
+  Object.fromEntries(PROVIDER_FIELDS.map((f) => [f.name, "string"])),
+];
 
 export function providerSchema(): Schema {
   return {

@@ -1,7 +1,13 @@
 import { performance } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
-import { engineAccess, type EngineAccess } from "./engineAccess";
-import { handshakeLine, negotiateProtocolVersion, portCandidates, RUN_BY_HAND_MESSAGE, startedByHost } from "./handshake";
+import { engineAccess, type EngineAccess } from "./engine-access";
+import {
+  handshakeLine,
+  negotiateProtocolVersion,
+  portCandidates,
+  RUN_BY_HAND_MESSAGE,
+  startedByHost,
+} from "./handshake";
 import { createProvider, type ProviderHandlers } from "./provider";
 import { startPluginServer } from "./server";
 import { generateCertificate, handshakeCertificate } from "./tls";
@@ -31,7 +37,9 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
   }
   const version = negotiateProtocolVersion(process.env);
   if (version === undefined) {
-    log(`[ERROR] nestedvirt: Terraform offered plugin protocol versions ${process.env.PLUGIN_PROTOCOL_VERSIONS}; this provider speaks only 6 (Terraform 1.0 or newer).`);
+    log(
+      `[ERROR] nestedvirt: Terraform offered plugin protocol versions ${process.env.PLUGIN_PROTOCOL_VERSIONS}; this provider speaks only 6 (Terraform 1.0 or newer).`,
+    );
     process.exit(1);
   }
 
@@ -40,14 +48,21 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
   const credentials = serverCertificate
     ? grpc.ServerCredentials.createSsl(
         Buffer.from(clientCertificate ?? ""),
-        [{ cert_chain: Buffer.from(serverCertificate.certificatePem), private_key: Buffer.from(serverCertificate.privateKeyPem) }],
+        [
+          {
+            cert_chain: Buffer.from(serverCertificate.certificatePem),
+            private_key: Buffer.from(serverCertificate.privateKeyPem),
+          },
+        ],
         true, // only the host holding the certificate it announced may connect
       )
     : grpc.ServerCredentials.createInsecure();
 
   let stopping = false;
   const server = await startPluginServer({
-    provider: (options.decorate ?? ((handlers) => handlers))(createProvider({ access: options.access ?? engineAccess(log), log })),
+    provider: (options.decorate ?? ((handlers) => handlers))(
+      createProvider({ access: options.access ?? engineAccess(log), log }),
+    ),
     credentials,
     ports: portCandidates(process.env),
     log,
@@ -59,12 +74,16 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
     },
   });
 
-  process.stdout.write(`${handshakeLine(server.port, serverCertificate ? handshakeCertificate(serverCertificate.der) : "")}\n`);
+  process.stdout.write(
+    `${handshakeLine(server.port, serverCertificate ? handshakeCertificate(serverCertificate.der) : "")}\n`,
+  );
   // Anything a dependency prints later must not land on stdout, which belongs to the handshake.
   console.log = console.error;
   console.info = console.error;
   // Terraform forwards Ctrl-C to the whole process group and then asks politely (StopProvider,
   // Shutdown); dying on the signal would cut a stop/modify/start cycle in half.
   process.on("SIGINT", () => log("[DEBUG] nestedvirt: interrupt received; waiting for Terraform to stop the provider"));
-  log(`[DEBUG] nestedvirt: serving plugin protocol ${version} on 127.0.0.1:${server.port} (${serverCertificate ? "mTLS" : "plaintext"}), ready in ${Math.round(performance.now() - started)} ms`);
+  log(
+    `[DEBUG] nestedvirt: serving plugin protocol ${version} on 127.0.0.1:${server.port} (${serverCertificate ? "mTLS" : "plaintext"}), ready in ${Math.round(performance.now() - started)} ms`,
+  );
 }

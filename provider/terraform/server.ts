@@ -50,15 +50,23 @@ export interface PluginServer {
 }
 
 /** Every Provider RPC answers with its diagnostics rather than failing the call. */
-function providerImplementation(provider: ProviderHandlers, log: (line: string) => void): grpc.UntypedServiceImplementation {
+function providerImplementation(
+  provider: ProviderHandlers,
+  log: (line: string) => void,
+): grpc.UntypedServiceImplementation {
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(provider) as [string, (request: unknown) => Promise<object>][]) {
     implementation[method] = (call: grpc.ServerUnaryCall<unknown, object>, callback: grpc.sendUnaryData<object>) => {
       handler(call.request).then(
         (response) => callback(null, response),
         (error: unknown) => {
-          log(`[ERROR] nestedvirt: ${method} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-          callback(null, method === "StopProvider" ? { Error: String(error) } : { diagnostics: [internalErrorDiagnostic(error)] });
+          log(
+            `[ERROR] nestedvirt: ${method} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          );
+          callback(
+            null,
+            method === "StopProvider" ? { Error: String(error) } : { diagnostics: [internalErrorDiagnostic(error)] },
+          );
         },
       );
     };
@@ -69,11 +77,14 @@ function providerImplementation(provider: ProviderHandlers, log: (line: string) 
 export async function startPluginServer(options: PluginServerOptions): Promise<PluginServer> {
   const definition = loadServices();
   const server = new grpc.Server();
-  const openStreams = new Set<grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>>();
+  const openStreams = new Set<
+    grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>
+  >();
 
   server.addService(service(definition, "tfplugin6.Provider"), providerImplementation(options.provider, options.log));
   server.addService(service(definition, "grpc.health.v1.Health"), {
-    Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) => callback(null, { status: "SERVING" }),
+    Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) =>
+      callback(null, { status: "SERVING" }),
   });
   server.addService(service(definition, "plugin.GRPCController"), {
     Shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) => {
@@ -122,7 +133,11 @@ export async function startPluginServer(options: PluginServerOptions): Promise<P
   };
 }
 
-async function bindFirst(server: grpc.Server, credentials: grpc.ServerCredentials, ports: readonly number[]): Promise<number> {
+async function bindFirst(
+  server: grpc.Server,
+  credentials: grpc.ServerCredentials,
+  ports: readonly number[],
+): Promise<number> {
   let lastError: Error | undefined;
   for (const port of ports) {
     try {
@@ -133,5 +148,7 @@ async function bindFirst(server: grpc.Server, credentials: grpc.ServerCredential
       lastError = error as Error;
     }
   }
-  throw new Error(`could not listen on 127.0.0.1 (tried ${ports.length} port(s)): ${lastError?.message ?? "no port to try"}`);
+  throw new Error(
+    `could not listen on 127.0.0.1 (tried ${ports.length} port(s)): ${lastError?.message ?? "no port to try"}`,
+  );
 }

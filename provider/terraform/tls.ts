@@ -78,7 +78,10 @@ export function generateCertificate(now = new Date()): SelfSignedCertificate {
     extension(
       OID.subjectAltName,
       false,
-      sequence(implicitPrimitive(2, Buffer.from("localhost", "ascii")), implicitPrimitive(7, Buffer.from([127, 0, 0, 1]))),
+      sequence(
+        implicitPrimitive(2, Buffer.from("localhost", "ascii")),
+        implicitPrimitive(7, Buffer.from([127, 0, 0, 1])),
+      ),
     ),
   );
   const tbs = sequence(

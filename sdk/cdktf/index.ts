@@ -26,7 +26,14 @@ import {
   type TerraformMetaArguments,
 } from "cdktf";
 import type { Construct } from "constructs";
-import { attribute, INPUT_ATTRIBUTES, RESOURCE_TYPE_NAME, TIMEOUT_FIELDS, TIMING_FIELDS, type AttributeSpec } from "../../provider/engine/schema";
+import {
+  attribute,
+  INPUT_ATTRIBUTES,
+  RESOURCE_TYPE_NAME,
+  TIMEOUT_FIELDS,
+  TIMING_FIELDS,
+  type AttributeSpec,
+} from "../../provider/engine/schema";
 import type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../../provider/engine/types";
 import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
 
@@ -38,7 +45,8 @@ export const PROVIDER_SOURCE = "registry.terraform.io/nestedvirt/nestedvirt";
 
 /** Terraform (snake_case) name of an engine attribute, from the schema table. */
 const tf = (engineName: string): string => attribute(engineName).tfName;
-const timingTf = (name: (typeof TIMING_FIELDS)[number]["name"]): string => TIMING_FIELDS.find((f) => f.name === name)?.tfName ?? name;
+const timingTf = (name: (typeof TIMING_FIELDS)[number]["name"]): string =>
+  TIMING_FIELDS.find((f) => f.name === name)?.tfName ?? name;
 
 // -------------------------------------------------------------------------------------------------
 // Provider
@@ -110,7 +118,9 @@ export class NestedvirtProvider extends TerraformProvider {
 
   protected override synthesizeHclAttributes(): { [name: string]: unknown } {
     return withoutUnset({
-      ...Object.fromEntries(PROVIDER_FIELDS.map(({ name }) => [name, simpleHcl(stringToHclTerraform(this.settings[name]), "string")])),
+      ...Object.fromEntries(
+        PROVIDER_FIELDS.map(({ name }) => [name, simpleHcl(stringToHclTerraform(this.settings[name]), "string")]),
+      ),
       alias: simpleHcl(stringToHclTerraform(this._alias), "string"),
     });
   }
@@ -186,8 +196,17 @@ export class NestedVirtEnablement extends TerraformResource {
    * An `import` block for adopting an instance that already has the desired setting, for
    * `cdktf plan`'s configuration generation. (Or call `importFrom(instanceId)` on a resource.)
    */
-  static generateConfigForImport(scope: Construct, importToId: string, importFromId: string, provider?: TerraformProvider): ImportableResource {
-    return new ImportableResource(scope, importToId, { terraformResourceType: RESOURCE_TYPE_NAME, importId: importFromId, provider });
+  static generateConfigForImport(
+    scope: Construct,
+    importToId: string,
+    importFromId: string,
+    provider?: TerraformProvider,
+  ): ImportableResource {
+    return new ImportableResource(scope, importToId, {
+      terraformResourceType: RESOURCE_TYPE_NAME,
+      importId: importFromId,
+      provider,
+    });
   }
 
   private readonly inputs: { -readonly [K in InputName]?: NestedVirtEnablementConfig[K] };
@@ -273,7 +292,10 @@ export class NestedVirtEnablement extends TerraformResource {
       const value = this.inputs[spec.name as InputName];
       if (spec.kind === "timeouts") {
         const timeouts = value as NestedVirtEnablementTimeouts | undefined;
-        out[spec.tfName] = timeouts === undefined ? undefined : Object.fromEntries(TIMEOUT_FIELDS.map(({ name }) => [name, stringToTerraform(timeouts[name])]));
+        out[spec.tfName] =
+          timeouts === undefined
+            ? undefined
+            : Object.fromEntries(TIMEOUT_FIELDS.map(({ name }) => [name, stringToTerraform(timeouts[name])]));
       } else {
         out[spec.tfName] = toTerraform(spec, value);
       }
@@ -288,10 +310,22 @@ export class NestedVirtEnablement extends TerraformResource {
       if (spec.kind === "timeouts") {
         const timeouts = value as NestedVirtEnablementTimeouts | undefined;
         if (timeouts === undefined) continue;
-        const fields = withoutUnset(Object.fromEntries(TIMEOUT_FIELDS.map(({ name }) => [name, simpleHcl(stringToHclTerraform(timeouts[name]), "string")])));
-        out[spec.tfName] = { value: fields, isBlock: true, type: "struct", storageClassType: "NestedVirtEnablementTimeouts" };
+        const fields = withoutUnset(
+          Object.fromEntries(
+            TIMEOUT_FIELDS.map(({ name }) => [name, simpleHcl(stringToHclTerraform(timeouts[name]), "string")]),
+          ),
+        );
+        out[spec.tfName] = {
+          value: fields,
+          isBlock: true,
+          type: "struct",
+          storageClassType: "NestedVirtEnablementTimeouts",
+        };
       } else {
-        out[spec.tfName] = spec.kind === "bool" ? simpleHcl(booleanToHclTerraform(value), "boolean") : simpleHcl(stringToHclTerraform(value), "string");
+        out[spec.tfName] =
+          spec.kind === "bool"
+            ? simpleHcl(booleanToHclTerraform(value), "boolean")
+            : simpleHcl(stringToHclTerraform(value), "string");
       }
     }
     return withoutUnset(out);
@@ -315,5 +349,7 @@ function simpleHcl(value: unknown, storageClassType: string): HclAttribute {
 
 /** Leaves out what the program did not set, as generated provider bindings do. */
 function withoutUnset(attributes: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(attributes).filter(([, a]) => a !== undefined && (a as HclAttribute).value !== undefined));
+  return Object.fromEntries(
+    Object.entries(attributes).filter(([, a]) => a !== undefined && (a as HclAttribute).value !== undefined),
+  );
 }

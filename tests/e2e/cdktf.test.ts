@@ -9,7 +9,7 @@ import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
 import { NestedVirtEnablement, NestedvirtProvider, PROVIDER_SOURCE } from "../../sdk/cdktf";
 import { repoRoot } from "../../tools/cli/paths";
 import { runCommand } from "../../tools/cli/run";
-import { startEmulator, type Ec2Emulator } from "../emulator";
+import { startEmulator, type Ec2Emulator } from "../../emulator";
 import { createTerraformProject, type TerraformProject } from "./support/terraform-project";
 
 const ID = "i-0123456789abcdef0";
@@ -37,7 +37,11 @@ function enablementOf(synthesized: SynthesizedStack): [string, Record<string, un
 
 describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
   it("synthesizes the example: provider block, required_providers source, and the resource in snake_case", () => {
-    const stack = new KvmRunnerStack(Testing.app(), "kvm-runner", { instanceId: ID, region: "eu-west-1", endpoint: "http://127.0.0.1:4599" });
+    const stack = new KvmRunnerStack(Testing.app(), "kvm-runner", {
+      instanceId: ID,
+      region: "eu-west-1",
+      endpoint: "http://127.0.0.1:4599",
+    });
     const synthesized = synth(stack);
     expect(synthesized.terraform.required_providers).to.deep.equal({ nestedvirt: { source: PROVIDER_SOURCE } });
     expect(synthesized.provider.nestedvirt).to.deep.equal([{ region: "eu-west-1", endpoint: "http://127.0.0.1:4599" }]);
@@ -59,6 +63,7 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
   it("takes the instance ID from a Terraform variable when the program gives none", () => {
     const synthesized = synth(new KvmRunnerStack(Testing.app(), "kvm-runner"));
     expect(synthesized.variable?.instance_id.type).to.equal("string");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Terraform interpolation, not a JS template
     expect(enablementOf(synthesized)[1].instance_id).to.equal("${var.instance_id}");
     expect(synthesized.provider.nestedvirt).to.deep.equal([{}]);
   });
@@ -93,12 +98,26 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
 
   it("offers the provider settings the Terraform provider serves, plus alias", () => {
     const stack = new TerraformStack(Testing.app(), "providers");
-    const west = new NestedvirtProvider(stack, "west", { region: "us-west-2", profile: "ci", endpoint: "https://ec2.us-west-2.amazonaws.com", alias: "west" });
+    const west = new NestedvirtProvider(stack, "west", {
+      region: "us-west-2",
+      profile: "ci",
+      endpoint: "https://ec2.us-west-2.amazonaws.com",
+      alias: "west",
+    });
     new NestedVirtEnablement(stack, "kvm", { instanceId: ID, provider: west });
     const synthesized = synth(stack);
     const [block] = synthesized.provider.nestedvirt;
-    expect(Object.keys(block).filter((k) => k !== "alias").sort()).to.deep.equal(PROVIDER_FIELDS.map((f) => f.name).sort());
-    expect(block).to.deep.equal({ region: "us-west-2", profile: "ci", endpoint: "https://ec2.us-west-2.amazonaws.com", alias: "west" });
+    expect(
+      Object.keys(block)
+        .filter((k) => k !== "alias")
+        .sort(),
+    ).to.deep.equal(PROVIDER_FIELDS.map((f) => f.name).sort());
+    expect(block).to.deep.equal({
+      region: "us-west-2",
+      profile: "ci",
+      endpoint: "https://ec2.us-west-2.amazonaws.com",
+      alias: "west",
+    });
     expect(enablementOf(synthesized)[1].provider).to.equal("nestedvirt.west");
   });
 
@@ -122,7 +141,7 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       "last_cycle.started_at": kvm.lastCycle.startedAt,
       "last_cycle.downtime_seconds": kvm.lastCycle.downtimeSeconds,
     };
-    Object.values(outputs).forEach((value, index) => new TerraformOutput(stack, `o${index}`, { value }));
+    for (const [index, value] of Object.values(outputs).entries()) new TerraformOutput(stack, `o${index}`, { value });
     const synthesized = synth(stack);
     Object.keys(outputs).forEach((attribute, index) => {
       expect(synthesized.output?.[`o${index}`].value, attribute).to.equal(`\${nestedvirt_enablement.kvm.${attribute}}`);
@@ -132,12 +151,19 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
   it("writes an import block with importFrom, and renders HCL too", () => {
     const stack = new TerraformStack(Testing.app(), "import");
     new NestedvirtProvider(stack, "nestedvirt");
-    const kvm = new NestedVirtEnablement(stack, "kvm", { instanceId: ID, allowAutoScalingGroupMember: false, timeouts: { start: "5m" } });
+    const kvm = new NestedVirtEnablement(stack, "kvm", {
+      instanceId: ID,
+      allowAutoScalingGroupMember: false,
+      timeouts: { start: "5m" },
+    });
     kvm.importFrom(ID);
     expect(synth(stack).import).to.deep.equal([{ to: "nestedvirt_enablement.kvm", id: ID }]);
     const hcl = String(Testing.synthHcl(stack));
     expect(hcl).to.match(/resource "nestedvirt_enablement" "kvm" \{/);
-    expect(hcl).to.match(/instance_id = "i-0123456789abcdef0"/).and.match(/allow_auto_scaling_group_member = false/).and.match(/timeouts \{\s*start = "5m"\s*\}/);
+    expect(hcl)
+      .to.match(/instance_id = "i-0123456789abcdef0"/)
+      .and.match(/allow_auto_scaling_group_member = false/)
+      .and.match(/timeouts \{\s*start = "5m"\s*\}/);
     expect(hcl).to.contain(`source = "${PROVIDER_SOURCE}"`);
   });
 
@@ -147,7 +173,9 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       const app = new App({ outdir });
       new KvmRunnerStack(app, "kvm-runner", { instanceId: ID });
       app.synth();
-      const written = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "kvm-runner", "cdk.tf.json"), "utf8")) as SynthesizedStack;
+      const written = JSON.parse(
+        fs.readFileSync(path.join(outdir, "stacks", "kvm-runner", "cdk.tf.json"), "utf8"),
+      ) as SynthesizedStack;
       expect(enablementOf(written)[1].instance_id).to.equal(ID);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
@@ -176,19 +204,28 @@ describe("CDKTF binding end to end with the real Terraform CLI", function () {
   });
 
   it("synthesizes examples/cdktf, applies it (stop → modify → start), finds no changes after, and destroys it", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", publicIp: "ephemeral" });
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+      publicIp: "ephemeral",
+    });
     const programDir = path.join(project.root, "cdktf-app");
     fs.mkdirSync(programDir, { recursive: true });
-    const synthesis = await runCommand(process.execPath, [path.join(repoRoot(), "dist", "examples", "cdktf", "main.js")], {
-      cwd: programDir,
-      env: {
-        ...process.env,
-        CDKTF_OUTDIR: path.join(programDir, "cdktf.out"),
-        NESTEDVIRT_INSTANCE_ID: instanceId,
-        NESTEDVIRT_EC2_ENDPOINT: emulator.endpoint,
-        AWS_REGION: "us-east-1",
+    const synthesis = await runCommand(
+      process.execPath,
+      [path.join(repoRoot(), "dist", "examples", "cdktf", "main.js")],
+      {
+        cwd: programDir,
+        env: {
+          ...process.env,
+          CDKTF_OUTDIR: path.join(programDir, "cdktf.out"),
+          NESTEDVIRT_INSTANCE_ID: instanceId,
+          NESTEDVIRT_EC2_ENDPOINT: emulator.endpoint,
+          AWS_REGION: "us-east-1",
+        },
       },
-    });
+    );
     expect(synthesis.code, synthesis.stderr).to.equal(0);
     const stackDir = path.join(programDir, "cdktf.out", "stacks", "kvm-runner");
     const synthesized = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")) as SynthesizedStack;
@@ -203,9 +240,15 @@ describe("CDKTF binding end to end with the real Terraform CLI", function () {
     emulator.resetCalls();
 
     const plan = await workspace.ok(["plan", "-out=cdktf.tfplan"]);
-    const change = (await workspace.showJson("cdktf.tfplan")).resource_changes?.find((c) => c.address === `nestedvirt_enablement.${name}`);
+    const change = (await workspace.showJson("cdktf.tfplan")).resource_changes?.find(
+      (c) => c.address === `nestedvirt_enablement.${name}`,
+    );
     expect(change?.change.actions).to.deep.equal(["create"]);
-    expect(change?.change.after).to.deep.include({ instance_id: instanceId, nested_virtualization: "enabled", timeouts: { stop: "15m", start: "15m" } });
+    expect(change?.change.after).to.deep.include({
+      instance_id: instanceId,
+      nested_virtualization: "enabled",
+      timeouts: { stop: "15m", start: "15m" },
+    });
     expect(emulator.mutatingCalls()).to.deep.equal([]);
 
     const apply = await workspace.ok(["apply", "cdktf.tfplan"]);
@@ -229,6 +272,8 @@ describe("CDKTF binding end to end with the real Terraform CLI", function () {
     expect(emulator.mutatingCalls()).to.deep.equal([]);
     expect(emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
     expect(await workspace.stateResources()).to.deep.equal({});
-    console.log(`      ${project.cli}: CDKTF synth ${synthesis.seconds.toFixed(2)} s, init ${init.seconds.toFixed(2)} s, plan ${plan.seconds.toFixed(2)} s, apply ${apply.seconds.toFixed(2)} s`);
+    console.log(
+      `      ${project.cli}: CDKTF synth ${synthesis.seconds.toFixed(2)} s, init ${init.seconds.toFixed(2)} s, plan ${plan.seconds.toFixed(2)} s, apply ${apply.seconds.toFixed(2)} s`,
+    );
   });
 });

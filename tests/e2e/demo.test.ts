@@ -11,7 +11,10 @@ describe("the quickstart demo (npm run demo)", function () {
     const root = repoRoot();
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.AWS_ENDPOINT_URL_EC2;
-    const result = await runCommand(process.execPath, [path.join(root, "dist", "tools", "demo.js")], { cwd: root, env });
+    const result = await runCommand(process.execPath, [path.join(root, "dist", "tools", "demo.js")], {
+      cwd: root,
+      env,
+    });
     expect(result.code, result.stdout + result.stderr).to.equal(0);
     expect(result.stdout).to.contain("The preview read the instance and changed nothing (0 mutating EC2 calls)");
     expect(result.stdout).to.contain(

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import { killProcessTree } from "../../tools/cli/run";
-import { startEmulator, type Ec2Emulator } from "../emulator";
+import { startEmulator, type Ec2Emulator } from "../../emulator";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
 
 const TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
@@ -31,7 +31,7 @@ describe("end to end with the real Pulumi CLI", function () {
   let project: PulumiProject;
   let emulator: Ec2Emulator;
 
-  before(async function () {
+  before(async () => {
     project = createPulumiProject();
     emulator = await startEmulator({ stoppingMs: 300, pendingMs: 300 });
   });
@@ -64,7 +64,12 @@ describe("end to end with the real Pulumi CLI", function () {
     let instanceId: string;
 
     before(async () => {
-      instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", publicIp: "ephemeral" });
+      instanceId = emulator.addInstance({
+        instanceType: "m8i.large",
+        state: "running",
+        nestedVirtualization: "disabled",
+        publicIp: "ephemeral",
+      });
       workspace = await stackFor("life", { instanceIds: [instanceId] });
     });
 
@@ -81,7 +86,12 @@ describe("end to end with the real Pulumi CLI", function () {
       await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
       expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(FULL_CYCLE);
       const outputs = await workspace.outputs();
-      expect(outputs).to.deep.include({ nestedVirtualizationSetting: "enabled", instanceState: "running", instanceType: "m8i.large", previousNestedVirtualization: "disabled" });
+      expect(outputs).to.deep.include({
+        nestedVirtualizationSetting: "enabled",
+        instanceState: "running",
+        instanceType: "m8i.large",
+        previousNestedVirtualization: "disabled",
+      });
       const cycle = outputs.lastCycle as { downtimeSeconds: number; stoppedAt: string; startedAt: string };
       expect(cycle.downtimeSeconds).to.be.greaterThan(0);
       expect(Date.parse(cycle.startedAt)).to.be.greaterThan(Date.parse(cycle.stoppedAt));
@@ -130,7 +140,11 @@ describe("end to end with the real Pulumi CLI", function () {
   });
 
   it("enables a stopped instance with a single modify and leaves it stopped", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m8i-flex.large", state: "stopped", nestedVirtualization: "disabled" });
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i-flex.large",
+      state: "stopped",
+      nestedVirtualization: "disabled",
+    });
     const workspace = await stackFor("stopped", { instanceIds: [instanceId], "aws:region": "us-east-1" });
     emulator.resetCalls();
     await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
@@ -146,7 +160,11 @@ describe("end to end with the real Pulumi CLI", function () {
   });
 
   it("destroy with onDelete=restore puts back the setting the instance had", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "c8i.xlarge", state: "running", nestedVirtualization: "disabled" });
+    const instanceId = emulator.addInstance({
+      instanceType: "c8i.xlarge",
+      state: "running",
+      nestedVirtualization: "disabled",
+    });
     const workspace = await stackFor("restore", { instanceIds: [instanceId], onDelete: "restore" });
     await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
     expect(emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
@@ -157,20 +175,47 @@ describe("end to end with the real Pulumi CLI", function () {
   });
 
   it("retainOnDelete leaves the instance untouched on destroy, even with onDelete=restore", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
-    const workspace = await stackFor("retain", { instanceIds: [instanceId], onDelete: "restore", retainOnDelete: true });
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+    });
+    const workspace = await stackFor("retain", {
+      instanceIds: [instanceId],
+      onDelete: "restore",
+      retainOnDelete: true,
+    });
     await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
     emulator.resetCalls();
     await workspace.ok(["destroy", "--yes", "--skip-preview", "--stack", workspace.stack]);
-    expect(emulator.calls.filter((c) => c.instanceIds.includes(instanceId) && !c.action.startsWith("Describe"))).to.deep.equal([]);
+    expect(
+      emulator.calls.filter((c) => c.instanceIds.includes(instanceId) && !c.action.startsWith("Describe")),
+    ).to.deep.equal([]);
     expect(emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
   });
 
   describe("blocked inputs fail the preview with a clear message and zero mutating calls", () => {
     const cases: [string, () => string, string][] = [
-      ["an unsupported instance type", () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }), "does not support nested virtualization"],
-      ["a Spot Instance", () => emulator.addInstance({ instanceType: "m8i.large", state: "running", spot: true }), "Spot Instance"],
-      ["an Auto Scaling group member", () => emulator.addInstance({ instanceType: "m8i.large", state: "running", tags: { "aws:autoscaling:groupName": "ci-fleet" } }), "allowAutoScalingGroupMember"],
+      [
+        "an unsupported instance type",
+        () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }),
+        "does not support nested virtualization",
+      ],
+      [
+        "a Spot Instance",
+        () => emulator.addInstance({ instanceType: "m8i.large", state: "running", spot: true }),
+        "Spot Instance",
+      ],
+      [
+        "an Auto Scaling group member",
+        () =>
+          emulator.addInstance({
+            instanceType: "m8i.large",
+            state: "running",
+            tags: { "aws:autoscaling:groupName": "ci-fleet" },
+          }),
+        "allowAutoScalingGroupMember",
+      ],
       ["a malformed instance ID", () => "i-not-an-id", "is not an EC2 instance ID"],
     ];
     cases.forEach(([what, makeInstance, phrase], index) => {
@@ -180,7 +225,9 @@ describe("end to end with the real Pulumi CLI", function () {
         emulator.resetCalls();
         const preview = await workspace.run(["preview", "--stack", workspace.stack]);
         expect(preview.code).to.not.equal(0);
-        expect(preview.stdout + preview.stderr).to.contain(phrase).and.contain(instanceId);
+        expect(preview.stdout + preview.stderr)
+          .to.contain(phrase)
+          .and.contain(instanceId);
         const up = await workspace.run(["up", "--yes", "--stack", workspace.stack]);
         expect(up.code).to.not.equal(0);
         expect(emulator.mutatingCalls()).to.deep.equal([]);
@@ -189,12 +236,19 @@ describe("end to end with the real Pulumi CLI", function () {
   });
 
   it("recovers from a pulumi up killed after the stop: the next up leaves the instance running and enabled", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", stoppingMs: 4000 });
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+      stoppingMs: 4000,
+    });
     const workspace = await stackFor("crash", { instanceIds: [instanceId] });
     emulator.resetCalls();
 
     let pid = 0;
-    const killed = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack], { onSpawn: (p) => (pid = p) });
+    const killed = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack], {
+      onSpawn: (p) => (pid = p),
+    });
     await waitFor(() => emulator.mutatingCalls().some((c) => c.action === "StopInstances"), 60_000);
     killProcessTree(pid); // the CLI, its language host and the dynamic provider, as in a crash
     await killed;
@@ -210,7 +264,11 @@ describe("end to end with the real Pulumi CLI", function () {
 
     const resumed = await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
     expect(resumed.stdout).to.contain("pending operations");
-    expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal(["ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"]);
+    expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal([
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "DeleteTags",
+    ]);
     const outputs = await workspace.outputs();
     expect((outputs.warnings as string[]).join("\n"), resumed.stdout).to.contain("interrupted cycle");
     const live = emulator.instance(instanceId);
@@ -219,7 +277,11 @@ describe("end to end with the real Pulumi CLI", function () {
   });
 
   it("imports an instance that is already enabled without touching it", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "r8i.large", state: "running", nestedVirtualization: "enabled" });
+    const instanceId = emulator.addInstance({
+      instanceType: "r8i.large",
+      state: "running",
+      nestedVirtualization: "enabled",
+    });
     const workspace = await stackFor("import", { instanceIds: [instanceId], importExisting: true });
     emulator.resetCalls();
     await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
@@ -227,7 +289,11 @@ describe("end to end with the real Pulumi CLI", function () {
     const state = await workspace.exportState();
     const imported = state.resources?.find((r) => r.type === TYPE);
     expect(imported?.id).to.equal(instanceId);
-    expect(imported?.outputs).to.deep.include({ nestedVirtualization: "enabled", instanceType: "r8i.large", previousNestedVirtualization: "enabled" });
+    expect(imported?.outputs).to.deep.include({
+      nestedVirtualization: "enabled",
+      instanceType: "r8i.large",
+      previousNestedVirtualization: "enabled",
+    });
 
     // Once imported, the resource is managed like any other: a later change cycles the instance.
     await setConfig(workspace, { importExisting: "false", nestedVirtualization: "disabled" });
@@ -236,7 +302,11 @@ describe("end to end with the real Pulumi CLI", function () {
   });
 
   it("refuses to import an instance whose setting differs, leaving it untouched", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+    });
     const workspace = await stackFor("import-differs", { instanceIds: [instanceId], importExisting: true });
     emulator.resetCalls();
     const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
@@ -247,7 +317,11 @@ describe("end to end with the real Pulumi CLI", function () {
 
   it("brings up a 50-resource stack and keeps __provider small", async () => {
     const ids = Array.from({ length: 50 }, (_, i) =>
-      emulator.addInstance({ instanceType: i % 2 ? "m8i.large" : "c8i.xlarge", state: "running", nestedVirtualization: "disabled" }),
+      emulator.addInstance({
+        instanceType: i % 2 ? "m8i.large" : "c8i.xlarge",
+        state: "running",
+        nestedVirtualization: "disabled",
+      }),
     );
     const workspace = await stackFor("fleet", { instanceIds: ids });
     emulator.resetCalls();
@@ -263,7 +337,9 @@ describe("end to end with the real Pulumi CLI", function () {
     expect(emulator.calls.filter((c) => c.errorCode && c.errorCode !== "DryRunOperation")).to.deep.equal([]);
     expect(emulator.mutatingCalls().filter((c) => c.action === "StopInstances")).to.have.length(50);
     expect(counts.DescribeInstanceTypes).to.be.at.most(2 * 2);
-    console.log(`      fleet of 50: up ${up.seconds.toFixed(1)} s; __provider ${providerBytes[0]} B per resource; package tarball ${project.tarballBytes} B; EC2 calls ${JSON.stringify(counts)}`);
+    console.log(
+      `      fleet of 50: up ${up.seconds.toFixed(1)} s; __provider ${providerBytes[0]} B per resource; package tarball ${project.tarballBytes} B; EC2 calls ${JSON.stringify(counts)}`,
+    );
   });
 });
 

@@ -4,12 +4,24 @@ import * as path from "node:path";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import { repoRoot } from "../../tools/cli/paths";
 import type { RunResult } from "../../tools/cli/run";
-import { platformDir, PROVIDER_ADDRESS, type TerraformResourceChange, type TerraformWorkspace } from "../../tools/cli/terraform";
-import { startEmulator, type Ec2Emulator } from "../emulator";
-import { configuration, createTerraformProject, flat, type EnablementBlock, type TerraformProject } from "./support/terraform-project";
+import {
+  platformDir,
+  PROVIDER_ADDRESS,
+  type TerraformResourceChange,
+  type TerraformWorkspace,
+} from "../../tools/cli/terraform";
+import { startEmulator, type Ec2Emulator } from "../../emulator";
+import {
+  configuration,
+  createTerraformProject,
+  flat,
+  type EnablementBlock,
+  type TerraformProject,
+} from "./support/terraform-project";
 
 /** Terraform says `Installed nestedvirt/nestedvirt v0.1.0`, OpenTofu the full address (its default registry is another host). */
-const installed = (version: string) => new RegExp(`Installed (registry\\.terraform\\.io/)?nestedvirt/nestedvirt v${version.replaceAll(".", "\\.")} `);
+const installed = (version: string) =>
+  new RegExp(`Installed (registry\\.terraform\\.io/)?nestedvirt/nestedvirt v${version.replaceAll(".", "\\.")} `);
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
 const ADDRESS = "nestedvirt_enablement.kvm";
 
@@ -44,7 +56,12 @@ describe("end to end with the real Terraform CLI", function () {
     if (project) console.log(`      ${project.cli} wall times: ${summary}`);
   });
 
-  function workspaceWith(name: string, resources: EnablementBlock[], installation?: "dev_overrides" | "filesystem_mirror", extra = ""): TerraformWorkspace {
+  function workspaceWith(
+    name: string,
+    resources: EnablementBlock[],
+    installation?: "dev_overrides" | "filesystem_mirror",
+    extra = "",
+  ): TerraformWorkspace {
     const workspace = project.workspace(name, installation);
     workspace.writeFile("main.tf", configuration(emulator.endpoint, resources, extra));
     return workspace;
@@ -61,16 +78,28 @@ describe("end to end with the real Terraform CLI", function () {
   describe("one instance through its life (provider installed from a filesystem mirror)", () => {
     let workspace: TerraformWorkspace;
     let instanceId: string;
-    const block = (overrides: Partial<EnablementBlock> = {}): EnablementBlock => ({ name: "kvm", instanceId, timeouts: { stop: "2m", start: "2m" }, ...overrides });
+    const block = (overrides: Partial<EnablementBlock> = {}): EnablementBlock => ({
+      name: "kvm",
+      instanceId,
+      timeouts: { stop: "2m", start: "2m" },
+      ...overrides,
+    });
 
     before(() => {
-      instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", publicIp: "ephemeral" });
+      instanceId = emulator.addInstance({
+        instanceType: "m8i.large",
+        state: "running",
+        nestedVirtualization: "disabled",
+        publicIp: "ephemeral",
+      });
       workspace = workspaceWith("life", [block()], "filesystem_mirror");
     });
     beforeEach(() => emulator.resetCalls());
 
     it("init installs the provider from the local mirror, with no registry access and no EC2 call", async () => {
-      const version = (JSON.parse(fs.readFileSync(path.join(project.packageDir, "package.json"), "utf8")) as { version: string }).version;
+      const version = (
+        JSON.parse(fs.readFileSync(path.join(project.packageDir, "package.json"), "utf8")) as { version: string }
+      ).version;
       const init = timed("init", await workspace.ok(["init"]));
       expect(init.stdout).to.match(installed(version));
       const lock = fs.readFileSync(path.join(workspace.workingDir, ".terraform.lock.hcl"), "utf8");
@@ -80,7 +109,9 @@ describe("end to end with the real Terraform CLI", function () {
 
     it("plan -out shows a create with the computed values unknown, and makes zero mutating EC2 calls", async () => {
       const plan = timed("plan", await workspace.ok(["plan", "-out=create.tfplan"]));
-      expect(output(plan)).to.contain("Plan: 1 to add, 0 to change, 0 to destroy.").and.contain(`${instanceId} will get a new public IPv4 address`);
+      expect(output(plan))
+        .to.contain("Plan: 1 to add, 0 to change, 0 to destroy.")
+        .and.contain(`${instanceId} will get a new public IPv4 address`);
       const { change } = changeOf((await workspace.showJson("create.tfplan")).resource_changes);
       expect(change.actions).to.deep.equal(["create"]);
       expect(change.after).to.deep.include({
@@ -92,7 +123,13 @@ describe("end to end with the real Terraform CLI", function () {
         region: "us-east-1",
         timeouts: { stop: "2m", start: "2m" },
       });
-      expect(change.after_unknown).to.deep.include({ instance_state: true, instance_type: true, warnings: true, last_cycle: true, previous_nested_virtualization: true });
+      expect(change.after_unknown).to.deep.include({
+        instance_state: true,
+        instance_type: true,
+        warnings: true,
+        last_cycle: true,
+        previous_nested_virtualization: true,
+      });
       expect(emulator.calls.map((c) => c.action)).to.include("DescribeInstances");
       expect(emulator.mutatingCalls()).to.deep.equal([]);
       expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
@@ -107,8 +144,18 @@ describe("end to end with the real Terraform CLI", function () {
       expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
 
       const { values } = (await workspace.stateResources())[ADDRESS];
-      expect(values).to.deep.include({ nested_virtualization: "enabled", instance_state: "running", instance_type: "m8i.large", previous_nested_virtualization: "disabled" });
-      const cycle = values.last_cycle as { stopped_at: string; modified_at: string; started_at: string; downtime_seconds: number };
+      expect(values).to.deep.include({
+        nested_virtualization: "enabled",
+        instance_state: "running",
+        instance_type: "m8i.large",
+        previous_nested_virtualization: "disabled",
+      });
+      const cycle = values.last_cycle as {
+        stopped_at: string;
+        modified_at: string;
+        started_at: string;
+        downtime_seconds: number;
+      };
       expect(cycle.downtime_seconds).to.be.greaterThan(0);
       expect(Date.parse(cycle.stopped_at)).to.be.at.most(Date.parse(cycle.modified_at));
       expect(Date.parse(cycle.modified_at)).to.be.at.most(Date.parse(cycle.started_at));
@@ -140,7 +187,7 @@ describe("end to end with the real Terraform CLI", function () {
       expect(emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
     });
 
-    it("shows nested_virtualization = \"disabled\" as an in-place update, not a replacement, then applies it", async () => {
+    it('shows nested_virtualization = "disabled" as an in-place update, not a replacement, then applies it', async () => {
       workspace.writeFile("main.tf", configuration(emulator.endpoint, [block({ nestedVirtualization: "disabled" })]));
       const plan = timed("plan", await workspace.ok(["plan", "-out=disable.tfplan"]));
       const text = output(plan);
@@ -149,14 +196,20 @@ describe("end to end with the real Terraform CLI", function () {
       expect(text).to.not.match(/must be replaced|forces replacement/);
       const { change } = changeOf((await workspace.showJson("disable.tfplan")).resource_changes);
       expect(change.actions).to.deep.equal(["update"]);
-      expect(change.after).to.deep.include({ nested_virtualization: "disabled", previous_nested_virtualization: "disabled" });
+      expect(change.after).to.deep.include({
+        nested_virtualization: "disabled",
+        previous_nested_virtualization: "disabled",
+      });
       expect(change.after_unknown).to.deep.include({ instance_state: true, last_cycle: true, warnings: true });
       expect(emulator.mutatingCalls()).to.deep.equal([]);
 
       timed("apply", await workspace.ok(["apply", "disable.tfplan"]));
       expect(mutating()).to.deep.equal(FULL_CYCLE);
       expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
-      expect((await workspace.stateResources())[ADDRESS].values).to.deep.include({ nested_virtualization: "disabled", instance_state: "running" });
+      expect((await workspace.stateResources())[ADDRESS].values).to.deep.include({
+        nested_virtualization: "disabled",
+        instance_state: "running",
+      });
     });
 
     it("destroy with on_delete = keep (the default) makes zero mutating calls and leaves the setting", async () => {
@@ -174,7 +227,11 @@ describe("end to end with the real Terraform CLI", function () {
   });
 
   it("destroy with on_delete = restore cycles the instance back (provider through dev_overrides, no init)", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "c8i.xlarge", state: "running", nestedVirtualization: "disabled" });
+    const instanceId = emulator.addInstance({
+      instanceType: "c8i.xlarge",
+      state: "running",
+      nestedVirtualization: "disabled",
+    });
     const workspace = workspaceWith("restore", [{ name: "kvm", instanceId, onDelete: "restore" }]);
     const apply = timed("apply", await workspace.ok(["apply", "-auto-approve"]));
     expect(output(apply)).to.contain("Provider development overrides are in effect");
@@ -188,7 +245,11 @@ describe("end to end with the real Terraform CLI", function () {
 
   describe("import of an instance that is already enabled", () => {
     it("`import` adopts it with zero mutating calls, and the next plan has no changes", async () => {
-      const instanceId = emulator.addInstance({ instanceType: "r8i.large", state: "running", nestedVirtualization: "enabled" });
+      const instanceId = emulator.addInstance({
+        instanceType: "r8i.large",
+        state: "running",
+        nestedVirtualization: "enabled",
+      });
       const workspace = workspaceWith("import-command", [{ name: "kvm", instanceId }]);
       emulator.resetCalls();
       const imported = await workspace.ok(["import", ADDRESS, instanceId]);
@@ -207,7 +268,11 @@ describe("end to end with the real Terraform CLI", function () {
     });
 
     it("an `import` block adopts it at plan and apply with zero mutating calls, then no changes", async () => {
-      const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "stopped", nestedVirtualization: "enabled" });
+      const instanceId = emulator.addInstance({
+        instanceType: "m8i.large",
+        state: "stopped",
+        nestedVirtualization: "enabled",
+      });
       const importBlock = `\nimport {\n  to = ${ADDRESS}\n  id = ${JSON.stringify(instanceId)}\n}\n`;
       const workspace = workspaceWith("import-block", [{ name: "kvm", instanceId }], "dev_overrides", importBlock);
       emulator.resetCalls();
@@ -219,7 +284,10 @@ describe("end to end with the real Terraform CLI", function () {
 
       const apply = timed("apply", await workspace.ok(["apply", "import.tfplan"]));
       expect(apply.stdout).to.contain("1 imported, 0 added, 0 changed, 0 destroyed");
-      expect((await workspace.stateResources())[ADDRESS].values).to.deep.include({ nested_virtualization: "enabled", instance_state: "stopped" });
+      expect((await workspace.stateResources())[ADDRESS].values).to.deep.include({
+        nested_virtualization: "enabled",
+        instance_state: "stopped",
+      });
       const again = await workspace.run(["plan", "-detailed-exitcode"]);
       expect(again.code, output(again)).to.equal(0);
       expect(emulator.mutatingCalls()).to.deep.equal([]);
@@ -229,11 +297,24 @@ describe("end to end with the real Terraform CLI", function () {
 
   describe("blocked inputs fail at plan time with a clear message and zero mutating calls", () => {
     const cases: [string, () => string, string][] = [
-      ["an unsupported instance type", () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }), "does not support nested virtualization"],
-      ["a Spot Instance", () => emulator.addInstance({ instanceType: "m8i.large", state: "running", spot: true }), "is a Spot Instance"],
+      [
+        "an unsupported instance type",
+        () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }),
+        "does not support nested virtualization",
+      ],
+      [
+        "a Spot Instance",
+        () => emulator.addInstance({ instanceType: "m8i.large", state: "running", spot: true }),
+        "is a Spot Instance",
+      ],
       [
         "an Auto Scaling group member",
-        () => emulator.addInstance({ instanceType: "m8i.large", state: "running", tags: { "aws:autoscaling:groupName": "ci-fleet" } }),
+        () =>
+          emulator.addInstance({
+            instanceType: "m8i.large",
+            state: "running",
+            tags: { "aws:autoscaling:groupName": "ci-fleet" },
+          }),
         "set allow_auto_scaling_group_member to true",
       ],
       ["a malformed instance ID", () => "i-not-an-id", "is not an EC2 instance ID"],
@@ -251,20 +332,28 @@ describe("end to end with the real Terraform CLI", function () {
         expect(apply.code).to.equal(1);
         expect(output(apply)).to.contain(phrase);
         expect(emulator.mutatingCalls()).to.deep.equal([]);
-        expect(fs.existsSync(path.join(workspace.workingDir, "terraform.tfstate")) ? await workspace.stateResources() : {}).to.deep.equal({});
+        expect(
+          fs.existsSync(path.join(workspace.workingDir, "terraform.tfstate")) ? await workspace.stateResources() : {},
+        ).to.deep.equal({});
       });
     });
   });
 
   it("a stop timeout fails apply with the timeout message and keeps the journal; the next apply finishes the cycle", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+    });
     const workspace = workspaceWith("timeout", [{ name: "kvm", instanceId, timeouts: { stop: "1s" } }]);
     emulator.faults.stuckInStopping(instanceId);
     emulator.resetCalls();
 
     const failed = await workspace.run(["apply", "-auto-approve"]);
     expect(failed.code).to.equal(1);
-    expect(output(failed)).to.contain(`Timed out waiting for ${instanceId} to be stopped`).and.contain(`did not reach "stopped" within 1s; it is still "stopping"`);
+    expect(output(failed))
+      .to.contain(`Timed out waiting for ${instanceId} to be stopped`)
+      .and.contain(`did not reach "stopped" within 1s; it is still "stopping"`);
     expect(mutating()).to.deep.equal(["CreateTags", "StopInstances"]);
     expect(emulator.instance(instanceId).tags).to.have.property(JOURNAL_TAG_KEY);
     expect(await workspace.stateResources()).to.deep.equal({});
@@ -279,7 +368,11 @@ describe("end to end with the real Terraform CLI", function () {
   });
 
   it("drops the resource from state on refresh once the instance is terminated", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+    });
     const workspace = workspaceWith("terminated", [{ name: "kvm", instanceId }]);
     await workspace.ok(["apply", "-auto-approve"]);
     emulator.setState(instanceId, "terminated");
@@ -300,21 +393,34 @@ describe("end to end with the real Terraform CLI", function () {
     const overrideConfig = cliConfigs.find((c) => c.includes("dev_overrides"));
     if (!mirrorConfig || !overrideConfig) throw new Error("docs/index.md lost its CLI configuration examples");
     const installPrefix = path.dirname(path.dirname(project.packageDir)); // …/project, as with `npm install --prefix`
-    expect(fs.lstatSync(path.join(installPrefix, "node_modules", ".bin", "terraform-provider-nestedvirt")).isSymbolicLink()).to.equal(true);
-    const version = (JSON.parse(fs.readFileSync(path.join(project.packageDir, "package.json"), "utf8")) as { version: string }).version;
+    expect(
+      fs.lstatSync(path.join(installPrefix, "node_modules", ".bin", "terraform-provider-nestedvirt")).isSymbolicLink(),
+    ).to.equal(true);
+    const version = (
+      JSON.parse(fs.readFileSync(path.join(project.packageDir, "package.json"), "utf8")) as { version: string }
+    ).version;
     const docsDir = path.join(project.root, "docs-install");
     const mirror = path.join(docsDir, "terraform-mirror");
     // The documented shell steps: a symlink to main.js in the mirror layout.
     const target = path.join(mirror, PROVIDER_ADDRESS, version, platformDir());
     fs.mkdirSync(target, { recursive: true });
-    fs.symlinkSync(path.join(project.packageDir, "dist", "provider", "terraform", "main.js"), path.join(target, `terraform-provider-nestedvirt_v${version}`));
-    const fromDoc = (config: string) => config.replaceAll("/opt/terraform-mirror", mirror).replaceAll("/opt/nestedvirt", installPrefix);
+    fs.symlinkSync(
+      path.join(project.packageDir, "dist", "provider", "terraform", "main.js"),
+      path.join(target, `terraform-provider-nestedvirt_v${version}`),
+    );
+    const fromDoc = (config: string) =>
+      config.replaceAll("/opt/terraform-mirror", mirror).replaceAll("/opt/nestedvirt", installPrefix);
     fs.writeFileSync(path.join(docsDir, "mirror.tfrc"), fromDoc(mirrorConfig));
     fs.writeFileSync(path.join(docsDir, "overrides.tfrc"), fromDoc(overrideConfig));
 
     const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
-    for (const [name, config] of [["mirror", "mirror.tfrc"], ["overrides", "overrides.tfrc"]]) {
-      const workspace = project.workspace(`docs-${name}`, undefined, { TF_CLI_CONFIG_FILE: path.join(docsDir, config) });
+    for (const [name, config] of [
+      ["mirror", "mirror.tfrc"],
+      ["overrides", "overrides.tfrc"],
+    ]) {
+      const workspace = project.workspace(`docs-${name}`, undefined, {
+        TF_CLI_CONFIG_FILE: path.join(docsDir, config),
+      });
       workspace.writeFile("main.tf", configuration(emulator.endpoint, [{ name: "kvm", instanceId }]));
       if (name === "mirror") {
         const init = timed("init", await workspace.ok(["init"]));
@@ -334,7 +440,7 @@ describe("end to end with the real Terraform CLI", function () {
     const doc = fs.readFileSync(path.join(repoRoot(), "docs", "index.md"), "utf8");
     const snippets = [...doc.matchAll(/```terraform\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(snippets.length).to.be.at.least(2);
-    snippets.forEach((snippet, index) => workspace.writeFile(`doc-snippet-${index}.tf`, snippet));
+    for (const [index, snippet] of snippets.entries()) workspace.writeFile(`doc-snippet-${index}.tf`, snippet);
     const docFmt = await workspace.run(["fmt", "-check", "-diff", workspace.workingDir]);
     expect(docFmt.code, docFmt.stdout + docFmt.stderr).to.equal(0);
   });

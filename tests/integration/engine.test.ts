@@ -46,7 +46,11 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
   });
 
   it("disables nested virtualization", async () => {
-    const { instanceId, desired } = seeded(ctx.emulator, { nestedVirtualization: "enabled" }, { nestedVirtualization: "disabled" });
+    const { instanceId, desired } = seeded(
+      ctx.emulator,
+      { nestedVirtualization: "enabled" },
+      { nestedVirtualization: "disabled" },
+    );
     await ctx.engine().apply(desired);
     expect(mutatingActions(ctx.emulator)).to.deep.equal(FULL_CYCLE);
     expect(ctx.emulator.instance(instanceId).nestedVirtualization).to.equal("disabled");
@@ -69,12 +73,20 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
 
   describe("blocked before any mutating call", () => {
     const cases: [string, Parameters<typeof seeded>[1], string][] = [
-      ["an instance type without nested virtualization", { instanceType: "m7i.large" }, "does not support nested virtualization"],
+      [
+        "an instance type without nested virtualization",
+        { instanceType: "m7i.large" },
+        "does not support nested virtualization",
+      ],
       ["a Spot Instance", { spot: true }, "Spot Instance"],
       ["hibernation configured", { hibernationConfigured: true }, "hibernation"],
       ["an instance-store root device", { rootDeviceType: "instance-store" }, "instance-store root"],
       ["Windows on more than 192 vCPUs", { platform: "windows", instanceType: "m8i.96xlarge" }, "at most 192"],
-      ["an Auto Scaling group member", { tags: { "aws:autoscaling:groupName": "ci-fleet" } }, "allowAutoScalingGroupMember"],
+      [
+        "an Auto Scaling group member",
+        { tags: { "aws:autoscaling:groupName": "ci-fleet" } },
+        "allowAutoScalingGroupMember",
+      ],
       ["a terminated instance", { state: "terminated" }, "terminated"],
     ];
     for (const [what, seed, phrase] of cases) {
@@ -105,7 +117,11 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     });
 
     it("allows an Auto Scaling group member when the user says so", async () => {
-      const { desired } = seeded(ctx.emulator, { tags: { "aws:autoscaling:groupName": "ci-fleet" } }, { allowAutoScalingGroupMember: true });
+      const { desired } = seeded(
+        ctx.emulator,
+        { tags: { "aws:autoscaling:groupName": "ci-fleet" } },
+        { allowAutoScalingGroupMember: true },
+      );
       const applied = await ctx.engine().apply(desired);
       expect(mutatingActions(ctx.emulator)).to.deep.equal(FULL_CYCLE);
       expect(applied.warnings.join("\n")).to.contain("ci-fleet");
@@ -114,7 +130,9 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
 
   it("starts the instance again in its old configuration when the modify fails after the stop", async () => {
     const { instanceId, desired } = seeded(ctx.emulator);
-    ctx.emulator.faults.failNext("ModifyInstanceCpuOptions", "InvalidParameterCombination", "simulated rejection", 1, { dryRun: false });
+    ctx.emulator.faults.failNext("ModifyInstanceCpuOptions", "InvalidParameterCombination", "simulated rejection", 1, {
+      dryRun: false,
+    });
     const error = await rejection(ctx.engine().apply(desired));
 
     expect(error).to.be.instanceOf(CycleFailedError);
@@ -129,12 +147,23 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
 
   it("starts the instance again when the SDK gives up on StartInstances after the modify", async () => {
     const { instanceId, desired } = seeded(ctx.emulator);
-    ctx.emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", "no capacity right now", 1, { dryRun: false });
+    ctx.emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", "no capacity right now", 1, {
+      dryRun: false,
+    });
     const error = await rejection(ctx.engine().apply(desired));
 
     expect(error).to.be.instanceOf(CycleFailedError);
-    expect(error.message).to.contain("StartInstances failed on " + instanceId).and.contain("started again with NestedVirtualization=enabled");
-    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "StartInstances", "DeleteTags"]);
+    expect(error.message)
+      .to.contain(`StartInstances failed on ${instanceId}`)
+      .and.contain("started again with NestedVirtualization=enabled");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([
+      "CreateTags",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "StartInstances",
+      "DeleteTags",
+    ]);
     const live = ctx.emulator.instance(instanceId);
     expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
     expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
@@ -151,10 +180,14 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
 
   it("reports a refused modify on a stopped instance with the instance and leaves it stopped", async () => {
     const { instanceId, desired } = seeded(ctx.emulator, { state: "stopped" });
-    ctx.emulator.faults.failNext("ModifyInstanceCpuOptions", "InvalidParameterCombination", "simulated rejection", 1, { dryRun: false });
+    ctx.emulator.faults.failNext("ModifyInstanceCpuOptions", "InvalidParameterCombination", "simulated rejection", 1, {
+      dryRun: false,
+    });
     const error = await rejection(ctx.engine().apply(desired));
     expect(error).to.be.instanceOf(CycleFailedError);
-    expect(error.message).to.contain(`ModifyInstanceCpuOptions failed on ${instanceId}`).and.contain("simulated rejection");
+    expect(error.message)
+      .to.contain(`ModifyInstanceCpuOptions failed on ${instanceId}`)
+      .and.contain("simulated rejection");
     expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "stopped", nestedVirtualization: "disabled" });
   });
 
@@ -168,12 +201,21 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     const throttled = ctx.emulator.calls.filter((c) => c.errorCode === "RequestLimitExceeded").map((c) => c.action);
     expect(throttled).to.have.length(8);
     expect(ctx.emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
-    expect(ctx.emulator.mutatingCalls().filter((c) => !c.errorCode).map((c) => c.action)).to.deep.equal(FULL_CYCLE);
+    expect(
+      ctx.emulator
+        .mutatingCalls()
+        .filter((c) => !c.errorCode)
+        .map((c) => c.action),
+    ).to.deep.equal(FULL_CYCLE);
   });
 
   it("finishes a cycle interrupted after the stop, from the journal on the instance", async () => {
     const { instanceId, desired } = seeded(ctx.emulator, { state: "stopped" });
-    ctx.emulator.setTag(instanceId, JOURNAL_TAG_KEY, JSON.stringify({ v: 1, prior: "running", from: "disabled", to: "enabled", at: "2026-11-27T00:00:00.000Z" }));
+    ctx.emulator.setTag(
+      instanceId,
+      JOURNAL_TAG_KEY,
+      JSON.stringify({ v: 1, prior: "running", from: "disabled", to: "enabled", at: "2026-11-27T00:00:00.000Z" }),
+    );
     const applied = await ctx.engine().apply(desired);
 
     expect(mutatingActions(ctx.emulator)).to.deep.equal(["ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"]);
@@ -187,7 +229,9 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
   it("gives up a stuck stop with a clear timeout and keeps the journal for the next run", async () => {
     const { instanceId, desired } = seeded(ctx.emulator);
     ctx.emulator.faults.stuckInStopping(instanceId);
-    const error = await rejection(ctx.engine().apply({ ...desired, timeouts: { stopSeconds: 0.3, startSeconds: 600 } }));
+    const error = await rejection(
+      ctx.engine().apply({ ...desired, timeouts: { stopSeconds: 0.3, startSeconds: 600 } }),
+    );
 
     expect(error).to.be.instanceOf(WaitTimeoutError);
     expect(error.message).to.contain(instanceId).and.contain('still "stopping"').and.contain("run the update again");
@@ -208,7 +252,12 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
   });
 
   it("coalesces lookups made together into one DescribeInstances call, unknown IDs included", async () => {
-    const ids = [seeded(ctx.emulator).instanceId, seeded(ctx.emulator).instanceId, "i-00000000000000000", seeded(ctx.emulator).instanceId];
+    const ids = [
+      seeded(ctx.emulator).instanceId,
+      seeded(ctx.emulator).instanceId,
+      "i-00000000000000000",
+      seeded(ctx.emulator).instanceId,
+    ];
     const engine = ctx.engine();
     ctx.emulator.resetCalls();
     const states = await Promise.all(ids.map((id) => engine.read(id)));
@@ -236,7 +285,11 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     });
 
     it("restores the previous setting with onDelete=restore", async () => {
-      const { instanceId, desired } = seeded(ctx.emulator, { nestedVirtualization: "enabled" }, { onDelete: "restore" });
+      const { instanceId, desired } = seeded(
+        ctx.emulator,
+        { nestedVirtualization: "enabled" },
+        { onDelete: "restore" },
+      );
       await ctx.engine().remove(desired, "disabled");
       expect(mutatingActions(ctx.emulator)).to.deep.equal(FULL_CYCLE);
       expect(ctx.emulator.instance(instanceId).nestedVirtualization).to.equal("disabled");
@@ -252,7 +305,11 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
   describe("read", () => {
     it("reports the live setting and state", async () => {
       const { instanceId } = seeded(ctx.emulator, { nestedVirtualization: "enabled", state: "stopped" });
-      expect(await ctx.engine().read(instanceId)).to.deep.include({ nestedVirtualization: "enabled", instanceState: "stopped", instanceType: "m8i.large" });
+      expect(await ctx.engine().read(instanceId)).to.deep.include({
+        nestedVirtualization: "enabled",
+        instanceState: "stopped",
+        instanceType: "m8i.large",
+      });
     });
 
     it("reads a terminated or unknown instance as gone", async () => {

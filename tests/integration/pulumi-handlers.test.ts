@@ -18,7 +18,8 @@ describe("the Pulumi dynamic provider's methods", () => {
     delete process.env.AWS_ENDPOINT_URL_EC2;
   });
 
-  const running = () => ctx.emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
+  const running = () =>
+    ctx.emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" });
 
   describe("check", () => {
     it("fails a malformed instance ID on that property, without calling EC2", async () => {
@@ -30,7 +31,10 @@ describe("the Pulumi dynamic provider's methods", () => {
     });
 
     it("fails bad enum values and timeouts per property", async () => {
-      const { failures } = await handlers.check({}, { instanceId: running(), nestedVirtualization: "yes", timeouts: { stop: "forever" } });
+      const { failures } = await handlers.check(
+        {},
+        { instanceId: running(), nestedVirtualization: "yes", timeouts: { stop: "forever" } },
+      );
       expect(failures.map((f) => f.property)).to.deep.equal(["nestedVirtualization", "timeouts"]);
     });
 
@@ -46,7 +50,13 @@ describe("the Pulumi dynamic provider's methods", () => {
       const instanceId = running();
       const { inputs, failures } = await handlers.check({}, { instanceId });
       expect(failures).to.deep.equal([]);
-      expect(inputs).to.deep.equal({ instanceId, nestedVirtualization: "enabled", allowAutoScalingGroupMember: false, onDelete: "keep", timeouts: { stop: "10m", start: "10m" } });
+      expect(inputs).to.deep.equal({
+        instanceId,
+        nestedVirtualization: "enabled",
+        allowAutoScalingGroupMember: false,
+        onDelete: "keep",
+        timeouts: { stop: "10m", start: "10m" },
+      });
     });
 
     it("lets unknown inputs through during preview", async () => {
@@ -56,15 +66,28 @@ describe("the Pulumi dynamic provider's methods", () => {
   });
 
   describe("diff", () => {
-    const olds = { instanceId: "i-0123456789abcdef0", nestedVirtualization: "enabled", onDelete: "keep", allowAutoScalingGroupMember: false, timeouts: { stop: "10m", start: "10m" }, __provider: "old" };
+    const olds = {
+      instanceId: "i-0123456789abcdef0",
+      nestedVirtualization: "enabled",
+      onDelete: "keep",
+      allowAutoScalingGroupMember: false,
+      timeouts: { stop: "10m", start: "10m" },
+      __provider: "old",
+    };
 
     it("ignores __provider and the profile", async () => {
-      const result = await handlers.diff("i-0123456789abcdef0", olds, { ...olds, __provider: "new", awsProfile: "other" });
+      const result = await handlers.diff("i-0123456789abcdef0", olds, {
+        ...olds,
+        __provider: "new",
+        awsProfile: "other",
+      });
       expect(result).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
     });
 
     it("replaces on a new instance ID or region", async () => {
-      expect((await handlers.diff("x", olds, { ...olds, instanceId: "i-0123456789abcdef1" })).replaces).to.deep.equal(["instanceId"]);
+      expect((await handlers.diff("x", olds, { ...olds, instanceId: "i-0123456789abcdef1" })).replaces).to.deep.equal([
+        "instanceId",
+      ]);
       expect((await handlers.diff("x", olds, { ...olds, region: "eu-west-1" })).replaces).to.deep.equal(["region"]);
     });
 
@@ -79,16 +102,31 @@ describe("the Pulumi dynamic provider's methods", () => {
     const { inputs } = await handlers.check({}, { instanceId, ...provider });
     const created = await handlers.create(inputs);
     expect(created.id).to.equal(instanceId);
-    expect(created.outs).to.deep.include({ nestedVirtualization: "enabled", instanceState: "running", previousNestedVirtualization: "disabled", instanceType: "m8i.large" });
-    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"]);
+    expect(created.outs).to.deep.include({
+      nestedVirtualization: "enabled",
+      instanceState: "running",
+      previousNestedVirtualization: "disabled",
+      instanceType: "m8i.large",
+    });
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([
+      "CreateTags",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "DeleteTags",
+    ]);
 
     ctx.emulator.setNestedVirtualization(instanceId, "disabled");
     const refreshed = await handlers.read(instanceId, created.outs as unknown as Record<string, unknown>);
-    expect(refreshed.props).to.deep.include({ nestedVirtualization: "disabled", previousNestedVirtualization: "disabled" });
-    expect((await handlers.diff(instanceId, refreshed.props!, inputs)).changes).to.equal(true);
+    expect(refreshed.props).to.deep.include({
+      nestedVirtualization: "disabled",
+      previousNestedVirtualization: "disabled",
+    });
+    const refreshedProps = refreshed.props ?? expect.fail("read returned no properties");
+    expect((await handlers.diff(instanceId, refreshedProps, inputs)).changes).to.equal(true);
 
     ctx.emulator.resetCalls();
-    const updated = await handlers.update(instanceId, refreshed.props!, { ...inputs, onDelete: "restore" });
+    const updated = await handlers.update(instanceId, refreshedProps, { ...inputs, onDelete: "restore" });
     expect(updated.outs).to.deep.include({ nestedVirtualization: "enabled", previousNestedVirtualization: "disabled" });
     expect(mutatingActions(ctx.emulator)).to.have.length(5);
 
@@ -99,11 +137,19 @@ describe("the Pulumi dynamic provider's methods", () => {
   });
 
   it("adopts an instance on create with the import option, without touching it", async () => {
-    const instanceId = ctx.emulator.addInstance({ instanceType: "m8i.large", state: "stopped", nestedVirtualization: "enabled" });
+    const instanceId = ctx.emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "stopped",
+      nestedVirtualization: "enabled",
+    });
     const { inputs, failures } = await handlers.check({}, { instanceId, importId: instanceId });
     expect(failures).to.deep.equal([]);
     const created = await handlers.create(inputs);
-    expect(created.outs).to.deep.include({ nestedVirtualization: "enabled", instanceState: "stopped", previousNestedVirtualization: "enabled" });
+    expect(created.outs).to.deep.include({
+      nestedVirtualization: "enabled",
+      instanceState: "stopped",
+      previousNestedVirtualization: "enabled",
+    });
     expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
   });
 
@@ -118,7 +164,11 @@ describe("the Pulumi dynamic provider's methods", () => {
   });
 
   it("imports an instance by ID with its live setting as the inputs", async () => {
-    const instanceId = ctx.emulator.addInstance({ instanceType: "c8i.xlarge", state: "running", nestedVirtualization: "enabled" });
+    const instanceId = ctx.emulator.addInstance({
+      instanceType: "c8i.xlarge",
+      state: "running",
+      nestedVirtualization: "enabled",
+    });
     const imported = await handlers.read(instanceId, {});
     expect(imported.id).to.equal(instanceId);
     expect(imported.inputs).to.deep.include({ instanceId, nestedVirtualization: "enabled" });

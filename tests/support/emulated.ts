@@ -1,5 +1,5 @@
 import { createEngine, type DesiredState, type Engine } from "../../provider/engine";
-import { startEmulator, type Ec2Emulator, type SeedInstance } from "../emulator";
+import { startEmulator, type Ec2Emulator, type SeedInstance } from "../../emulator";
 import { desiredOf } from "./facts";
 
 /** Starts a fresh emulator per test and tears it down afterwards; transitions take 60 ms. */
@@ -25,7 +25,12 @@ export function useEmulator(): { readonly emulator: Ec2Emulator; engine(): Engin
 }
 
 export function seeded(emulator: Ec2Emulator, seed: SeedInstance = {}, desired: Partial<DesiredState> = {}) {
-  const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", ...seed });
+  const instanceId = emulator.addInstance({
+    instanceType: "m8i.large",
+    state: "running",
+    nestedVirtualization: "disabled",
+    ...seed,
+  });
   return { instanceId, desired: desiredOf({ instanceId, ...desired }) };
 }
 

@@ -12,7 +12,19 @@ describe("the Terraform resource documentation", () => {
 
   it("documents every attribute of the schema", () => {
     const doc = renderResourceDoc();
-    for (const name of ["instance_id", "nested_virtualization", "region", "allow_auto_scaling_group_member", "on_delete", "instance_type", "instance_state", "previous_nested_virtualization", "warnings", "last_cycle", "downtime_seconds"]) {
+    for (const name of [
+      "instance_id",
+      "nested_virtualization",
+      "region",
+      "allow_auto_scaling_group_member",
+      "on_delete",
+      "instance_type",
+      "instance_state",
+      "previous_nested_virtualization",
+      "warnings",
+      "last_cycle",
+      "downtime_seconds",
+    ]) {
       expect(doc).to.contain(`\`${name}\``);
     }
   });

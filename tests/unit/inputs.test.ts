@@ -42,7 +42,11 @@ describe("validating inputs (pure)", () => {
   });
 
   it("rejects a non-boolean allowAutoScalingGroupMember and an unknown onDelete", () => {
-    const { failures } = parseInputs({ instanceId: "i-0123456789abcdef0", allowAutoScalingGroupMember: "yes", onDelete: "destroy" });
+    const { failures } = parseInputs({
+      instanceId: "i-0123456789abcdef0",
+      allowAutoScalingGroupMember: "yes",
+      onDelete: "destroy",
+    });
     expect(failures.map((f) => f.attribute)).to.deep.equal(["onDelete", "allowAutoScalingGroupMember"]);
   });
 

@@ -8,7 +8,15 @@ const codesOf = (plan: ReturnType<typeof planCycle>) => plan.blockers.map((b) =>
 describe("planning a cycle (pure)", () => {
   it("stops, modifies and starts a running instance, journaled", () => {
     const plan = planCycle(factsOf(), desiredOf());
-    expect(kindsOf(plan)).to.deep.equal(["write-journal", "stop", "wait-stopped", "modify", "start", "wait-running", "clear-journal"]);
+    expect(kindsOf(plan)).to.deep.equal([
+      "write-journal",
+      "stop",
+      "wait-stopped",
+      "modify",
+      "start",
+      "wait-running",
+      "clear-journal",
+    ]);
     expect(plan.blockers).to.deep.equal([]);
     expect(plan.causesDowntime).to.equal(true);
     expect(plan.currentSetting).to.equal("disabled");
@@ -43,18 +51,47 @@ describe("planning a cycle (pure)", () => {
   });
 
   it("disables as readily as it enables", () => {
-    const plan = planCycle(factsOf({ nestedVirtualization: "enabled" }), desiredOf({ nestedVirtualization: "disabled" }));
+    const plan = planCycle(
+      factsOf({ nestedVirtualization: "enabled" }),
+      desiredOf({ nestedVirtualization: "disabled" }),
+    );
     expect(kindsOf(plan)).to.include("modify");
     expect(plan.desiredSetting).to.equal("disabled");
   });
 
   describe("blockers (no steps at all)", () => {
     const cases: [string, Parameters<typeof factsOf>[0], string][] = [
-      ["an unsupported instance type", { instanceType: "m7i.large", type: { instanceType: "m7i.large", supportsNestedVirtualization: false, defaultVCpus: 2, instanceStorageSupported: false, instanceStorageGiB: 0 } }, "unsupported-instance-type"],
+      [
+        "an unsupported instance type",
+        {
+          instanceType: "m7i.large",
+          type: {
+            instanceType: "m7i.large",
+            supportsNestedVirtualization: false,
+            defaultVCpus: 2,
+            instanceStorageSupported: false,
+            instanceStorageGiB: 0,
+          },
+        },
+        "unsupported-instance-type",
+      ],
       ["a Spot Instance", { spot: true }, "spot-instance"],
       ["hibernation configured", { hibernationConfigured: true }, "hibernation-configured"],
       ["an instance-store root device", { rootDeviceType: "instance-store" }, "instance-store-root"],
-      ["Windows on more than 192 vCPUs", { platform: "windows", type: { instanceType: "m8i.96xlarge", supportsNestedVirtualization: true, defaultVCpus: 384, instanceStorageSupported: false, instanceStorageGiB: 0 } }, "windows-too-many-vcpus"],
+      [
+        "Windows on more than 192 vCPUs",
+        {
+          platform: "windows",
+          type: {
+            instanceType: "m8i.96xlarge",
+            supportsNestedVirtualization: true,
+            defaultVCpus: 384,
+            instanceStorageSupported: false,
+            instanceStorageGiB: 0,
+          },
+        },
+        "windows-too-many-vcpus",
+      ],
       ["an Auto Scaling group member", { autoScalingGroupName: "ci-fleet" }, "auto-scaling-member"],
     ];
     for (const [what, overrides, code] of cases) {
@@ -77,7 +114,10 @@ describe("planning a cycle (pure)", () => {
     });
 
     it("allows an Auto Scaling group member when told to, with a warning", () => {
-      const plan = planCycle(factsOf({ autoScalingGroupName: "ci-fleet" }), desiredOf({ allowAutoScalingGroupMember: true }));
+      const plan = planCycle(
+        factsOf({ autoScalingGroupName: "ci-fleet" }),
+        desiredOf({ allowAutoScalingGroupMember: true }),
+      );
       expect(plan.blockers).to.deep.equal([]);
       expect(plan.warnings.map((w) => w.code)).to.include("auto-scaling-member");
     });
@@ -90,7 +130,19 @@ describe("planning a cycle (pure)", () => {
     });
 
     it("allows Windows with up to 192 vCPUs but warns that VSM goes off", () => {
-      const plan = planCycle(factsOf({ platform: "windows", type: { instanceType: "m8i.48xlarge", supportsNestedVirtualization: true, defaultVCpus: 192, instanceStorageSupported: false, instanceStorageGiB: 0 } }), desiredOf());
+      const plan = planCycle(
+        factsOf({
+          platform: "windows",
+          type: {
+            instanceType: "m8i.48xlarge",
+            supportsNestedVirtualization: true,
+            defaultVCpus: 192,
+            instanceStorageSupported: false,
+            instanceStorageGiB: 0,
+          },
+        }),
+        desiredOf(),
+      );
       expect(plan.blockers).to.deep.equal([]);
       expect(plan.warnings.map((w) => w.code)).to.deep.equal(["windows-vsm-disabled"]);
     });
@@ -98,22 +150,42 @@ describe("planning a cycle (pure)", () => {
 
   describe("warnings", () => {
     it("warns that an auto-assigned public IP will change, not an Elastic IP", () => {
-      expect(planCycle(factsOf({ ephemeralPublicIp: "203.0.113.7" }), desiredOf()).warnings[0].message).to.contain("203.0.113.7");
+      expect(planCycle(factsOf({ ephemeralPublicIp: "203.0.113.7" }), desiredOf()).warnings[0].message).to.contain(
+        "203.0.113.7",
+      );
       expect(planCycle(factsOf({ elasticIp: "198.51.100.2" }), desiredOf()).warnings).to.deep.equal([]);
     });
 
     it("warns that instance-store data will be lost", () => {
-      const plan = planCycle(factsOf({ type: { instanceType: "m8id.large", supportsNestedVirtualization: true, defaultVCpus: 2, instanceStorageSupported: true, instanceStorageGiB: 118 } }), desiredOf());
+      const plan = planCycle(
+        factsOf({
+          type: {
+            instanceType: "m8id.large",
+            supportsNestedVirtualization: true,
+            defaultVCpus: 2,
+            instanceStorageSupported: true,
+            instanceStorageGiB: 118,
+          },
+        }),
+        desiredOf(),
+      );
       expect(plan.warnings.map((w) => w.code)).to.deep.equal(["instance-store-data-lost"]);
     });
 
     it("does not warn about a stop that will not happen", () => {
-      expect(planCycle(factsOf({ state: "stopped", ephemeralPublicIp: "203.0.113.7" }), desiredOf()).warnings).to.deep.equal([]);
+      expect(
+        planCycle(factsOf({ state: "stopped", ephemeralPublicIp: "203.0.113.7" }), desiredOf()).warnings,
+      ).to.deep.equal([]);
     });
   });
 
   describe("an interrupted cycle (journal on the instance)", () => {
-    const journal = { priorState: "running" as const, from: "disabled" as const, to: "enabled" as const, startedAt: "2026-11-27T00:00:00.000Z" };
+    const journal = {
+      priorState: "running" as const,
+      from: "disabled" as const,
+      to: "enabled" as const,
+      startedAt: "2026-11-27T00:00:00.000Z",
+    };
 
     it("completes the cycle on a stopped instance and starts it again", () => {
       const plan = planCycle(factsOf({ state: "stopped", journal }), desiredOf());
@@ -127,7 +199,13 @@ describe("planning a cycle (pure)", () => {
     });
 
     it("waits out a stop that was under way, then finishes", () => {
-      expect(kindsOf(planCycle(factsOf({ state: "stopping", journal }), desiredOf()))).to.deep.equal(["wait-stopped", "modify", "start", "wait-running", "clear-journal"]);
+      expect(kindsOf(planCycle(factsOf({ state: "stopping", journal }), desiredOf()))).to.deep.equal([
+        "wait-stopped",
+        "modify",
+        "start",
+        "wait-running",
+        "clear-journal",
+      ]);
     });
 
     it("restores the run state even when the change is now blocked", () => {
@@ -137,12 +215,22 @@ describe("planning a cycle (pure)", () => {
     });
 
     it("just clears a stale journal on a running instance already in the desired state", () => {
-      expect(kindsOf(planCycle(factsOf({ nestedVirtualization: "enabled", journal }), desiredOf()))).to.deep.equal(["clear-journal"]);
+      expect(kindsOf(planCycle(factsOf({ nestedVirtualization: "enabled", journal }), desiredOf()))).to.deep.equal([
+        "clear-journal",
+      ]);
     });
   });
 
   it("lists the mutating actions a plan needs for the DryRun preflight", () => {
-    expect(actionsOf(planCycle(factsOf(), desiredOf()))).to.deep.equal(["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"]);
-    expect(actionsOf(planCycle(factsOf({ state: "stopped" }), desiredOf()))).to.deep.equal(["ModifyInstanceCpuOptions"]);
+    expect(actionsOf(planCycle(factsOf(), desiredOf()))).to.deep.equal([
+      "CreateTags",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "DeleteTags",
+    ]);
+    expect(actionsOf(planCycle(factsOf({ state: "stopped" }), desiredOf()))).to.deep.equal([
+      "ModifyInstanceCpuOptions",
+    ]);
   });
 });

@@ -15,5 +15,8 @@ export function repoRoot(from: string = __dirname): string {
 
 /** Where heavy tool builds and npm tarballs are cached between runs on the same machine. */
 export function cacheRoot(): string {
-  return process.env.NESTEDVIRT_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/tmp", ".cache"), "nestedvirt");
+  return (
+    process.env.NESTEDVIRT_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/tmp", ".cache"), "nestedvirt")
+  );
 }

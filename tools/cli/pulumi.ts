@@ -83,7 +83,8 @@ export class PulumiWorkspace {
 
   async initStack(config: Record<string, string> = {}): Promise<void> {
     await this.ok(["stack", "init", this.stack]);
-    for (const [key, value] of Object.entries(config)) await this.ok(["config", "set", key, value, "--stack", this.stack]);
+    for (const [key, value] of Object.entries(config))
+      await this.ok(["config", "set", key, value, "--stack", this.stack]);
   }
 
   async outputs(): Promise<Record<string, unknown>> {

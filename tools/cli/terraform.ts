@@ -145,15 +145,24 @@ export class TerraformWorkspace {
   /** Runs `<cli> <args>` (with -input=false / -no-color where the subcommand takes them); never throws for an exit code. */
   run(args: string[], extra: Partial<RunOptions> = {}): Promise<RunResult> {
     const [command, ...rest] = args;
-    const flags = [...(INPUT_FLAG.has(command) ? ["-input=false"] : []), ...(COLOR_FLAG.has(command) ? ["-no-color"] : [])];
-    return runCommand(this.options.cliPath, [command, ...flags, ...rest], { cwd: this.options.workingDir, env: this.env, ...extra });
+    const flags = [
+      ...(INPUT_FLAG.has(command) ? ["-input=false"] : []),
+      ...(COLOR_FLAG.has(command) ? ["-no-color"] : []),
+    ];
+    return runCommand(this.options.cliPath, [command, ...flags, ...rest], {
+      cwd: this.options.workingDir,
+      env: this.env,
+      ...extra,
+    });
   }
 
   /** Runs and fails with the CLI's own output when it exits non-zero. */
   async ok(args: string[], extra: Partial<RunOptions> = {}): Promise<RunResult> {
     const result = await this.run(args, extra);
     if (result.code !== 0) {
-      throw new Error(`${path.basename(this.options.cliPath)} ${args.join(" ")} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
+      throw new Error(
+        `${path.basename(this.options.cliPath)} ${args.join(" ")} exited ${result.code}:\n${result.stdout}\n${result.stderr}`,
+      );
     }
     return result;
   }
@@ -189,7 +198,9 @@ export function writeProviderWrapper(pluginDir: string, packageDir: string): str
   const main = path.join(packageDir, "dist", "provider", "terraform", "main.js");
   if (!fs.existsSync(main)) throw new Error(`${main} does not exist; is nestedvirt installed in ${packageDir}?`);
   const wrapper = path.join(pluginDir, PROVIDER_EXECUTABLE);
-  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(main)} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(main)} "$@"\n`, {
+    mode: 0o755,
+  });
   fs.chmodSync(wrapper, 0o755);
   return wrapper;
 }

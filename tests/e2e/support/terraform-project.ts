@@ -1,7 +1,13 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cliVersion, PROVIDER_ADDRESS, setupTerraformCli, TerraformWorkspace, type ProviderInstallation } from "../../../tools/cli/terraform";
+import {
+  cliVersion,
+  PROVIDER_ADDRESS,
+  setupTerraformCli,
+  TerraformWorkspace,
+  type ProviderInstallation,
+} from "../../../tools/cli/terraform";
 import { npmInstall, packPackage } from "./package-tarball";
 
 export interface InstalledPackage {
@@ -24,7 +30,10 @@ export function installedPackage(): InstalledPackage {
   const tarball = packPackage(root);
   const project = path.join(root, "project");
   fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "nestedvirt-terraform-e2e", private: true }, null, 2));
+  fs.writeFileSync(
+    path.join(project, "package.json"),
+    JSON.stringify({ name: "nestedvirt-terraform-e2e", private: true }, null, 2),
+  );
   npmInstall(project, [tarball]);
   installed = { packageDir: path.join(project, "node_modules", "nestedvirt"), tarballBytes: fs.statSync(tarball).size };
   return installed;
@@ -39,7 +48,11 @@ export interface TerraformProject {
   /** A fresh working directory `work/<name>` using the installed provider. */
   workspace(name: string, installation?: ProviderInstallation, extraEnv?: NodeJS.ProcessEnv): TerraformWorkspace;
   /** The CLI in an existing directory (e.g. a CDKTF stack's output directory). */
-  workspaceIn(workingDir: string, installation?: ProviderInstallation, extraEnv?: NodeJS.ProcessEnv): TerraformWorkspace;
+  workspaceIn(
+    workingDir: string,
+    installation?: ProviderInstallation,
+    extraEnv?: NodeJS.ProcessEnv,
+  ): TerraformWorkspace;
   dispose(): void;
 }
 
@@ -47,8 +60,19 @@ export function createTerraformProject(): TerraformProject {
   const cliPath = setupTerraformCli();
   const { packageDir } = installedPackage();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "nestedvirt-terraform-"));
-  const workspaceIn = (workingDir: string, installation: ProviderInstallation = "dev_overrides", extraEnv?: NodeJS.ProcessEnv) =>
-    new TerraformWorkspace({ workingDir, cliPath, pluginDir: path.join(root, "plugins"), packageDir, installation, extraEnv });
+  const workspaceIn = (
+    workingDir: string,
+    installation: ProviderInstallation = "dev_overrides",
+    extraEnv?: NodeJS.ProcessEnv,
+  ) =>
+    new TerraformWorkspace({
+      workingDir,
+      cliPath,
+      pluginDir: path.join(root, "plugins"),
+      packageDir,
+      installation,
+      extraEnv,
+    });
   return {
     root,
     cliPath,
@@ -75,7 +99,8 @@ export function configuration(endpoint: string, resources: EnablementBlock[], ex
     const lines = [`  instance_id = ${JSON.stringify(r.instanceId)}`];
     if (r.nestedVirtualization) lines.push(`  nested_virtualization = ${JSON.stringify(r.nestedVirtualization)}`);
     if (r.onDelete) lines.push(`  on_delete = ${JSON.stringify(r.onDelete)}`);
-    if (r.allowAutoScalingGroupMember !== undefined) lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
+    if (r.allowAutoScalingGroupMember !== undefined)
+      lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
     if (r.timeouts) {
       lines.push("  timeouts {");
       if (r.timeouts.stop) lines.push(`    stop = ${JSON.stringify(r.timeouts.stop)}`);

@@ -1,0 +1,18 @@
+import type { ActionHandler } from "./context";
+import { describeInstanceTypes } from "./describe-instance-types";
+import { describeInstances } from "./describe-instances";
+import { modifyInstanceCpuOptions } from "./modify-cpu-options";
+import { startInstances, stopInstances } from "./stop-start";
+import { createTags, deleteTags } from "./tags";
+
+export type { ActionContext, ActionHandler } from "./context";
+
+export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
+  DescribeInstances: describeInstances,
+  DescribeInstanceTypes: describeInstanceTypes,
+  StopInstances: stopInstances,
+  StartInstances: startInstances,
+  ModifyInstanceCpuOptions: modifyInstanceCpuOptions,
+  CreateTags: createTags,
+  DeleteTags: deleteTags,
+};

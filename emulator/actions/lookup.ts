@@ -1,0 +1,22 @@
+// Shared validation for instance-id parameters.
+
+import { ACCOUNT_ID } from "../constants";
+import { instanceIdMalformed, instanceNotFound } from "../errors";
+import { INSTANCE_ID_PATTERN, type InstanceRecord, type InstanceStore } from "../instances";
+
+export function assertWellFormedInstanceIds(ids: readonly string[]): void {
+  const malformed = ids.find((id) => !INSTANCE_ID_PATTERN.test(id));
+  if (malformed !== undefined) throw instanceIdMalformed(malformed);
+}
+
+/** Resolves every id or throws one NotFound naming all missing ids, as EC2 does. */
+export function findInstances(store: InstanceStore, ids: readonly string[]): InstanceRecord[] {
+  assertWellFormedInstanceIds(ids);
+  const missing = ids.filter((id) => store.get(id) === undefined);
+  if (missing.length > 0) throw instanceNotFound(missing);
+  return [...new Set(ids)].map((id) => store.require(id));
+}
+
+export function instanceArn(region: string, instanceId: string): string {
+  return `arn:aws:ec2:${region}:${ACCOUNT_ID}:instance/${instanceId}`;
+}

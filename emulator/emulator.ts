@@ -1,0 +1,149 @@
+import type http from "node:http";
+import { AddressPool } from "./addresses";
+import { CallLog, type CallRecord } from "./calls";
+import { InstanceTypeCatalogue, type InstanceTypeInfo } from "./catalogue";
+import type { ControlTarget } from "./control";
+import type { EmulatorState } from "./dispatch";
+import { Faults } from "./faults";
+import {
+  type InstanceSnapshot,
+  type InstanceStateName,
+  InstanceStore,
+  type NestedVirtualization,
+  type SeedInstance,
+} from "./instances";
+import { Permissions } from "./permissions";
+import { closeServer, createEmulatorServer, listen } from "./server";
+
+export interface EmulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (an ephemeral port). */
+  port?: number;
+  /** Time spent in "stopping" (and "shutting-down"); default 300 ms. */
+  stoppingMs?: number;
+  /** Time spent in "pending"; default 300 ms. */
+  pendingMs?: number;
+  /** Default us-east-1. */
+  region?: string;
+  /** Clock used for lazy state transitions and the call log; default Date.now (so fake timers apply). */
+  now?: () => number;
+}
+
+export class Ec2Emulator implements ControlTarget {
+  readonly permissions = new Permissions();
+  readonly faults: Faults;
+  private readonly store: InstanceStore;
+  private readonly catalogue = new InstanceTypeCatalogue();
+  private readonly callLog = new CallLog();
+  private readonly server: http.Server;
+  private endpointUrl: string | undefined;
+
+  constructor(private readonly options: EmulatorOptions = {}) {
+    const now = options.now ?? (() => Date.now());
+    const region = options.region ?? "us-east-1";
+    this.store = new InstanceStore({
+      now,
+      region,
+      catalogue: this.catalogue,
+      addresses: new AddressPool(),
+      durations: { stoppingMs: options.stoppingMs ?? 300, pendingMs: options.pendingMs ?? 300 },
+    });
+    this.faults = new Faults(
+      {
+        setStuckInStopping: (id, stuck) => this.store.setStuckInStopping(this.store.require(id), stuck),
+        clearStuckInStopping: () => this.store.clearStuckInStopping(),
+      },
+      Math.random,
+      now,
+    );
+    const state: EmulatorState = {
+      store: this.store,
+      catalogue: this.catalogue,
+      permissions: this.permissions,
+      faults: this.faults,
+      calls: this.callLog,
+      region,
+      now,
+    };
+    this.server = createEmulatorServer({ state, control: this, latencyMs: () => this.faults.latencyMillis });
+  }
+
+  /** e.g. http://127.0.0.1:4599 — pass as the EC2Client endpoint. */
+  get endpoint(): string {
+    if (this.endpointUrl === undefined) throw new Error("emulator is not listening");
+    return this.endpointUrl;
+  }
+
+  async listen(): Promise<string> {
+    const host = this.options.host ?? "127.0.0.1";
+    const address = await listen(this.server, host, this.options.port ?? 0);
+    const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    this.endpointUrl = `http://${urlHost}:${address.port}`;
+    return this.endpointUrl;
+  }
+
+  close(): Promise<void> {
+    return this.server.listening ? closeServer(this.server) : Promise.resolve();
+  }
+
+  addInstance(seed: SeedInstance = {}): string {
+    return this.store.add(seed);
+  }
+
+  instance(id: string): InstanceSnapshot {
+    return this.store.snapshot(id);
+  }
+
+  instances(): InstanceSnapshot[] {
+    return this.store.snapshots();
+  }
+
+  /** Out-of-band change (drift), regardless of instance state. */
+  setNestedVirtualization(id: string, value: NestedVirtualization): void {
+    this.store.require(id).nestedVirtualization = value;
+  }
+
+  /** Out-of-band state change; transitional states complete after the usual duration. */
+  setState(id: string, state: InstanceStateName): void {
+    this.store.setState(this.store.require(id), state);
+  }
+
+  setTag(id: string, key: string, value: string): void {
+    this.store.require(id).tags.set(key, value);
+  }
+
+  removeTag(id: string, key: string): void {
+    this.store.require(id).tags.delete(key);
+  }
+
+  addInstanceType(info: InstanceTypeInfo): void {
+    this.catalogue.add(info);
+  }
+
+  instanceType(name: string): InstanceTypeInfo | undefined {
+    return this.catalogue.get(name);
+  }
+
+  get calls(): readonly CallRecord[] {
+    return this.callLog.calls;
+  }
+
+  mutatingCalls(): CallRecord[] {
+    return this.callLog.mutatingCalls();
+  }
+
+  callCounts(): Record<string, number> {
+    return this.callLog.callCounts();
+  }
+
+  resetCalls(): void {
+    this.callLog.reset();
+  }
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Ec2Emulator> {
+  const emulator = new Ec2Emulator(options);
+  await emulator.listen();
+  return emulator;
+}

@@ -1,0 +1,326 @@
+// Instance records and the lifecycle state machine. Transitions are timer-free:
+// a transition started at t completes at t + duration, and every read "settles"
+// the record against the clock, so fake clocks work and nothing leaks timers.
+
+import { type AddressPool, randomHex, randomResourceId } from "./addresses";
+import type { InstanceTypeCatalogue } from "./catalogue";
+
+export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
+export type NestedVirtualization = "enabled" | "disabled";
+export type PublicIpKind = "none" | "ephemeral" | "elastic";
+export type RootDeviceType = "ebs" | "instance-store";
+export type PlatformKind = "linux" | "windows";
+
+export const STATE_CODES: Readonly<Record<InstanceStateName, number>> = {
+  pending: 0,
+  running: 16,
+  "shutting-down": 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+
+/** Where each transitional state ends up. */
+const TRANSITION_TARGETS: Partial<Record<InstanceStateName, InstanceStateName>> = {
+  pending: "running",
+  stopping: "stopped",
+  "shutting-down": "terminated",
+};
+
+export const INSTANCE_ID_PATTERN = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+export interface SeedInstance {
+  instanceId?: string;
+  /** Default m8i.large. */
+  instanceType?: string;
+  /** Default running. */
+  state?: InstanceStateName;
+  /** Default disabled. */
+  nestedVirtualization?: NestedVirtualization;
+  spot?: boolean;
+  hibernationConfigured?: boolean;
+  rootDeviceType?: RootDeviceType;
+  platform?: PlatformKind;
+  /** Default ephemeral. */
+  publicIp?: PublicIpKind;
+  tags?: Record<string, string>;
+  stoppingMs?: number;
+  pendingMs?: number;
+}
+
+export class UnknownInstanceError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`no such instance ${instanceId}`);
+  }
+}
+
+export interface Durations {
+  stoppingMs: number;
+  pendingMs: number;
+}
+
+export interface InstanceRecord {
+  readonly instanceId: string;
+  readonly instanceType: string;
+  state: InstanceStateName;
+  transition?: { target: InstanceStateName; completesAt: number };
+  coreCount: number;
+  threadsPerCore: number;
+  nestedVirtualization: NestedVirtualization;
+  readonly spot: boolean;
+  readonly spotInstanceRequestId?: string;
+  readonly hibernationConfigured: boolean;
+  readonly rootDeviceType: RootDeviceType;
+  readonly platform: PlatformKind;
+  readonly publicIpKind: PublicIpKind;
+  publicIp?: string;
+  elasticAllocationId?: string;
+  readonly tags: Map<string, string>;
+  launchTime: number;
+  readonly stoppingMs?: number;
+  readonly pendingMs?: number;
+  stuckInStopping: boolean;
+  stateTransitionReason: string;
+  stateReason?: { code: string; message: string };
+  readonly privateIp: string;
+  readonly networkInterfaceId: string;
+  readonly subnetId: string;
+  readonly vpcId: string;
+  readonly reservationId: string;
+  readonly imageId: string;
+  readonly availabilityZone: string;
+}
+
+export interface InstanceSnapshot {
+  instanceId: string;
+  instanceType: string;
+  state: InstanceStateName;
+  stateCode: number;
+  /** Pending lazy transition, if any (completesAt is ms on the emulator clock). */
+  transition?: { target: InstanceStateName; completesAt: number };
+  coreCount: number;
+  threadsPerCore: number;
+  nestedVirtualization: NestedVirtualization;
+  spot: boolean;
+  hibernationConfigured: boolean;
+  rootDeviceType: RootDeviceType;
+  platform: PlatformKind;
+  publicIpKind: PublicIpKind;
+  publicIp?: string;
+  elasticAllocationId?: string;
+  privateIp: string;
+  tags: Record<string, string>;
+  launchTime: string;
+  stuckInStopping: boolean;
+}
+
+export interface InstanceStoreOptions {
+  now: () => number;
+  durations: Durations;
+  region: string;
+  catalogue: InstanceTypeCatalogue;
+  addresses: AddressPool;
+}
+
+export class InstanceStore {
+  private readonly records = new Map<string, InstanceRecord>();
+  // One VPC/subnet for everything keeps describe output stable and realistic.
+  private readonly vpcId = randomResourceId("vpc");
+  private readonly subnetId = randomResourceId("subnet");
+
+  constructor(private readonly options: InstanceStoreOptions) {}
+
+  add(seed: SeedInstance): string {
+    const instanceId = seed.instanceId ?? `i-${randomHex(17)}`;
+    if (!INSTANCE_ID_PATTERN.test(instanceId)) throw new Error(`malformed instance id ${instanceId}`);
+    if (this.records.has(instanceId)) throw new Error(`instance ${instanceId} already exists`);
+    const instanceType = seed.instanceType ?? "m8i.large";
+    const typeInfo = this.options.catalogue.get(instanceType);
+    if (!typeInfo) throw new Error(`unknown instance type ${instanceType}; add it with addInstanceType first`);
+    const publicIpKind = seed.publicIp ?? "ephemeral";
+    const elastic = publicIpKind === "elastic" ? this.options.addresses.nextElasticIp() : undefined;
+    const record: InstanceRecord = {
+      instanceId,
+      instanceType,
+      state: "running",
+      coreCount: typeInfo.defaultCores,
+      threadsPerCore: typeInfo.defaultThreadsPerCore,
+      nestedVirtualization: seed.nestedVirtualization ?? "disabled",
+      spot: seed.spot ?? false,
+      spotInstanceRequestId: seed.spot ? `sir-${randomHex(8)}` : undefined,
+      hibernationConfigured: seed.hibernationConfigured ?? false,
+      rootDeviceType: seed.rootDeviceType ?? "ebs",
+      platform: seed.platform ?? "linux",
+      publicIpKind,
+      publicIp: elastic?.publicIp,
+      elasticAllocationId: elastic?.allocationId,
+      tags: new Map(Object.entries(seed.tags ?? {})),
+      launchTime: this.now(),
+      stoppingMs: seed.stoppingMs,
+      pendingMs: seed.pendingMs,
+      stuckInStopping: false,
+      stateTransitionReason: "",
+      privateIp: this.options.addresses.nextPrivateIp(),
+      networkInterfaceId: randomResourceId("eni"),
+      subnetId: this.subnetId,
+      vpcId: this.vpcId,
+      reservationId: randomResourceId("r"),
+      imageId: randomResourceId("ami"),
+      availabilityZone: `${this.options.region}a`,
+    };
+    this.records.set(instanceId, record);
+    const state = seed.state ?? "running";
+    this.setState(record, state);
+    // A seeded stopping/shutting-down instance was running a moment ago.
+    if (state === "stopping" || state === "shutting-down") this.ensureEphemeralIp(record);
+    return instanceId;
+  }
+
+  /** The record with any completed transition applied, or undefined. */
+  get(instanceId: string): InstanceRecord | undefined {
+    const record = this.records.get(instanceId);
+    if (record) this.settle(record);
+    return record;
+  }
+
+  /** Like get() but throws a plain Error (for the programmatic/control API). */
+  require(instanceId: string): InstanceRecord {
+    const record = this.get(instanceId);
+    if (!record) throw new UnknownInstanceError(instanceId);
+    return record;
+  }
+
+  all(): InstanceRecord[] {
+    const records = [...this.records.values()];
+    for (const record of records) this.settle(record);
+    return records;
+  }
+
+  snapshot(instanceId: string): InstanceSnapshot {
+    return toSnapshot(this.require(instanceId));
+  }
+
+  snapshots(): InstanceSnapshot[] {
+    return this.all().map(toSnapshot);
+  }
+
+  beginStop(record: InstanceRecord, hibernate: boolean): void {
+    this.beginTransition(record, "stopping");
+    record.stateTransitionReason = `User initiated (${formatReasonTime(this.now())})`;
+    record.stateReason = hibernate
+      ? { code: "Client.UserInitiatedHibernate", message: "Client.UserInitiatedHibernate: User initiated hibernate" }
+      : { code: "Client.UserInitiatedShutdown", message: "Client.UserInitiatedShutdown: User initiated shutdown" };
+  }
+
+  beginStart(record: InstanceRecord): void {
+    this.beginTransition(record, "pending");
+  }
+
+  /** Out-of-band state change; transitional states complete after the usual duration. */
+  setState(record: InstanceRecord, state: InstanceStateName): void {
+    if (TRANSITION_TARGETS[state]) {
+      this.beginTransition(record, state);
+    } else {
+      record.transition = undefined;
+      this.enter(record, state);
+    }
+  }
+
+  setStuckInStopping(record: InstanceRecord, stuck: boolean): void {
+    this.settle(record);
+    record.stuckInStopping = stuck;
+  }
+
+  clearStuckInStopping(): void {
+    for (const record of this.records.values()) {
+      this.settle(record);
+      record.stuckInStopping = false;
+    }
+  }
+
+  private now(): number {
+    return this.options.now();
+  }
+
+  private beginTransition(record: InstanceRecord, transitional: InstanceStateName): void {
+    const target = TRANSITION_TARGETS[transitional];
+    if (!target) throw new Error(`${transitional} is not a transitional state`);
+    this.enter(record, transitional);
+    record.transition = { target, completesAt: this.now() + this.durationOf(record, transitional) };
+  }
+
+  private durationOf(record: InstanceRecord, transitional: InstanceStateName): number {
+    const { durations } = this.options;
+    return transitional === "pending"
+      ? (record.pendingMs ?? durations.pendingMs)
+      : (record.stoppingMs ?? durations.stoppingMs);
+  }
+
+  private settle(record: InstanceRecord): void {
+    const transition = record.transition;
+    if (!transition || this.now() < transition.completesAt) return;
+    if (record.stuckInStopping && record.state === "stopping") return;
+    record.transition = undefined;
+    this.enter(record, transition.target);
+  }
+
+  // Side effects of arriving in a state: EC2 hands out a fresh auto-assigned
+  // public IP on every start and releases it on stop; an Elastic IP persists.
+  private enter(record: InstanceRecord, state: InstanceStateName): void {
+    record.state = state;
+    switch (state) {
+      case "pending":
+        record.launchTime = this.now();
+        record.stateTransitionReason = "";
+        record.stateReason = undefined;
+        this.ensureEphemeralIp(record);
+        break;
+      case "running":
+        this.ensureEphemeralIp(record);
+        break;
+      case "stopped":
+        if (record.publicIpKind === "ephemeral") record.publicIp = undefined;
+        break;
+      case "terminated":
+        record.publicIp = undefined;
+        record.elasticAllocationId = undefined;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private ensureEphemeralIp(record: InstanceRecord): void {
+    if (record.publicIpKind === "ephemeral" && record.publicIp === undefined) {
+      record.publicIp = this.options.addresses.nextEphemeralPublicIp();
+    }
+  }
+}
+
+function toSnapshot(record: InstanceRecord): InstanceSnapshot {
+  return {
+    instanceId: record.instanceId,
+    instanceType: record.instanceType,
+    state: record.state,
+    stateCode: STATE_CODES[record.state],
+    transition: record.transition ? { ...record.transition } : undefined,
+    coreCount: record.coreCount,
+    threadsPerCore: record.threadsPerCore,
+    nestedVirtualization: record.nestedVirtualization,
+    spot: record.spot,
+    hibernationConfigured: record.hibernationConfigured,
+    rootDeviceType: record.rootDeviceType,
+    platform: record.platform,
+    publicIpKind: record.publicIpKind,
+    publicIp: record.publicIp,
+    elasticAllocationId: record.elasticAllocationId,
+    privateIp: record.privateIp,
+    tags: Object.fromEntries(record.tags),
+    launchTime: new Date(record.launchTime).toISOString(),
+    stuckInStopping: record.stuckInStopping,
+  };
+}
+
+function formatReasonTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} GMT`;
+}
