@@ -14,6 +14,7 @@ export {
   RootDeviceType,
   STATE_CODES,
   SeedInstance,
+  StateReason,
   UnknownInstanceError,
 } from "./instances";
 export { Permissions } from "./permissions";
