@@ -24,6 +24,7 @@ import {
   requiredString,
 } from "./json";
 import type { Permissions } from "./permissions";
+import type { StateHistory } from "./state-history";
 
 export const CONTROL_PREFIX = "/_emulator/";
 
@@ -39,6 +40,7 @@ export interface ControlTarget {
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
+  stateHistory(instanceIds?: readonly string[]): StateHistory;
   mutatingCalls(): CallRecord[];
   callCounts(): Record<string, number>;
   resetCalls(): void;
@@ -98,6 +100,10 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
         return { status: 201, body: { ok: true } };
       case "GET calls":
         return ok(url.searchParams.get("mutating") === "true" ? target.mutatingCalls() : target.calls);
+      case "GET state-history": {
+        const ids = url.searchParams.getAll("instanceId");
+        return ok(target.stateHistory(ids.length > 0 ? ids : undefined));
+      }
       case "GET call-counts":
         return ok(target.callCounts());
       case "POST reset-calls":

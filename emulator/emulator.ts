@@ -14,6 +14,7 @@ import {
 } from "./instances";
 import { Permissions } from "./permissions";
 import { closeServer, createEmulatorServer, listen } from "./server";
+import { type StateHistory, StateHistoryLog } from "./state-history";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -36,6 +37,7 @@ export class Ec2Emulator implements ControlTarget {
   private readonly store: InstanceStore;
   private readonly catalogue = new InstanceTypeCatalogue();
   private readonly callLog = new CallLog();
+  private readonly history = new StateHistoryLog();
   private readonly server: http.Server;
   private endpointUrl: string | undefined;
 
@@ -47,6 +49,7 @@ export class Ec2Emulator implements ControlTarget {
       region,
       catalogue: this.catalogue,
       addresses: new AddressPool(),
+      history: this.history,
       durations: { stoppingMs: options.stoppingMs ?? 300, pendingMs: options.pendingMs ?? 300 },
     });
     this.faults = new Faults(
@@ -123,6 +126,12 @@ export class Ec2Emulator implements ControlTarget {
 
   instanceType(name: string): InstanceTypeInfo | undefined {
     return this.catalogue.get(name);
+  }
+
+  /** Every state each instance has been in, with times; lazily completed transitions included. */
+  stateHistory(instanceIds?: readonly string[]): StateHistory {
+    this.store.all(); // settles transitions that have completed by now
+    return this.history.history(instanceIds);
   }
 
   get calls(): readonly CallRecord[] {

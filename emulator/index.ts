@@ -17,4 +17,5 @@ export {
   UnknownInstanceError,
 } from "./instances";
 export { Permissions } from "./permissions";
+export { NotRunningWindow, StateChange, StateHistory, mostNotRunningAtOnce } from "./state-history";
 export { ACCOUNT_ID } from "./constants";

@@ -4,6 +4,7 @@
 
 import { type AddressPool, randomHex, randomResourceId } from "./addresses";
 import type { InstanceTypeCatalogue } from "./catalogue";
+import type { StateHistoryLog } from "./state-history";
 
 export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
 export type NestedVirtualization = "enabled" | "disabled";
@@ -120,6 +121,7 @@ export interface InstanceStoreOptions {
   region: string;
   catalogue: InstanceTypeCatalogue;
   addresses: AddressPool;
+  history: StateHistoryLog;
 }
 
 export class InstanceStore {
@@ -228,14 +230,23 @@ export class InstanceStore {
 
   setStuckInStopping(record: InstanceRecord, stuck: boolean): void {
     this.settle(record);
-    record.stuckInStopping = stuck;
+    if (stuck) record.stuckInStopping = true;
+    else this.unstick(record);
   }
 
   clearStuckInStopping(): void {
     for (const record of this.records.values()) {
       this.settle(record);
-      record.stuckInStopping = false;
+      this.unstick(record);
     }
+  }
+
+  // A stop held past its end completes now, not back when it would have ended.
+  private unstick(record: InstanceRecord): void {
+    if (record.stuckInStopping && record.transition) {
+      record.transition.completesAt = Math.max(record.transition.completesAt, this.now());
+    }
+    record.stuckInStopping = false;
   }
 
   private now(): number {
@@ -261,13 +272,14 @@ export class InstanceStore {
     if (!transition || this.now() < transition.completesAt) return;
     if (record.stuckInStopping && record.state === "stopping") return;
     record.transition = undefined;
-    this.enter(record, transition.target);
+    this.enter(record, transition.target, transition.completesAt);
   }
 
   // Side effects of arriving in a state: EC2 hands out a fresh auto-assigned
   // public IP on every start and releases it on stop; an Elastic IP persists.
-  private enter(record: InstanceRecord, state: InstanceStateName): void {
+  private enter(record: InstanceRecord, state: InstanceStateName, at = this.now()): void {
     record.state = state;
+    this.options.history.record(record.instanceId, state, at);
     switch (state) {
       case "pending":
         record.launchTime = this.now();
