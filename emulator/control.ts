@@ -5,6 +5,7 @@ import type { CallRecord } from "./calls";
 import type { Architecture, InstanceTypeInfo } from "./catalogue";
 import type { Faults } from "./faults";
 import {
+  type Durations,
   type InstanceSnapshot,
   type InstanceStateName,
   type NestedVirtualization,
@@ -37,6 +38,7 @@ export interface ControlTarget {
   addInstance(seed: SeedInstance): string;
   setNestedVirtualization(id: string, value: NestedVirtualization): void;
   setState(id: string, state: InstanceStateName): void;
+  setTransitionDurations(id: string, durations: Partial<Durations>): void;
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
@@ -84,6 +86,14 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
       }
       case "POST instances/:id/state": {
         target.setState(id, requiredOneOf(asObject(body), "state", STATES));
+        return ok(target.instance(id));
+      }
+      case "POST instances/:id/transition-durations": {
+        const obj = asObject(body);
+        target.setTransitionDurations(id, {
+          stoppingMs: optionalNumber(obj, "stoppingMs"),
+          pendingMs: optionalNumber(obj, "pendingMs"),
+        });
         return ok(target.instance(id));
       }
       case "POST instances/:id/tags": {

@@ -6,6 +6,7 @@ import type { ControlTarget } from "./control";
 import type { EmulatorState } from "./dispatch";
 import { Faults } from "./faults";
 import {
+  type Durations,
   type InstanceSnapshot,
   type InstanceStateName,
   InstanceStore,
@@ -110,6 +111,11 @@ export class Ec2Emulator implements ControlTarget {
   /** Out-of-band state change; transitional states complete after the usual duration. */
   setState(id: string, state: InstanceStateName): void {
     this.store.setState(this.store.require(id), state);
+  }
+
+  /** This instance's own stopping/pending durations, for transitions that begin afterwards. */
+  setTransitionDurations(id: string, durations: Partial<Durations>): void {
+    this.store.setTransitionDurations(this.store.require(id), durations);
   }
 
   setTag(id: string, key: string, value: string): void {

@@ -6,6 +6,7 @@ export { CallRecord, MUTATING_ACTIONS } from "./calls";
 export { Architecture, InstanceTypeInfo, NESTED_VIRTUALIZATION_FEATURE } from "./catalogue";
 export { FailNextOptions, Faults } from "./faults";
 export {
+  Durations,
   InstanceSnapshot,
   InstanceStateName,
   NestedVirtualization,
