@@ -36,9 +36,12 @@ export class ClaimLostError extends Error {
   }
 }
 
-/** How long an instance may sit unchanged, settled, before a journal's holder counts as gone. */
+/**
+ * How long an instance may sit `stopped` with a journal before its holder counts as gone: a live
+ * holder polls and moves on within a poll interval; the rest is room for a slow or busy machine.
+ */
 export function stallAllowanceMs(options: Pick<CycleOptions, "claimSettleMs" | "pollIntervalMs">): number {
-  return options.claimSettleMs + 3 * options.pollIntervalMs + 1000;
+  return options.claimSettleMs + 3 * options.pollIntervalMs + 5000;
 }
 
 /**
@@ -231,12 +234,14 @@ async function restartAfterFailure(
   const id = context.facts.instanceId;
   const what = STEP_CALL[context.failedStep] ?? `waiting (${context.failedStep})`;
   const reason = `${what} failed on ${id}: ${describeError(error)}`;
-  const setting = context.modified ? context.desired : context.facts.nestedVirtualization;
+  let setting: string = context.modified ? context.desired : context.facts.nestedVirtualization;
   log(`${reason}; starting ${id} again`);
   try {
     await gateway.startInstance(id);
     await waitInstanceRunning(gateway, id, startWait);
     if (context.heldTag !== undefined) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, context.heldTag);
+    // Say what the instance has, not what this run assumed it had.
+    setting = (await gateway.describeInstance(id))?.CpuOptions?.NestedVirtualization ?? setting;
   } catch (restartError) {
     return new CycleFailedError(
       id,
@@ -247,7 +252,7 @@ async function restartAfterFailure(
   }
   return new CycleFailedError(
     id,
-    `${reason}. The instance was started again with NestedVirtualization=${setting}${context.modified ? "" : " (its previous CPU options)"}; fix the cause and run the update again.`,
+    `${reason}. The instance was started again and has NestedVirtualization=${setting}; fix the cause and run the update again.`,
     true,
     error,
   );

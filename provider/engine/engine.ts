@@ -26,7 +26,8 @@ export interface EngineOptions {
   gateway?: Ec2Gateway;
   /**
    * How long a freshly written journal must stay this run's before the instance is stopped; covers
-   * a second run's read-then-write and EC2's tag propagation. Default: two poll intervals, at most 2 s.
+   * a second run's read-then-write (a busy machine can hold that up) and EC2's tag propagation.
+   * Default: two poll intervals, at least 0.5 s and at most 2 s.
    */
   claimSettleMs?: number;
 }
@@ -100,7 +101,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const gateway = options.gateway ?? gatewayFor(options.connection ?? {});
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
-  const claimSettleMs = options.claimSettleMs ?? Math.min(2000, 2 * pollIntervalMs);
+  const claimSettleMs = options.claimSettleMs ?? Math.min(2000, Math.max(500, 2 * pollIntervalMs));
 
   async function regionName(): Promise<string | undefined> {
     try {

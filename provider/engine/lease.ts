@@ -4,6 +4,12 @@ import { isLeaseHeld, JOURNAL_TAG_KEY } from "./journal";
 import type { CycleJournal } from "./types";
 import { sleep } from "./waiters";
 
+/**
+ * A holder between writing its journal and stopping the instance, or between the start and removing
+ * the journal, may be held up by throttled retries: a `running` instance gets this much longer.
+ */
+const RUNNING_STALL_EXTRA_MS = 30_000;
+
 /** How waiting for another run's cycle ended. */
 export type OtherCycleOutcome =
   /** Its journal is gone or replaced: plan again from fresh facts. */
@@ -28,8 +34,9 @@ export function journalTagOf(instance: { Tags?: { Key?: string; Value?: string }
 
 /**
  * Polls, as the waits do, until another run's cycle on the instance is over. A live holder moves
- * the instance along within a few of its poll intervals; an instance left `stopped` or `running`
- * with the journal for longer than that (the journal's `stallMs`) means the holder died.
+ * the instance along within a few of its poll intervals; an instance left `stopped` (or `running`)
+ * with the journal for longer than the journal's `stallMs` (plus RUNNING_STALL_EXTRA_MS) means the
+ * holder died.
  */
 export async function waitForOtherCycle(
   gateway: Ec2Gateway,
@@ -51,7 +58,8 @@ export async function waitForOtherCycle(
       lastState = state;
       since = now;
     }
-    if ((state === "stopped" || state === "running") && now - since >= stallMs) return "abandoned";
+    const allowance = state === "running" ? stallMs + RUNNING_STALL_EXTRA_MS : stallMs;
+    if ((state === "stopped" || state === "running") && now - since >= allowance) return "abandoned";
     const remaining = options.deadline - now;
     if (remaining <= 0) throw new OtherCycleTimeoutError(instanceId, held.journal, options.timeoutSeconds);
     await sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
