@@ -1,6 +1,7 @@
 import {
   CreateTagsCommand,
   DeleteTagsCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   EC2Client,
@@ -127,6 +128,14 @@ export class Ec2Gateway {
     }
   }
 
+  /** Whether stop protection (the `disableApiStop` attribute) is on: StopInstances would be refused. */
+  async isStopProtected(instanceId: string): Promise<boolean> {
+    const out = await this.client.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" }),
+    );
+    return out.DisableApiStop?.Value === true;
+  }
+
   /** StopInstances, batched with other instances' stops issued at the same moment. */
   stopInstance(instanceId: string, dryRun = false): Promise<void> {
     return this.batches.call(`StopInstances ${dryRun}`, instanceId, async (ids) => {
@@ -185,6 +194,11 @@ export class Ec2Gateway {
         dryRun,
       );
     });
+  }
+
+  /** Removes the tag only while it still has this value, so another run's newer tag is left alone. */
+  async deleteTagValue(instanceId: string, key: string, value: string): Promise<void> {
+    await this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }));
   }
 
   /**

@@ -2,8 +2,7 @@ import type { Instance } from "@aws-sdk/client-ec2";
 import { NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { RETRY, type Verdict } from "./poller";
-import type { InstanceStateName } from "./types";
-import type { InstanceStatus } from "./status";
+import { type InstanceStatus, instanceStatusOf } from "./status";
 
 export interface WaitOptions {
   timeoutSeconds: number;
@@ -35,14 +34,26 @@ const ADVICE: Record<"stopped" | "running", string> = {
     "Check the instance's status checks and system log in the EC2 console. Run the update again once it is running; the cycle journal on the instance lets the next run finish the cycle.",
 };
 
-function stateOf(instance: Instance | undefined): InstanceStatus {
-  return (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
+/** Sleeps `ms`, or rejects with the signal's reason as soon as it is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** The acceptors of a wait for `target`: reached, hopeless, or keep waiting. */
 function stateAcceptor(instanceId: string, target: "stopped" | "running") {
   return (instance: Instance | undefined): Verdict<void> => {
-    const state = stateOf(instance);
+    const state = instanceStatusOf(instance);
     if (state === target) return { state: "success", result: undefined };
     if (HOPELESS.includes(state)) {
       return {
@@ -75,9 +86,10 @@ function waitForState(
       new WaitTimeoutError(
         instanceId,
         target,
-        observed ? stateOf(last) : "not yet observed",
+        observed ? instanceStatusOf(last) : "not yet observed",
         options.timeoutSeconds,
         ADVICE[target],
+        last?.StateReason?.Message || undefined,
       ),
   });
 }
