@@ -8,7 +8,7 @@
 #
 # `pulumi-language-yaml` on PATH is used as it is (set NESTEDVIRT_PULUMI_FROM_PATH=0 to skip that).
 # Otherwise the build is cached in ${NESTEDVIRT_CACHE:-~/.cache/nestedvirt}/pulumi-language-yaml-v1.25.0/bin
-# and redone when tools/pulumi-yaml/go.mod, go.sum or the Go version change (about 3-6 minutes on
+# and redone when tools/pulumi-yaml/go.mod, go.sum or the Go version change (about 3 minutes on
 # 2 cores with a cold Go cache). github.com/pulumi/pulumi-yaml needs no copied replace directives.
 set -euo pipefail
 

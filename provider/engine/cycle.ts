@@ -2,6 +2,7 @@ import { CancelledError, CycleFailedError, describeError, NestedVirtError, WaitT
 import type { Ec2Gateway } from "./gateway";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { journalTagOf } from "./lease";
+import { STEP_ACTIONS } from "./plan";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
 import { sleep, waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
 
@@ -158,7 +159,7 @@ export async function executeCycle(
     const mustRestart = down && kinds.includes("start") && !startRequested && !stuckStopping;
     if (!mustRestart) {
       if (error instanceof NestedVirtError) throw error;
-      const what = STEP_CALL[current ?? "modify"] ?? current;
+      const what = STEP_ACTIONS[current ?? "modify"] ?? current;
       throw new CycleFailedError(
         id,
         `${what} failed on ${id}: ${describeError(error)}. ${outcome(id, { stopRequested, startedAt, modifiedAt, setting: plan.desiredSetting })}`,
@@ -216,14 +217,6 @@ interface FailureContext {
   heldTag?: string;
 }
 
-const STEP_CALL: Partial<Record<StepKind, string>> = {
-  stop: "StopInstances",
-  modify: "ModifyInstanceCpuOptions",
-  start: "StartInstances",
-  "write-journal": "CreateTags",
-  "clear-journal": "DeleteTags",
-};
-
 async function restartAfterFailure(
   gateway: Ec2Gateway,
   context: FailureContext,
@@ -232,7 +225,7 @@ async function restartAfterFailure(
   log: (line: string) => void,
 ): Promise<CycleFailedError> {
   const id = context.facts.instanceId;
-  const what = STEP_CALL[context.failedStep] ?? `waiting (${context.failedStep})`;
+  const what = STEP_ACTIONS[context.failedStep] ?? `waiting (${context.failedStep})`;
   const reason = `${what} failed on ${id}: ${describeError(error)}`;
   let setting: string = context.modified ? context.desired : context.facts.nestedVirtualization;
   log(`${reason}; starting ${id} again`);

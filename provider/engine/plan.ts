@@ -41,6 +41,12 @@ function steps(instanceId: string, to: string, kinds: StepKind[]): Step[] {
   return kinds.map((kind) => ({ kind, description: STEP_TEXT[kind](instanceId, to) }));
 }
 
+/** The instance's own vCPUs (CoreCount × ThreadsPerCore, which CpuOptions may lower); else its type's default. */
+export function vCpusOf(facts: InstanceFacts): number {
+  const { coreCount, threadsPerCore } = facts;
+  return coreCount && threadsPerCore ? coreCount * threadsPerCore : facts.type.defaultVCpus;
+}
+
 function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanContext): PlanBlocker[] {
   const id = facts.instanceId;
   const blockers: PlanBlocker[] = [];
@@ -73,11 +79,12 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
       message: `Instance ${id} has an instance-store root device and cannot be stopped. Use an EBS-backed AMI.`,
     });
   }
-  if (enabling && facts.platform === "windows" && facts.type.defaultVCpus > WINDOWS_MAX_VCPUS) {
+  const vCpus = vCpusOf(facts);
+  if (enabling && facts.platform === "windows" && vCpus > WINDOWS_MAX_VCPUS) {
     blockers.push({
       code: "windows-too-many-vcpus",
       attribute: "instanceId",
-      message: `Instance ${id} runs Windows on ${facts.type.defaultVCpus} vCPUs; nested virtualization on Windows supports at most ${WINDOWS_MAX_VCPUS}. Choose a smaller size.`,
+      message: `Instance ${id} runs Windows on ${vCpus} vCPUs; nested virtualization on Windows supports at most ${WINDOWS_MAX_VCPUS}. Choose a smaller size or launch it with fewer cores (CpuOptions).`,
     });
   }
   if (facts.autoScalingGroupName && !desired.allowAutoScalingGroupMember) {
@@ -193,52 +200,28 @@ export function planCycle(
   const base = { instanceId: id, desiredSetting: desired.nestedVirtualization };
   if (!facts) {
     const where = context.region ? ` in region ${context.region}` : "";
-    return {
-      ...base,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "instance-not-found",
-          attribute: "instanceId",
-          message: `Instance ${id} was not found${where}. Check the instance ID and the region it is looked up in (the resource's region, the provider's or stack's region setting, or AWS_REGION).`,
-        },
-      ],
-    };
+    return blockedPlan(base, {
+      code: "instance-not-found",
+      attribute: "instanceId",
+      message: `Instance ${id} was not found${where}. Check the instance ID and the region it is looked up in (the resource's region, the provider's or stack's region setting, or AWS_REGION).`,
+    });
   }
   const current = { ...base, currentSetting: facts.nestedVirtualization };
   if (facts.state === "terminated" || facts.state === "shutting-down") {
-    return {
-      ...current,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "instance-terminated",
-          attribute: "instanceId",
-          message: `Instance ${id} is ${facts.state}; its CPU options can no longer be changed. Point instanceId at a live instance.`,
-        },
-      ],
-    };
+    return blockedPlan(current, {
+      code: "instance-terminated",
+      attribute: "instanceId",
+      message: `Instance ${id} is ${facts.state}; its CPU options can no longer be changed. Point instanceId at a live instance.`,
+    });
   }
 
   if (facts.unreadableJournal) {
     const { value, problem } = facts.unreadableJournal;
-    return {
-      ...current,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "unreadable-journal",
-          attribute: "instanceId",
-          message: `Instance ${id} carries a ${JOURNAL_TAG_KEY} tag this version cannot read (${problem}): ${JSON.stringify(value)}. It may record an interrupted cycle, so nothing is changed on a guess. Check the instance (start it if it should be running), then remove the tag with \`aws ec2 delete-tags --resources ${id} --tags Key=${JOURNAL_TAG_KEY}\` and run again.`,
-        },
-      ],
-    };
+    return blockedPlan(current, {
+      code: "unreadable-journal",
+      attribute: "instanceId",
+      message: `Instance ${id} carries a ${JOURNAL_TAG_KEY} tag this version cannot read (${problem}): ${JSON.stringify(value)}. It may record an interrupted cycle, so nothing is changed on a guess. Check the instance (start it if it should be running), then remove the tag with \`aws ec2 delete-tags --resources ${id} --tags Key=${JOURNAL_TAG_KEY}\` and run again.`,
+    });
   }
   const held = heldByAnotherRun(facts, context);
   if (held) return otherCyclePlan(current, held, desired);
@@ -268,6 +251,14 @@ export function planCycle(
   };
 }
 
+/** A plan that does nothing because of one blocker. */
+function blockedPlan(
+  current: Omit<CyclePlan, "steps" | "warnings" | "blockers" | "causesDowntime">,
+  blocker: PlanBlocker,
+): CyclePlan {
+  return { ...current, steps: [], warnings: [], causesDowntime: false, blockers: [blocker] };
+}
+
 /** Another run's journal whose lease is still held, unless we are taking over from a stalled holder. */
 function heldByAnotherRun(facts: InstanceFacts, context: PlanContext): CycleJournal | undefined {
   const journal = facts.journal;
@@ -285,19 +276,11 @@ function otherCyclePlan(
   const id = current.instanceId;
   const other = `a cycle begun ${held.startedAt} that sets NestedVirtualization=${held.to}`;
   if (held.to !== desired.nestedVirtualization) {
-    return {
-      ...current,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "conflicting-cycle",
-          attribute: "nestedVirtualization",
-          message: `Instance ${id} is being changed by another run (${other}), which conflicts with this run's "${desired.nestedVirtualization}". Nothing was changed. Two configurations (stacks, workspaces) should not manage the same instance; once that run has finished, run again to apply "${desired.nestedVirtualization}".`,
-        },
-      ],
-    };
+    return blockedPlan(current, {
+      code: "conflicting-cycle",
+      attribute: "nestedVirtualization",
+      message: `Instance ${id} is being changed by another run (${other}), which conflicts with this run's "${desired.nestedVirtualization}". Nothing was changed. Two configurations (stacks, workspaces) should not manage the same instance; once that run has finished, run again to apply "${desired.nestedVirtualization}".`,
+    });
   }
   return {
     ...current,
@@ -314,15 +297,17 @@ function otherCyclePlan(
   };
 }
 
+/** The EC2 call each mutating step makes (waits make none). */
+export const STEP_ACTIONS: Partial<Record<StepKind, MutatingAction>> = {
+  "write-journal": "CreateTags",
+  stop: "StopInstances",
+  modify: "ModifyInstanceCpuOptions",
+  start: "StartInstances",
+  "clear-journal": "DeleteTags",
+};
+
 /** The mutating actions a plan will call, for the DryRun permission check. */
 export function actionsOf(plan: CyclePlan): MutatingAction[] {
-  const byStep: Partial<Record<StepKind, MutatingAction>> = {
-    "write-journal": "CreateTags",
-    stop: "StopInstances",
-    modify: "ModifyInstanceCpuOptions",
-    start: "StartInstances",
-    "clear-journal": "DeleteTags",
-  };
-  const actions = plan.steps.map((s) => byStep[s.kind]).filter((a): a is MutatingAction => a !== undefined);
+  const actions = plan.steps.map((s) => STEP_ACTIONS[s.kind]).filter((a): a is MutatingAction => a !== undefined);
   return [...new Set(actions)];
 }

@@ -11,6 +11,7 @@ import {
   type ParsedInputs,
   type RawInputs,
 } from "../engine";
+import type { dynamic } from "@pulumi/pulumi";
 import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
 
 /**
@@ -20,17 +21,11 @@ import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type Ena
 
 type Props = Record<string, unknown>;
 
-export interface CheckFailure {
-  property: string;
-  reason: string;
-}
-
-export interface CheckResult {
-  inputs: Props;
-  failures: CheckFailure[];
-  /** What the pending cycle will do besides the CPU option; the plugin prints them at preview. */
+/** Pulumi's check result, always with both fields, plus what the plugin prints at preview. */
+export type CheckResult = Required<dynamic.CheckResult<Props>> & {
+  /** What the pending cycle will do besides the CPU option. */
   warnings: string[];
-}
+};
 
 function engineFor(props: Props): Engine {
   return createEngine({
@@ -96,7 +91,12 @@ function changed(a: unknown, b: unknown): boolean {
 }
 
 /** Only the semantic inputs count; `__provider` and connection details never cause a diff. */
-export async function diff(_id: string, olds: Props, news: Props) {
+/** Pulumi's diff result, plus the properties that differ (the plugin's DiffResponse carries them). */
+export type DiffResult = Required<Pick<dynamic.DiffResult, "changes" | "replaces" | "deleteBeforeReplace">> & {
+  readonly diffs: string[];
+};
+
+export async function diff(_id: string, olds: Props, news: Props): Promise<DiffResult> {
   const names = INPUT_ATTRIBUTES.map((a) => a.name).filter((n) => !NON_SEMANTIC_PROPERTIES.has(n));
   const differing = names.filter((name) => news[name] === UNKNOWN_VALUE || changed(olds[name], news[name]));
   const replaces = differing.filter((name) => REPLACING_ATTRIBUTES.includes(name));
@@ -120,26 +120,20 @@ function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): Enablem
   };
 }
 
-export async function create(inputs: Props) {
+export async function create(inputs: Props): Promise<dynamic.CreateResult<EnablementOutputs>> {
   const engine = engineFor(inputs);
   const desired = desiredFrom(inputs);
   const applied = typeof inputs.importId === "string" ? await engine.adopt(desired) : await engine.apply(desired);
   return { id: applied.instanceId, outs: outputsOf(inputs, applied) };
 }
 
-export async function update(_id: string, olds: Props, news: Props) {
+export async function update(_id: string, olds: Props, news: Props): Promise<dynamic.UpdateResult<EnablementOutputs>> {
   const applied = await engineFor(news).apply(desiredFrom(news));
   return { outs: outputsOf(news, applied, olds) };
 }
 
 /** Live state for `pulumi refresh` and `import`; a vanished instance reads as deleted. */
-export interface ReadResult {
-  id?: string;
-  props?: Props;
-  inputs?: Props;
-}
-
-export async function read(id: string, props: Props): Promise<ReadResult> {
+export async function read(id: string, props: Props): Promise<dynamic.ReadResult<Props>> {
   const live = await engineFor(props).read(id);
   if (!live) return {};
   const known = props.instanceId === id;
