@@ -5,6 +5,7 @@ import type { CallRecord } from "./calls";
 import type { Architecture, InstanceTypeInfo } from "./catalogue";
 import type { Faults } from "./faults";
 import {
+  type Durations,
   type InstanceSnapshot,
   type InstanceStateName,
   type NestedVirtualization,
@@ -24,6 +25,7 @@ import {
   requiredString,
 } from "./json";
 import type { Permissions } from "./permissions";
+import type { StateHistory } from "./state-history";
 
 export const CONTROL_PREFIX = "/_emulator/";
 
@@ -36,9 +38,11 @@ export interface ControlTarget {
   addInstance(seed: SeedInstance): string;
   setNestedVirtualization(id: string, value: NestedVirtualization): void;
   setState(id: string, state: InstanceStateName): void;
+  setTransitionDurations(id: string, durations: Partial<Durations>): void;
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
+  stateHistory(instanceIds?: readonly string[]): StateHistory;
   mutatingCalls(): CallRecord[];
   callCounts(): Record<string, number>;
   resetCalls(): void;
@@ -84,6 +88,14 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
         target.setState(id, requiredOneOf(asObject(body), "state", STATES));
         return ok(target.instance(id));
       }
+      case "POST instances/:id/transition-durations": {
+        const obj = asObject(body);
+        target.setTransitionDurations(id, {
+          stoppingMs: optionalNumber(obj, "stoppingMs"),
+          pendingMs: optionalNumber(obj, "pendingMs"),
+        });
+        return ok(target.instance(id));
+      }
       case "POST instances/:id/tags": {
         for (const [key, value] of Object.entries(optionalStringRecord(asObject(body), "tags") ?? {})) {
           target.setTag(id, key, value);
@@ -98,6 +110,10 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
         return { status: 201, body: { ok: true } };
       case "GET calls":
         return ok(url.searchParams.get("mutating") === "true" ? target.mutatingCalls() : target.calls);
+      case "GET state-history": {
+        const ids = url.searchParams.getAll("instanceId");
+        return ok(target.stateHistory(ids.length > 0 ? ids : undefined));
+      }
       case "GET call-counts":
         return ok(target.callCounts());
       case "POST reset-calls":
@@ -148,6 +164,7 @@ function parseSeed(obj: JsonObject): SeedInstance {
     tags: optionalStringRecord(obj, "tags"),
     stoppingMs: optionalNumber(obj, "stoppingMs"),
     pendingMs: optionalNumber(obj, "pendingMs"),
+    disableApiStop: optionalBoolean(obj, "disableApiStop"),
   };
 }
 
@@ -172,17 +189,19 @@ function parseInstanceType(obj: JsonObject): InstanceTypeInfo {
   };
 }
 
-/** Body: { clear?, errorRate?: {rate, code?, actions?}, failNext?: {action, code, message?, count?, dryRun?} | [...], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
+/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?} | [...], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
 function applyFaults(faults: Faults, obj: JsonObject): void {
   if (optionalBoolean(obj, "clear")) faults.clear();
   if (obj.errorRate !== undefined) {
     const rate = asObject(obj.errorRate, "errorRate");
     faults.errorRate(
       optionalNumber(rate, "rate") ?? 0,
-      optionalString(rate, "code"),
+      optionalStringArray(rate, "codes") ?? optionalString(rate, "code"),
       optionalStringArray(rate, "actions"),
     );
   }
+  const documented = optionalBoolean(obj, "documentedRateLimits");
+  if (documented !== undefined) faults.documentedRateLimits(documented);
   const failNext = obj.failNext === undefined ? [] : Array.isArray(obj.failNext) ? obj.failNext : [obj.failNext];
   for (const entry of failNext) {
     const spec = asObject(entry, "failNext");

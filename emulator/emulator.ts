@@ -6,14 +6,17 @@ import type { ControlTarget } from "./control";
 import type { EmulatorState } from "./dispatch";
 import { Faults } from "./faults";
 import {
+  type Durations,
   type InstanceSnapshot,
   type InstanceStateName,
   InstanceStore,
   type NestedVirtualization,
   type SeedInstance,
+  type StateReason,
 } from "./instances";
 import { Permissions } from "./permissions";
 import { closeServer, createEmulatorServer, listen } from "./server";
+import { type StateHistory, StateHistoryLog } from "./state-history";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -30,12 +33,18 @@ export interface EmulatorOptions {
   now?: () => number;
 }
 
+const INSUFFICIENT_CAPACITY: StateReason = {
+  code: "Server.InsufficientInstanceCapacity",
+  message: "Server.InsufficientInstanceCapacity: Insufficient capacity.",
+};
+
 export class Ec2Emulator implements ControlTarget {
   readonly permissions = new Permissions();
   readonly faults: Faults;
   private readonly store: InstanceStore;
   private readonly catalogue = new InstanceTypeCatalogue();
   private readonly callLog = new CallLog();
+  private readonly history = new StateHistoryLog();
   private readonly server: http.Server;
   private endpointUrl: string | undefined;
 
@@ -47,6 +56,7 @@ export class Ec2Emulator implements ControlTarget {
       region,
       catalogue: this.catalogue,
       addresses: new AddressPool(),
+      history: this.history,
       durations: { stoppingMs: options.stoppingMs ?? 300, pendingMs: options.pendingMs ?? 300 },
     });
     this.faults = new Faults(
@@ -109,6 +119,21 @@ export class Ec2Emulator implements ControlTarget {
     this.store.setState(this.store.require(id), state);
   }
 
+  /** Turns stop protection (the `disableApiStop` attribute) on or off. */
+  setDisableApiStop(id: string, value: boolean): void {
+    this.store.require(id).disableApiStop = value;
+  }
+
+  /** The next start of the instance fails: "pending", then back to "stopped" with this StateReason. */
+  failNextStart(id: string, reason: StateReason = INSUFFICIENT_CAPACITY): void {
+    this.store.require(id).startFailure = { ...reason };
+  }
+
+  /** This instance's own stopping/pending durations, for transitions that begin afterwards. */
+  setTransitionDurations(id: string, durations: Partial<Durations>): void {
+    this.store.setTransitionDurations(this.store.require(id), durations);
+  }
+
   setTag(id: string, key: string, value: string): void {
     this.store.require(id).tags.set(key, value);
   }
@@ -123,6 +148,12 @@ export class Ec2Emulator implements ControlTarget {
 
   instanceType(name: string): InstanceTypeInfo | undefined {
     return this.catalogue.get(name);
+  }
+
+  /** Every state each instance has been in, with times; lazily completed transitions included. */
+  stateHistory(instanceIds?: readonly string[]): StateHistory {
+    this.store.all(); // settles transitions that have completed by now
+    return this.history.history(instanceIds);
   }
 
   get calls(): readonly CallRecord[] {

@@ -6,6 +6,7 @@ export { CallRecord, MUTATING_ACTIONS } from "./calls";
 export { Architecture, InstanceTypeInfo, NESTED_VIRTUALIZATION_FEATURE } from "./catalogue";
 export { FailNextOptions, Faults } from "./faults";
 export {
+  Durations,
   InstanceSnapshot,
   InstanceStateName,
   NestedVirtualization,
@@ -14,7 +15,9 @@ export {
   RootDeviceType,
   STATE_CODES,
   SeedInstance,
+  StateReason,
   UnknownInstanceError,
 } from "./instances";
 export { Permissions } from "./permissions";
+export { NotRunningWindow, StateChange, StateHistory, mostNotRunningAtOnce } from "./state-history";
 export { ACCOUNT_ID } from "./constants";

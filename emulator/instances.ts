@@ -4,6 +4,7 @@
 
 import { type AddressPool, randomHex, randomResourceId } from "./addresses";
 import type { InstanceTypeCatalogue } from "./catalogue";
+import type { StateHistoryLog } from "./state-history";
 
 export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
 export type NestedVirtualization = "enabled" | "disabled";
@@ -44,8 +45,18 @@ export interface SeedInstance {
   /** Default ephemeral. */
   publicIp?: PublicIpKind;
   tags?: Record<string, string>;
+  /** This instance's time in "stopping" (and "shutting-down"); default: the emulator-wide duration. */
   stoppingMs?: number;
+  /** This instance's time in "pending"; default: the emulator-wide duration. */
   pendingMs?: number;
+  /** Stop protection (the `disableApiStop` attribute): StopInstances is refused. Default false. */
+  disableApiStop?: boolean;
+}
+
+/** Why a start failed, as EC2 reports it in StateReason (e.g. Server.InsufficientInstanceCapacity). */
+export interface StateReason {
+  code: string;
+  message: string;
 }
 
 export class UnknownInstanceError extends Error {
@@ -77,11 +88,14 @@ export interface InstanceRecord {
   elasticAllocationId?: string;
   readonly tags: Map<string, string>;
   launchTime: number;
-  readonly stoppingMs?: number;
-  readonly pendingMs?: number;
+  stoppingMs?: number;
+  pendingMs?: number;
   stuckInStopping: boolean;
   stateTransitionReason: string;
-  stateReason?: { code: string; message: string };
+  stateReason?: StateReason;
+  disableApiStop: boolean;
+  /** The next start goes through "pending" and falls back to "stopped" with this reason. */
+  startFailure?: StateReason;
   readonly privateIp: string;
   readonly networkInterfaceId: string;
   readonly subnetId: string;
@@ -98,6 +112,8 @@ export interface InstanceSnapshot {
   stateCode: number;
   /** Pending lazy transition, if any (completesAt is ms on the emulator clock). */
   transition?: { target: InstanceStateName; completesAt: number };
+  /** The durations this instance's next transitions take (its own, else the emulator-wide ones). */
+  transitionDurations: Durations;
   coreCount: number;
   threadsPerCore: number;
   nestedVirtualization: NestedVirtualization;
@@ -112,6 +128,8 @@ export interface InstanceSnapshot {
   tags: Record<string, string>;
   launchTime: string;
   stuckInStopping: boolean;
+  disableApiStop: boolean;
+  stateReason?: StateReason;
 }
 
 export interface InstanceStoreOptions {
@@ -120,6 +138,7 @@ export interface InstanceStoreOptions {
   region: string;
   catalogue: InstanceTypeCatalogue;
   addresses: AddressPool;
+  history: StateHistoryLog;
 }
 
 export class InstanceStore {
@@ -131,6 +150,7 @@ export class InstanceStore {
   constructor(private readonly options: InstanceStoreOptions) {}
 
   add(seed: SeedInstance): string {
+    checkDurations(seed);
     const instanceId = seed.instanceId ?? `i-${randomHex(17)}`;
     if (!INSTANCE_ID_PATTERN.test(instanceId)) throw new Error(`malformed instance id ${instanceId}`);
     if (this.records.has(instanceId)) throw new Error(`instance ${instanceId} already exists`);
@@ -160,6 +180,7 @@ export class InstanceStore {
       pendingMs: seed.pendingMs,
       stuckInStopping: false,
       stateTransitionReason: "",
+      disableApiStop: seed.disableApiStop ?? false,
       privateIp: this.options.addresses.nextPrivateIp(),
       networkInterfaceId: randomResourceId("eni"),
       subnetId: this.subnetId,
@@ -197,11 +218,21 @@ export class InstanceStore {
   }
 
   snapshot(instanceId: string): InstanceSnapshot {
-    return toSnapshot(this.require(instanceId));
+    return this.toSnapshot(this.require(instanceId));
   }
 
   snapshots(): InstanceSnapshot[] {
-    return this.all().map(toSnapshot);
+    return this.all().map((record) => this.toSnapshot(record));
+  }
+
+  /**
+   * Gives one instance its own transition durations (benchmarks stagger a fleet this way). Applies
+   * to transitions that begin afterwards; one already under way keeps its completion time.
+   */
+  setTransitionDurations(record: InstanceRecord, durations: Partial<Durations>): void {
+    checkDurations(durations);
+    if (durations.stoppingMs !== undefined) record.stoppingMs = durations.stoppingMs;
+    if (durations.pendingMs !== undefined) record.pendingMs = durations.pendingMs;
   }
 
   beginStop(record: InstanceRecord, hibernate: boolean): void {
@@ -228,14 +259,23 @@ export class InstanceStore {
 
   setStuckInStopping(record: InstanceRecord, stuck: boolean): void {
     this.settle(record);
-    record.stuckInStopping = stuck;
+    if (stuck) record.stuckInStopping = true;
+    else this.unstick(record);
   }
 
   clearStuckInStopping(): void {
     for (const record of this.records.values()) {
       this.settle(record);
-      record.stuckInStopping = false;
+      this.unstick(record);
     }
+  }
+
+  // A stop held past its end completes now, not back when it would have ended.
+  private unstick(record: InstanceRecord): void {
+    if (record.stuckInStopping && record.transition) {
+      record.transition.completesAt = Math.max(record.transition.completesAt, this.now());
+    }
+    record.stuckInStopping = false;
   }
 
   private now(): number {
@@ -250,10 +290,20 @@ export class InstanceStore {
   }
 
   private durationOf(record: InstanceRecord, transitional: InstanceStateName): number {
+    const durations = this.durationsOf(record);
+    return transitional === "pending" ? durations.pendingMs : durations.stoppingMs;
+  }
+
+  private durationsOf(record: InstanceRecord): Durations {
     const { durations } = this.options;
-    return transitional === "pending"
-      ? (record.pendingMs ?? durations.pendingMs)
-      : (record.stoppingMs ?? durations.stoppingMs);
+    return {
+      stoppingMs: record.stoppingMs ?? durations.stoppingMs,
+      pendingMs: record.pendingMs ?? durations.pendingMs,
+    };
+  }
+
+  private toSnapshot(record: InstanceRecord): InstanceSnapshot {
+    return { ...toSnapshot(record), transitionDurations: this.durationsOf(record) };
   }
 
   private settle(record: InstanceRecord): void {
@@ -261,13 +311,23 @@ export class InstanceStore {
     if (!transition || this.now() < transition.completesAt) return;
     if (record.stuckInStopping && record.state === "stopping") return;
     record.transition = undefined;
-    this.enter(record, transition.target);
+    const failure = record.state === "pending" ? record.startFailure : undefined;
+    if (failure) {
+      // A failed launch falls back to "stopped" and says why in StateReason, as EC2 does.
+      record.startFailure = undefined;
+      this.enter(record, "stopped", transition.completesAt);
+      record.stateTransitionReason = `Server.LaunchFailed (${formatReasonTime(transition.completesAt)})`;
+      record.stateReason = failure;
+      return;
+    }
+    this.enter(record, transition.target, transition.completesAt);
   }
 
   // Side effects of arriving in a state: EC2 hands out a fresh auto-assigned
   // public IP on every start and releases it on stop; an Elastic IP persists.
-  private enter(record: InstanceRecord, state: InstanceStateName): void {
+  private enter(record: InstanceRecord, state: InstanceStateName, at = this.now()): void {
     record.state = state;
+    this.options.history.record(record.instanceId, state, at);
     switch (state) {
       case "pending":
         record.launchTime = this.now();
@@ -297,7 +357,16 @@ export class InstanceStore {
   }
 }
 
-function toSnapshot(record: InstanceRecord): InstanceSnapshot {
+function checkDurations(durations: Partial<Durations>): void {
+  for (const key of ["stoppingMs", "pendingMs"] as const) {
+    const value = durations[key];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new Error(`${key} must be a non-negative number of milliseconds, got ${value}`);
+    }
+  }
+}
+
+function toSnapshot(record: InstanceRecord): Omit<InstanceSnapshot, "transitionDurations"> {
   return {
     instanceId: record.instanceId,
     instanceType: record.instanceType,
@@ -318,6 +387,8 @@ function toSnapshot(record: InstanceRecord): InstanceSnapshot {
     tags: Object.fromEntries(record.tags),
     launchTime: new Date(record.launchTime).toISOString(),
     stuckInStopping: record.stuckInStopping,
+    disableApiStop: record.disableApiStop,
+    ...(record.stateReason ? { stateReason: { ...record.stateReason } } : {}),
   };
 }
 

@@ -8,3 +8,14 @@ export async function statusInstanceState(gateway: Ec2Gateway, instanceId: strin
   const instance = await gateway.describeInstance(instanceId);
   return (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
 }
+
+/** The lifecycle state and EC2's StateReason message (why it is there, e.g. a failed start). */
+export async function statusInstanceStateReason(
+  gateway: Ec2Gateway,
+  instanceId: string,
+): Promise<{ state: InstanceStatus; reason?: string }> {
+  const instance = await gateway.describeInstance(instanceId);
+  const state = (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
+  const reason = instance?.StateReason?.Message;
+  return reason ? { state, reason } : { state };
+}
