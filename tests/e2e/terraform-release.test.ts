@@ -130,28 +130,23 @@ describe("the released provider, installed from mirrors by Terraform and OpenTof
         expect(flat(plan.stdout), label).to.contain("Plan: 1 to add, 0 to change, 0 to destroy.");
         expect(emulator.mutatingCalls(), label).to.deep.equal([]);
 
-        const apply = await work.ok(["apply", "-auto-approve"]);
-        expect(apply.stdout, label).to.contain("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");
-        expect(
-          emulator.mutatingCalls().map((c) => c.action),
-          label,
-        ).to.deep.equal(FULL_CYCLE);
-        expect(emulator.instance(instanceId), label).to.deep.include({
-          state: "running",
-          nestedVirtualization: "enabled",
-        });
-
-        emulator.resetCalls();
-        const destroy = await work.ok(["destroy", "-auto-approve"]);
-        expect(destroy.stdout, label).to.contain("Destroy complete! Resources: 1 destroyed.");
-        expect(
-          emulator.mutatingCalls().map((c) => c.action),
-          label,
-        ).to.deep.equal(FULL_CYCLE);
-        expect(emulator.instance(instanceId), label).to.deep.include({
-          state: "running",
-          nestedVirtualization: "disabled",
-        });
+        // apply enables; destroy (on_delete = "restore") cycles the instance back.
+        for (const [command, summary, setting] of [
+          ["apply", "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", "enabled"],
+          ["destroy", "Destroy complete! Resources: 1 destroyed.", "disabled"],
+        ]) {
+          emulator.resetCalls();
+          const result = await work.ok([command, "-auto-approve"]);
+          expect(result.stdout, label).to.contain(summary);
+          expect(
+            emulator.mutatingCalls().map((c) => c.action),
+            `${label}: ${command}`,
+          ).to.deep.equal(FULL_CYCLE);
+          expect(emulator.instance(instanceId), label).to.deep.include({
+            state: "running",
+            nestedVirtualization: setting,
+          });
+        }
       }
     });
   }
