@@ -164,6 +164,7 @@ function parseSeed(obj: JsonObject): SeedInstance {
     tags: optionalStringRecord(obj, "tags"),
     stoppingMs: optionalNumber(obj, "stoppingMs"),
     pendingMs: optionalNumber(obj, "pendingMs"),
+    disableApiStop: optionalBoolean(obj, "disableApiStop"),
   };
 }
 

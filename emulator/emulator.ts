@@ -12,6 +12,7 @@ import {
   InstanceStore,
   type NestedVirtualization,
   type SeedInstance,
+  type StateReason,
 } from "./instances";
 import { Permissions } from "./permissions";
 import { closeServer, createEmulatorServer, listen } from "./server";
@@ -31,6 +32,11 @@ export interface EmulatorOptions {
   /** Clock used for lazy state transitions and the call log; default Date.now (so fake timers apply). */
   now?: () => number;
 }
+
+const INSUFFICIENT_CAPACITY: StateReason = {
+  code: "Server.InsufficientInstanceCapacity",
+  message: "Server.InsufficientInstanceCapacity: Insufficient capacity.",
+};
 
 export class Ec2Emulator implements ControlTarget {
   readonly permissions = new Permissions();
@@ -95,6 +101,11 @@ export class Ec2Emulator implements ControlTarget {
     return this.store.add(seed);
   }
 
+  /** The instance disappears: EC2 answers InvalidInstanceID.NotFound for it from now on. */
+  removeInstance(id: string): void {
+    this.store.remove(id);
+  }
+
   instance(id: string): InstanceSnapshot {
     return this.store.snapshot(id);
   }
@@ -111,6 +122,16 @@ export class Ec2Emulator implements ControlTarget {
   /** Out-of-band state change; transitional states complete after the usual duration. */
   setState(id: string, state: InstanceStateName): void {
     this.store.setState(this.store.require(id), state);
+  }
+
+  /** Turns stop protection (the `disableApiStop` attribute) on or off. */
+  setDisableApiStop(id: string, value: boolean): void {
+    this.store.require(id).disableApiStop = value;
+  }
+
+  /** The next start of the instance fails: "pending", then back to "stopped" with this StateReason. */
+  failNextStart(id: string, reason: StateReason = INSUFFICIENT_CAPACITY): void {
+    this.store.require(id).startFailure = { ...reason };
   }
 
   /** This instance's own stopping/pending durations, for transitions that begin afterwards. */

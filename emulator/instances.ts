@@ -49,6 +49,14 @@ export interface SeedInstance {
   stoppingMs?: number;
   /** This instance's time in "pending"; default: the emulator-wide duration. */
   pendingMs?: number;
+  /** Stop protection (the `disableApiStop` attribute): StopInstances is refused. Default false. */
+  disableApiStop?: boolean;
+}
+
+/** Why a start failed, as EC2 reports it in StateReason (e.g. Server.InsufficientInstanceCapacity). */
+export interface StateReason {
+  code: string;
+  message: string;
 }
 
 export class UnknownInstanceError extends Error {
@@ -84,7 +92,10 @@ export interface InstanceRecord {
   pendingMs?: number;
   stuckInStopping: boolean;
   stateTransitionReason: string;
-  stateReason?: { code: string; message: string };
+  stateReason?: StateReason;
+  disableApiStop: boolean;
+  /** The next start goes through "pending" and falls back to "stopped" with this reason. */
+  startFailure?: StateReason;
   readonly privateIp: string;
   readonly networkInterfaceId: string;
   readonly subnetId: string;
@@ -117,6 +128,8 @@ export interface InstanceSnapshot {
   tags: Record<string, string>;
   launchTime: string;
   stuckInStopping: boolean;
+  disableApiStop: boolean;
+  stateReason?: StateReason;
 }
 
 export interface InstanceStoreOptions {
@@ -167,6 +180,7 @@ export class InstanceStore {
       pendingMs: seed.pendingMs,
       stuckInStopping: false,
       stateTransitionReason: "",
+      disableApiStop: seed.disableApiStop ?? false,
       privateIp: this.options.addresses.nextPrivateIp(),
       networkInterfaceId: randomResourceId("eni"),
       subnetId: this.subnetId,
@@ -181,6 +195,11 @@ export class InstanceStore {
     // A seeded stopping/shutting-down instance was running a moment ago.
     if (state === "stopping" || state === "shutting-down") this.ensureEphemeralIp(record);
     return instanceId;
+  }
+
+  /** Forgets the instance, as EC2 does some time after termination: it is then unknown (NotFound). */
+  remove(instanceId: string): void {
+    if (!this.records.delete(instanceId)) throw new UnknownInstanceError(instanceId);
   }
 
   /** The record with any completed transition applied, or undefined. */
@@ -297,6 +316,15 @@ export class InstanceStore {
     if (!transition || this.now() < transition.completesAt) return;
     if (record.stuckInStopping && record.state === "stopping") return;
     record.transition = undefined;
+    const failure = record.state === "pending" ? record.startFailure : undefined;
+    if (failure) {
+      // A failed launch falls back to "stopped" and says why in StateReason, as EC2 does.
+      record.startFailure = undefined;
+      this.enter(record, "stopped", transition.completesAt);
+      record.stateTransitionReason = `Server.LaunchFailed (${formatReasonTime(transition.completesAt)})`;
+      record.stateReason = failure;
+      return;
+    }
     this.enter(record, transition.target, transition.completesAt);
   }
 
@@ -364,6 +392,8 @@ function toSnapshot(record: InstanceRecord): Omit<InstanceSnapshot, "transitionD
     tags: Object.fromEntries(record.tags),
     launchTime: new Date(record.launchTime).toISOString(),
     stuckInStopping: record.stuckInStopping,
+    disableApiStop: record.disableApiStop,
+    ...(record.stateReason ? { stateReason: { ...record.stateReason } } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ActionHandler } from "./context";
+import { describeInstanceAttribute } from "./describe-instance-attribute";
 import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
 import { modifyInstanceCpuOptions } from "./modify-cpu-options";
@@ -9,6 +10,7 @@ export type { ActionContext, ActionHandler } from "./context";
 
 export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeInstances: describeInstances,
+  DescribeInstanceAttribute: describeInstanceAttribute,
   DescribeInstanceTypes: describeInstanceTypes,
   StopInstances: stopInstances,
   StartInstances: startInstances,

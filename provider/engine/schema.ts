@@ -175,6 +175,7 @@ export const REPLACING_ATTRIBUTES = ATTRIBUTES.filter((a) => a.forcesReplacement
 export const REQUIRED_IAM_ACTIONS = [
   "ec2:DescribeInstances",
   "ec2:DescribeInstanceTypes",
+  "ec2:DescribeInstanceAttribute",
   "ec2:StopInstances",
   "ec2:StartInstances",
   "ec2:ModifyInstanceCpuOptions",
