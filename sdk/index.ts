@@ -74,6 +74,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
         timeouts: args.timeouts,
         awsProfile: aws.get("profile"),
         importId,
+        resourceName: name,
         instanceType: undefined,
         instanceState: undefined,
         previousNestedVirtualization: undefined,
