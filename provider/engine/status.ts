@@ -1,21 +1,9 @@
-import type { Ec2Gateway } from "./gateway";
+import type { Instance } from "@aws-sdk/client-ec2";
 import type { InstanceStateName } from "./types";
 
 export type InstanceStatus = InstanceStateName | "not-found";
 
-/** The instance's current lifecycle state, as one DescribeInstances call sees it. */
-export async function statusInstanceState(gateway: Ec2Gateway, instanceId: string): Promise<InstanceStatus> {
-  const instance = await gateway.describeInstance(instanceId);
+/** The lifecycle state in one DescribeInstances answer; "not-found" when EC2 did not return the instance. */
+export function instanceStatusOf(instance: Instance | undefined): InstanceStatus {
   return (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
-}
-
-/** The lifecycle state and EC2's StateReason message (why it is there, e.g. a failed start). */
-export async function statusInstanceStateReason(
-  gateway: Ec2Gateway,
-  instanceId: string,
-): Promise<{ state: InstanceStatus; reason?: string }> {
-  const instance = await gateway.describeInstance(instanceId);
-  const state = (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
-  const reason = instance?.StateReason?.Message;
-  return reason ? { state, reason } : { state };
 }
