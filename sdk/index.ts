@@ -1,5 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nestedVirtProvider } from "../provider/pulumi/dynamic-provider";
+import {
+  INPUT_ATTRIBUTES,
+  OUTPUT_ATTRIBUTES,
+  type AttributeName,
+  type InputName,
+  type NamesExactly,
+} from "../provider/engine/schema";
 import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
 
 export type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };
@@ -66,19 +73,11 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
       nestedVirtProvider,
       name,
       {
-        instanceId: args.instanceId,
-        nestedVirtualization: args.nestedVirtualization,
+        ...Object.fromEntries(INPUT_ATTRIBUTES.map(({ name }) => [name, args[name as InputName]])),
         region: args.region ?? aws.get("region"),
-        allowAutoScalingGroupMember: args.allowAutoScalingGroupMember,
-        onDelete: args.onDelete,
-        timeouts: args.timeouts,
         awsProfile: aws.get("profile"),
         importId,
-        instanceType: undefined,
-        instanceState: undefined,
-        previousNestedVirtualization: undefined,
-        warnings: undefined,
-        lastCycle: undefined,
+        ...Object.fromEntries(OUTPUT_ATTRIBUTES.map(({ name }) => [name, undefined])),
       },
       resourceOptions,
       "nestedvirt",
@@ -86,3 +85,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
     );
   }
 }
+
+// The hand-written types above (kept for their doc comments) must list exactly the schema's attributes.
+true satisfies NamesExactly<keyof NestedVirtEnablementArgs, InputName>;
+true satisfies NamesExactly<Exclude<keyof NestedVirtEnablement, keyof pulumi.dynamic.Resource>, AttributeName>;

@@ -17,6 +17,8 @@ import {
   booleanToTerraform,
   ComplexObject,
   ImportableResource,
+  numberToHclTerraform,
+  numberToTerraform,
   stringToHclTerraform,
   stringToTerraform,
   TerraformProvider,
@@ -32,7 +34,10 @@ import {
   RESOURCE_TYPE_NAME,
   TIMEOUT_FIELDS,
   TIMING_FIELDS,
+  type AttributeName,
   type AttributeSpec,
+  type InputName as SchemaInputName,
+  type NamesExactly,
 } from "../../provider/engine/schema";
 import type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../../provider/engine/types";
 import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
@@ -224,14 +229,7 @@ export class NestedVirtEnablement extends TerraformResource {
       provisioners: config.provisioners,
       connection: config.connection,
     });
-    this.inputs = {
-      instanceId: config.instanceId,
-      nestedVirtualization: config.nestedVirtualization,
-      region: config.region,
-      allowAutoScalingGroupMember: config.allowAutoScalingGroupMember,
-      onDelete: config.onDelete,
-      timeouts: config.timeouts,
-    };
+    this.inputs = Object.fromEntries(INPUT_ATTRIBUTES.map(({ name }) => [name, config[name as InputName]]));
   }
 
   /** The instance ID (`id`, the same value as `instance_id`). */
@@ -322,10 +320,7 @@ export class NestedVirtEnablement extends TerraformResource {
           storageClassType: "NestedVirtEnablementTimeouts",
         };
       } else {
-        out[spec.tfName] =
-          spec.kind === "bool"
-            ? simpleHcl(booleanToHclTerraform(value), "boolean")
-            : simpleHcl(stringToHclTerraform(value), "string");
+        out[spec.tfName] = toHcl(spec, value);
       }
     }
     return withoutUnset(out);
@@ -333,7 +328,25 @@ export class NestedVirtEnablement extends TerraformResource {
 }
 
 function toTerraform(spec: AttributeSpec, value: unknown): unknown {
-  return spec.kind === "bool" ? booleanToTerraform(value) : stringToTerraform(value);
+  switch (spec.kind) {
+    case "bool":
+      return booleanToTerraform(value);
+    case "number":
+      return numberToTerraform(value);
+    default:
+      return stringToTerraform(value);
+  }
+}
+
+function toHcl(spec: AttributeSpec, value: unknown): HclAttribute {
+  switch (spec.kind) {
+    case "bool":
+      return simpleHcl(booleanToHclTerraform(value), "boolean");
+    case "number":
+      return simpleHcl(numberToHclTerraform(value), "number");
+    default:
+      return simpleHcl(stringToHclTerraform(value), "string");
+  }
 }
 
 interface HclAttribute {
@@ -353,3 +366,8 @@ function withoutUnset(attributes: Record<string, unknown>): Record<string, unkno
     Object.entries(attributes).filter(([, a]) => a !== undefined && (a as HclAttribute).value !== undefined),
   );
 }
+
+// The hand-written config and getters (kept for their doc comments) must cover exactly the schema's attributes.
+true satisfies NamesExactly<InputName, SchemaInputName>;
+// (The `timeouts` block is write-only in configurations: it has no getter.)
+true satisfies NamesExactly<Extract<keyof NestedVirtEnablement, AttributeName>, Exclude<AttributeName, "timeouts">>;

@@ -47,7 +47,7 @@ describe("validating inputs (pure)", () => {
       allowAutoScalingGroupMember: "yes",
       onDelete: "destroy",
     });
-    expect(failures.map((f) => f.attribute)).to.deep.equal(["onDelete", "allowAutoScalingGroupMember"]);
+    expect(failures.map((f) => f.attribute)).to.deep.equal(["allowAutoScalingGroupMember", "onDelete"]);
   });
 
   it("rejects a malformed region", () => {
