@@ -177,8 +177,8 @@ describe("the Pulumi dynamic provider's methods", () => {
       expect(dryRuns.StopInstances.requests).to.be.lessThan(ids.length);
       const attributeReads = ctx.emulator.calls.filter((c) => c.action === "DescribeInstanceAttribute");
       expect(attributeReads.flatMap((c) => c.instanceIds).sort()).to.deep.equal([...ids].sort());
-      expect(ctx.emulator.instances().every((i) => i.state === "running" && i.nestedVirtualization === "enabled")).to
-        .be.true;
+      expect(ctx.emulator.instances().every((i) => i.state === "running" && i.nestedVirtualization === "enabled")).to.be
+        .true;
     });
   });
 
