@@ -124,12 +124,21 @@ export class Ec2Gateway {
     }
   }
 
-  /** Whether stop protection (the `disableApiStop` attribute) is on: StopInstances would be refused. */
+  /**
+   * Whether stop protection (the `disableApiStop` attribute) is on: StopInstances would be refused.
+   * "Off" is remembered like a permitted DryRun, so Pulumi's `check` and the `create` after it read
+   * it once; "on" is read again, as the user may turn it off. Should it be turned on in between, the
+   * StopInstances of the cycle is refused before anything has stopped.
+   */
   async isStopProtected(instanceId: string): Promise<boolean> {
+    const key = `disableApiStop ${instanceId}`;
+    if ((this.permitted.get(key) ?? 0) > Date.now()) return false;
     const out = await this.client.send(
       new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" }),
     );
-    return out.DisableApiStop?.Value === true;
+    const on = out.DisableApiStop?.Value === true;
+    if (!on) this.permitted.set(key, Date.now() + PERMISSION_TTL_MS);
+    return on;
   }
 
   /** StopInstances, batched with other instances' stops issued at the same moment. */
