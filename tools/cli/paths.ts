@@ -12,3 +12,11 @@ export function repoRoot(from: string = __dirname): string {
     dir = parent;
   }
 }
+
+/** Where heavy tool builds and npm tarballs are cached between runs on the same machine. */
+export function cacheRoot(): string {
+  return (
+    process.env.NESTEDVIRT_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/tmp", ".cache"), "nestedvirt")
+  );
+}
