@@ -77,6 +77,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
         region: args.region ?? aws.get("region"),
         awsProfile: aws.get("profile"),
         importId,
+        resourceName: name,
         ...Object.fromEntries(OUTPUT_ATTRIBUTES.map(({ name }) => [name, undefined])),
       },
       resourceOptions,

@@ -50,7 +50,7 @@ export class Ec2Gateway {
     MAX_IDS_PER_CALL,
     BATCH_WINDOW_MS,
   );
-  private readonly batches = new InstanceCallBatcher(BATCH_WINDOW_MS, MAX_IDS_PER_CALL);
+  private readonly batches: InstanceCallBatcher;
   private readonly permitted = new Map<string, number>();
   /** One polling loop per connection for every wait on instance state. */
   readonly instancePoller = new SharedPoller<Instance>({
@@ -59,19 +59,28 @@ export class Ec2Gateway {
     budget: DESCRIBE_INSTANCES_BUDGET,
   });
 
-  constructor(readonly client: EC2Client) {
+  /** `retries` (the client's retry strategy) lets batches gather while EC2 throttles an operation. */
+  constructor(
+    readonly client: EC2Client,
+    retries?: FleetRetryStrategy,
+  ) {
     scopeRetriesByOperation(client);
+    this.batches = new InstanceCallBatcher(BATCH_WINDOW_MS, MAX_IDS_PER_CALL, (operation) =>
+      retries ? retries.nextSendAt(operation) : 0,
+    );
   }
 
   static connect(connection: AwsConnection): Ec2Gateway {
     const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
+    const retries = new FleetRetryStrategy(maxAttempts);
     return new Ec2Gateway(
       new EC2Client({
         ...(connection.region ? { region: connection.region } : {}),
         ...(connection.profile ? { profile: connection.profile } : {}),
         ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-        retryStrategy: new FleetRetryStrategy(maxAttempts),
+        retryStrategy: retries,
       }),
+      retries,
     );
   }
 
@@ -147,14 +156,14 @@ export class Ec2Gateway {
 
   /** StopInstances, batched with other instances' stops issued at the same moment. */
   stopInstance(instanceId: string, dryRun = false): Promise<void> {
-    return this.batches.call(`StopInstances ${dryRun}`, instanceId, async (ids) => {
+    return this.batches.call(`StopInstances ${dryRun}`, "StopInstances", instanceId, async (ids) => {
       await this.send(() => this.client.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
     });
   }
 
   /** StartInstances, batched like stopInstance. */
   startInstance(instanceId: string, dryRun = false): Promise<void> {
-    return this.batches.call(`StartInstances ${dryRun}`, instanceId, async (ids) => {
+    return this.batches.call(`StartInstances ${dryRun}`, "StartInstances", instanceId, async (ids) => {
       await this.send(() => this.client.send(new StartInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
     });
   }
@@ -184,20 +193,25 @@ export class Ec2Gateway {
 
   /** CreateTags of one tag, batched with other instances getting the same tag and value. */
   createTag(instanceId: string, key: string, value: string, dryRun = false): Promise<void> {
-    return this.batches.call(JSON.stringify(["CreateTags", key, value, dryRun]), instanceId, async (ids) => {
-      await this.send(
-        () =>
-          this.client.send(
-            new CreateTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
-          ),
-        dryRun,
-      );
-    });
+    return this.batches.call(
+      JSON.stringify(["CreateTags", key, value, dryRun]),
+      "CreateTags",
+      instanceId,
+      async (ids) => {
+        await this.send(
+          () =>
+            this.client.send(
+              new CreateTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
+            ),
+          dryRun,
+        );
+      },
+    );
   }
 
   /** DeleteTags of one key, batched with other instances losing the same key. */
   deleteTag(instanceId: string, key: string, dryRun = false): Promise<void> {
-    return this.batches.call(JSON.stringify(["DeleteTags", key, dryRun]), instanceId, async (ids) => {
+    return this.batches.call(JSON.stringify(["DeleteTags", key, dryRun]), "DeleteTags", instanceId, async (ids) => {
       await this.send(
         () => this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key }], DryRun: dryRun })),
         dryRun,
