@@ -80,7 +80,7 @@ export class Enablement extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly previousNestedVirtualization: pulumi.Output<string>;
     /**
-     * AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+     * AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
      */
     declare public readonly region: pulumi.Output<string | undefined>;
     /**
@@ -156,7 +156,7 @@ export interface EnablementArgs {
      */
     onDelete?: pulumi.Input<enums.OnDelete | undefined>;
     /**
-     * AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+     * AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
      */
     region?: pulumi.Input<string | undefined>;
     /**

@@ -32,7 +32,7 @@ type Enablement struct {
 	OnDelete pulumi.StringOutput `pulumi:"onDelete"`
 	// The setting the instance had before this resource first changed it; `restore` on delete puts it back.
 	PreviousNestedVirtualization pulumi.StringOutput `pulumi:"previousNestedVirtualization"`
-	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region pulumi.StringPtrOutput `pulumi:"region"`
 	// Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
 	Timeouts EnablementTimeoutsOutput `pulumi:"timeouts"`
@@ -109,7 +109,7 @@ type enablementArgs struct {
 	NestedVirtualization *NestedVirtualization `pulumi:"nestedVirtualization"`
 	// What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
 	OnDelete *OnDelete `pulumi:"onDelete"`
-	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region *string `pulumi:"region"`
 	// Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
 	Timeouts *EnablementTimeouts `pulumi:"timeouts"`
@@ -125,7 +125,7 @@ type EnablementArgs struct {
 	NestedVirtualization NestedVirtualizationPtrInput
 	// What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
 	OnDelete OnDeletePtrInput
-	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region pulumi.StringPtrInput
 	// Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
 	Timeouts EnablementTimeoutsPtrInput
@@ -208,7 +208,7 @@ func (o EnablementOutput) PreviousNestedVirtualization() pulumi.StringOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringOutput { return v.PreviousNestedVirtualization }).(pulumi.StringOutput)
 }
 
-// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 func (o EnablementOutput) Region() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringPtrOutput { return v.Region }).(pulumi.StringPtrOutput)
 }

@@ -35,7 +35,7 @@ class EnablementArgs:
         :param pulumi.Input[_builtins.bool] allow_auto_scaling_group_member: Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
         :param pulumi.Input['OnDelete'] on_delete: What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
-        :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+        :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
         :param pulumi.Input['EnablementTimeoutsArgs'] timeouts: Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
         """
         pulumi.set(__self__, "instance_id", instance_id)
@@ -108,7 +108,7 @@ class EnablementArgs:
     @pulumi.getter
     def region(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+        AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
         """
         return pulumi.get(self, "region")
 
@@ -151,7 +151,7 @@ class Enablement(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] instance_id: ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
         :param pulumi.Input['OnDelete'] on_delete: What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
-        :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+        :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
         :param pulumi.Input[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']] timeouts: Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
         """
         ...
@@ -321,7 +321,7 @@ class Enablement(pulumi.CustomResource):
     @pulumi.getter
     def region(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).
+        AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
         """
         return pulumi.get(self, "region")
 
