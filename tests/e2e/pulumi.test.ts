@@ -5,6 +5,7 @@ import { isAlive, killProcessTree, processTree } from "../../tools/cli/run";
 import type { Ec2Emulator } from "../../emulator";
 import { useEmulatedStacks, setStackConfig } from "./support/emulated-stacks";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
+import { waitFor } from "./support/wait-for";
 
 const TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
@@ -392,11 +393,3 @@ describe("end to end with the real Pulumi CLI", function () {
     );
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
