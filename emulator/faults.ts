@@ -11,12 +11,13 @@ export interface InjectedFault {
 export interface FailNextOptions {
   /** Only match DryRun calls (true) or only real calls (false); default: any call. */
   dryRun?: boolean;
+  /** Only match calls that name this instance (StartInstances refused for one member of a fleet). */
+  instanceId?: string;
 }
 
-interface ScriptedFailure extends InjectedFault {
+interface ScriptedFailure extends InjectedFault, FailNextOptions {
   action: string;
   remaining: number;
-  dryRun?: boolean;
 }
 
 interface ErrorRateFault {
@@ -85,6 +86,7 @@ export class Faults {
       message: message ?? defaultFaultMessage(code),
       remaining: count,
       dryRun: options.dryRun,
+      instanceId: options.instanceId,
     });
   }
 
@@ -111,9 +113,12 @@ export class Faults {
   }
 
   /** Consumes and returns the fault for this call, if any. */
-  take(action: string, dryRun: boolean): InjectedFault | undefined {
+  take(action: string, dryRun: boolean, instanceIds: readonly string[] = []): InjectedFault | undefined {
     const scripted = this.scripted.find(
-      (fault) => fault.action === action && (fault.dryRun === undefined || fault.dryRun === dryRun),
+      (fault) =>
+        fault.action === action &&
+        (fault.dryRun === undefined || fault.dryRun === dryRun) &&
+        (fault.instanceId === undefined || instanceIds.includes(fault.instanceId)),
     );
     if (scripted) {
       scripted.remaining -= 1;

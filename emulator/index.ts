@@ -17,4 +17,5 @@ export {
   UnknownInstanceError,
 } from "./instances";
 export { Permissions } from "./permissions";
+export { CheckStatus, StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 export { ACCOUNT_ID } from "./constants";

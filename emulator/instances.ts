@@ -4,6 +4,7 @@
 
 import { type AddressPool, randomHex, randomResourceId } from "./addresses";
 import type { InstanceTypeCatalogue } from "./catalogue";
+import { type StatusCheckName, type StatusCheckSettings, type StatusChecks, statusChecksOf } from "./status-checks";
 
 export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
 export type NestedVirtualization = "enabled" | "disabled";
@@ -46,6 +47,10 @@ export interface SeedInstance {
   tags?: Record<string, string>;
   stoppingMs?: number;
   pendingMs?: number;
+  /** Time from entering "running" until the status checks leave "initializing". */
+  statusCheckMs?: number;
+  /** The status check that ends "impaired" instead of "ok" after each start. */
+  impairedStatusCheck?: StatusCheckName;
 }
 
 export class UnknownInstanceError extends Error {
@@ -57,6 +62,8 @@ export class UnknownInstanceError extends Error {
 export interface Durations {
   stoppingMs: number;
   pendingMs: number;
+  /** Time from entering "running" until the status checks pass (DescribeInstanceStatus). */
+  statusCheckMs: number;
 }
 
 export interface InstanceRecord {
@@ -80,6 +87,9 @@ export interface InstanceRecord {
   readonly stoppingMs?: number;
   readonly pendingMs?: number;
   stuckInStopping: boolean;
+  /** When the instance last entered "running" (emulator clock); status checks count from here. */
+  runningSince: number;
+  statusChecks: StatusCheckSettings;
   stateTransitionReason: string;
   stateReason?: { code: string; message: string };
   readonly privateIp: string;
@@ -159,6 +169,8 @@ export class InstanceStore {
       stoppingMs: seed.stoppingMs,
       pendingMs: seed.pendingMs,
       stuckInStopping: false,
+      runningSince: this.now(),
+      statusChecks: { statusCheckMs: seed.statusCheckMs, impairedCheck: seed.impairedStatusCheck },
       stateTransitionReason: "",
       privateIp: this.options.addresses.nextPrivateIp(),
       networkInterfaceId: randomResourceId("eni"),
@@ -171,6 +183,8 @@ export class InstanceStore {
     this.records.set(instanceId, record);
     const state = seed.state ?? "running";
     this.setState(record, state);
+    // A seeded running instance has been up for a while: its checks have finished.
+    if (state === "running") record.runningSince = Number.NEGATIVE_INFINITY;
     // A seeded stopping/shutting-down instance was running a moment ago.
     if (state === "stopping" || state === "shutting-down") this.ensureEphemeralIp(record);
     return instanceId;
@@ -202,6 +216,18 @@ export class InstanceStore {
 
   snapshots(): InstanceSnapshot[] {
     return this.all().map(toSnapshot);
+  }
+
+  /** Instance and system status check of the instance now, as DescribeInstanceStatus reports them. */
+  statusChecks(record: InstanceRecord): StatusChecks {
+    this.settle(record);
+    return statusChecksOf(record, this.now(), this.options.durations.statusCheckMs);
+  }
+
+  /** Changes how the instance's status checks end after its next start (and now, if running). */
+  setStatusChecks(record: InstanceRecord, settings: StatusCheckSettings): void {
+    this.settle(record);
+    record.statusChecks = { ...record.statusChecks, ...settings };
   }
 
   beginStop(record: InstanceRecord, hibernate: boolean): void {
@@ -261,12 +287,12 @@ export class InstanceStore {
     if (!transition || this.now() < transition.completesAt) return;
     if (record.stuckInStopping && record.state === "stopping") return;
     record.transition = undefined;
-    this.enter(record, transition.target);
+    this.enter(record, transition.target, transition.completesAt);
   }
 
   // Side effects of arriving in a state: EC2 hands out a fresh auto-assigned
   // public IP on every start and releases it on stop; an Elastic IP persists.
-  private enter(record: InstanceRecord, state: InstanceStateName): void {
+  private enter(record: InstanceRecord, state: InstanceStateName, at = this.now()): void {
     record.state = state;
     switch (state) {
       case "pending":
@@ -276,6 +302,7 @@ export class InstanceStore {
         this.ensureEphemeralIp(record);
         break;
       case "running":
+        record.runningSince = at;
         this.ensureEphemeralIp(record);
         break;
       case "stopped":

@@ -30,7 +30,9 @@ function desiredFor(instanceId: string): DesiredState {
     nestedVirtualization: "enabled",
     allowAutoScalingGroupMember: false,
     onDelete: "keep",
-    timeouts: { stopSeconds: 600, startSeconds: 600 },
+    timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
+    waitForStatusChecks: false,
+    maxUnavailable: 1,
   };
 }
 

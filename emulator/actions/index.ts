@@ -1,4 +1,5 @@
 import type { ActionHandler } from "./context";
+import { describeInstanceStatus } from "./describe-instance-status";
 import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
 import { modifyInstanceCpuOptions } from "./modify-cpu-options";
@@ -10,6 +11,7 @@ export type { ActionContext, ActionHandler } from "./context";
 export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeInstances: describeInstances,
   DescribeInstanceTypes: describeInstanceTypes,
+  DescribeInstanceStatus: describeInstanceStatus,
   StopInstances: stopInstances,
   StartInstances: startInstances,
   ModifyInstanceCpuOptions: modifyInstanceCpuOptions,

@@ -1,14 +1,21 @@
 import { CycleFailedError, describeError, NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
+import { waitInstanceStatusOk } from "./health-gate";
+import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
 import { waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
 
 export interface CycleOptions {
   stopTimeoutSeconds: number;
   startTimeoutSeconds: number;
+  /** Bound of the status-check wait (a plan with a `wait-healthy` step). */
+  healthyTimeoutSeconds: number;
+  /** The instance's rollout group, if any: its slot is held from the stop until running (and healthy). */
+  rollout?: RolloutSettings;
   pollIntervalMs: number;
   log: (line: string) => void;
+  signal?: AbortSignal;
 }
 
 /** What the cycle did, for the resource's outputs. */
@@ -37,6 +44,9 @@ export async function executeCycle(
   let stoppedAt: string | undefined;
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
+  let healthyAt: string | undefined;
+  let slot: RolloutSlot | undefined;
+  const group = options.rollout ? rolloutGroupFor(options.rollout, id) : undefined;
   // A cycle resumed from a journal has been down since the earlier run stopped the instance.
   const resumedFrom = facts.journal && facts.state !== "running" ? Date.parse(facts.journal.startedAt) : NaN;
   let downtimeStart: number | undefined = Number.isFinite(resumedFrom) ? resumedFrom : undefined;
@@ -50,6 +60,9 @@ export async function executeCycle(
   };
 
   const run: Record<StepKind, () => Promise<void>> = {
+    "acquire-slot": async () => {
+      slot = await group?.acquire(id, options.signal);
+    },
     "write-journal": () => gateway.createTag(id, JOURNAL_TAG_KEY, encodeJournal(journal)),
     stop: async () => {
       stopRequested = true;
@@ -71,6 +84,14 @@ export async function executeCycle(
       if (kinds.includes("start")) startedAt = stamp();
     },
     "clear-journal": () => gateway.deleteTag(id, JOURNAL_TAG_KEY),
+    "wait-healthy": async () => {
+      await waitInstanceStatusOk(gateway, id, {
+        timeoutSeconds: options.healthyTimeoutSeconds,
+        pollIntervalMs: options.pollIntervalMs,
+        signal: options.signal,
+      });
+      healthyAt = stamp();
+    },
   };
 
   let current: StepKind | undefined;
@@ -81,11 +102,16 @@ export async function executeCycle(
       await run[step.kind]();
     }
   } catch (error) {
+    // Halt the group first, so no waiting cycle gets this slot while this instance is restarted.
+    if (group && !(error instanceof RolloutHaltedError)) {
+      group.halt(id, `${STEP_CALL[current ?? "modify"] ?? `waiting (${current})`} failed: ${describeError(error)}`);
+    }
     const stuckStopping = error instanceof WaitTimeoutError && error.target === "stopped";
     // Restart only an instance that is down because of this cycle (or the interrupted one it resumes).
     const down = stopRequested || (facts.state !== "running" && facts.state !== "pending");
     const mustRestart = down && kinds.includes("start") && !startedAt && !stuckStopping;
     if (!mustRestart) {
+      slot?.release();
       if (error instanceof NestedVirtError) throw error;
       const what = STEP_CALL[current ?? "modify"] ?? current;
       throw new CycleFailedError(
@@ -101,8 +127,9 @@ export async function executeCycle(
       error,
       startWait,
       options.log,
-    );
+    ).finally(() => slot?.release());
   }
+  slot?.release();
 
   if (!modifiedAt) return {};
   const downtimeSeconds = downtimeStart !== undefined && startedAt ? (Date.now() - downtimeStart) / 1000 : 0;
@@ -113,6 +140,8 @@ export async function executeCycle(
       modifiedAt,
       ...(startedAt ? { startedAt } : {}),
       downtimeSeconds: Math.round(downtimeSeconds * 1000) / 1000,
+      ...(healthyAt ? { healthyAt } : {}),
+      ...(slot ? { slotWaitSeconds: slot.waitedSeconds } : {}),
     },
   };
 }
@@ -130,6 +159,7 @@ const STEP_CALL: Partial<Record<StepKind, string>> = {
   start: "StartInstances",
   "write-journal": "CreateTags",
   "clear-journal": "DeleteTags",
+  "wait-healthy": "the health gate",
 };
 
 async function restartAfterFailure(

@@ -4,6 +4,7 @@ import { Ec2Gateway } from "./gateway";
 import { actionsOf, planCycle } from "./plan";
 import { findDeniedActions } from "./preflight";
 import { executeCycle } from "./cycle";
+import { rolloutOf } from "./rollout";
 import { pollIntervalFromEnvironment } from "./waiters";
 import type {
   AwsConnection,
@@ -114,6 +115,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const record = await executeCycle(gateway, facts, plan, {
       stopTimeoutSeconds: desired.timeouts.stopSeconds,
       startTimeoutSeconds: desired.timeouts.startSeconds,
+      healthyTimeoutSeconds: desired.timeouts.healthySeconds,
+      rollout: rolloutOf(desired),
       pollIntervalMs,
       log,
     });

@@ -2,12 +2,14 @@ import {
   CreateTagsCommand,
   DeleteTagsCommand,
   DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
   DescribeInstanceTypesCommand,
   EC2Client,
   ModifyInstanceCpuOptionsCommand,
   StartInstancesCommand,
   StopInstancesCommand,
   type Instance,
+  type InstanceStatus,
   type InstanceTypeInfo,
 } from "@aws-sdk/client-ec2";
 import { Batcher } from "./batcher";
@@ -76,6 +78,19 @@ export class Ec2Gateway {
       if (instanceIds.length === 1) return new Map();
       const singles = await Promise.all(instanceIds.map((id) => this.describeInstances([id])));
       return new Map(singles.flatMap((m) => [...m]));
+    }
+  }
+
+  /** Status checks of one instance (any state); undefined when EC2 does not know it. */
+  async describeInstanceStatus(instanceId: string): Promise<InstanceStatus | undefined> {
+    try {
+      const out = await this.client.send(
+        new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }),
+      );
+      return out.InstanceStatuses?.[0];
+    } catch (error) {
+      if (awsErrorCode(error) === "InvalidInstanceID.NotFound") return undefined;
+      throw error;
     }
   }
 

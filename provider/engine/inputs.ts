@@ -9,6 +9,9 @@ export interface RawInputs {
   allowAutoScalingGroupMember?: unknown;
   onDelete?: unknown;
   timeouts?: unknown;
+  waitForStatusChecks?: unknown;
+  rolloutGroup?: unknown;
+  maxUnavailable?: unknown;
 }
 
 /** A problem with one input, reported against that input (Pulumi check failure, Terraform diagnostic). */
@@ -44,7 +47,7 @@ export function parseDuration(text: string): number | undefined {
   return seconds;
 }
 
-function parseTimeout(raw: unknown, field: "stop" | "start", failures: InputFailure[]): number {
+function parseTimeout(raw: unknown, field: "stop" | "start" | "healthy", failures: InputFailure[]): number {
   const text = raw === undefined || raw === null || raw === "" ? DEFAULT_WAIT_TIMEOUT : raw;
   const seconds = typeof text === "string" ? parseDuration(text) : undefined;
   if (seconds === undefined || seconds <= 0 || seconds > MAX_WAIT_SECONDS) {
@@ -125,15 +128,17 @@ export function parseInputs(raw: RawInputs): ParsedInputs {
   const timeouts = raw.timeouts ?? {};
   let stopSeconds = 0;
   let startSeconds = 0;
+  let healthySeconds = 0;
   if (typeof timeouts !== "object" || Array.isArray(timeouts)) {
     failures.push({
       attribute: "timeouts",
       message: `timeouts must be an object with optional "stop" and "start" durations; got ${JSON.stringify(timeouts)}.`,
     });
   } else {
-    const fields = timeouts as { stop?: unknown; start?: unknown };
+    const fields = timeouts as { stop?: unknown; start?: unknown; healthy?: unknown };
     stopSeconds = parseTimeout(fields.stop, "stop", failures);
     startSeconds = parseTimeout(fields.start, "start", failures);
+    healthySeconds = parseTimeout(fields.healthy, "healthy", failures);
   }
 
   if (failures.length > 0) return { failures, region };
@@ -145,7 +150,10 @@ export function parseInputs(raw: RawInputs): ParsedInputs {
       nestedVirtualization,
       allowAutoScalingGroupMember,
       onDelete,
-      timeouts: { stopSeconds, startSeconds },
+      timeouts: { stopSeconds, startSeconds, healthySeconds },
+      waitForStatusChecks: raw.waitForStatusChecks === true,
+      ...(typeof raw.rolloutGroup === "string" && raw.rolloutGroup !== "" ? { rolloutGroup: raw.rolloutGroup } : {}),
+      maxUnavailable: typeof raw.maxUnavailable === "number" ? raw.maxUnavailable : 1,
     },
   };
 }

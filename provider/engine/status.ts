@@ -8,3 +8,22 @@ export async function statusInstanceState(gateway: Ec2Gateway, instanceId: strin
   const instance = await gateway.describeInstance(instanceId);
   return (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
 }
+
+/** A status check's value (`InstanceStatus.Status`, `SystemStatus.Status`). */
+export type CheckStatus = "ok" | "impaired" | "initializing" | "insufficient-data" | "not-applicable";
+
+export interface InstanceChecks {
+  state: InstanceStatus;
+  instance: CheckStatus;
+  system: CheckStatus;
+}
+
+/** The instance's run state and both status checks, as one DescribeInstanceStatus call sees them. */
+export async function statusInstanceChecks(gateway: Ec2Gateway, instanceId: string): Promise<InstanceChecks> {
+  const status = await gateway.describeInstanceStatus(instanceId);
+  return {
+    state: (status?.InstanceState?.Name as InstanceStateName | undefined) ?? "not-found",
+    instance: (status?.InstanceStatus?.Status as CheckStatus | undefined) ?? "insufficient-data",
+    system: (status?.SystemStatus?.Status as CheckStatus | undefined) ?? "insufficient-data",
+  };
+}

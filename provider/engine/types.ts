@@ -14,13 +14,22 @@ export interface DesiredState {
   allowAutoScalingGroupMember: boolean;
   onDelete: OnDeleteBehaviour;
   timeouts: WaitTimeouts;
+  /** Wait for EC2's status checks (instance and system `ok`) before the cycle counts as done. */
+  waitForStatusChecks: boolean;
+  /** Members of one rollout group share a budget of out-of-service instances (see rollout.ts). */
+  rolloutGroup?: string;
+  /** The most instances of the rollout group out of service at once. */
+  maxUnavailable: number;
 }
 
-/** Upper bounds for the two waits of a cycle, in seconds. */
+/** Upper bounds for the waits of a cycle, in seconds. */
 export interface WaitTimeouts {
   stopSeconds: number;
   startSeconds: number;
+  /** The status-check wait (only with `waitForStatusChecks`). */
+  healthySeconds: number;
 }
+
 
 /** Facts about one instance type, from DescribeInstanceTypes (cached per type). */
 export interface InstanceTypeFacts {
@@ -72,7 +81,9 @@ export type StepKind =
   | "modify"
   | "start"
   | "wait-running"
-  | "clear-journal";
+  | "clear-journal"
+  | "acquire-slot"
+  | "wait-healthy";
 
 export interface Step {
   kind: StepKind;
@@ -128,6 +139,10 @@ export interface CycleTimings {
   modifiedAt: string;
   startedAt?: string;
   downtimeSeconds: number;
+  /** When both status checks were `ok` (only when the cycle waited for them). */
+  healthyAt?: string;
+  /** Seconds the cycle waited for a slot in its rollout group (only in a group). */
+  slotWaitSeconds?: number;
 }
 
 /** What the engine reports about an instance after applying (or reading) the desired state. */
