@@ -5,6 +5,7 @@ import type { CallRecord } from "./calls";
 import type { Architecture, InstanceTypeInfo } from "./catalogue";
 import type { Faults } from "./faults";
 import {
+  type Durations,
   type InstanceSnapshot,
   type InstanceStateName,
   type NestedVirtualization,
@@ -25,6 +26,7 @@ import {
 } from "./json";
 import type { Permissions } from "./permissions";
 import type { StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
+import type { StateHistory } from "./state-history";
 
 export const CONTROL_PREFIX = "/_emulator/";
 
@@ -39,9 +41,11 @@ export interface ControlTarget {
   setState(id: string, state: InstanceStateName): void;
   setStatusChecks(id: string, settings: StatusCheckSettings): void;
   statusChecks(id: string): StatusChecks;
+  setTransitionDurations(id: string, durations: Partial<Durations>): void;
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
+  stateHistory(instanceIds?: readonly string[]): StateHistory;
   mutatingCalls(): CallRecord[];
   callCounts(): Record<string, number>;
   resetCalls(): void;
@@ -94,6 +98,14 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
         target.setStatusChecks(id, parseStatusChecks(asObject(body)));
         return ok(target.statusChecks(id));
       }
+      case "POST instances/:id/transition-durations": {
+        const obj = asObject(body);
+        target.setTransitionDurations(id, {
+          stoppingMs: optionalNumber(obj, "stoppingMs"),
+          pendingMs: optionalNumber(obj, "pendingMs"),
+        });
+        return ok(target.instance(id));
+      }
       case "POST instances/:id/tags": {
         for (const [key, value] of Object.entries(optionalStringRecord(asObject(body), "tags") ?? {})) {
           target.setTag(id, key, value);
@@ -108,6 +120,10 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
         return { status: 201, body: { ok: true } };
       case "GET calls":
         return ok(url.searchParams.get("mutating") === "true" ? target.mutatingCalls() : target.calls);
+      case "GET state-history": {
+        const ids = url.searchParams.getAll("instanceId");
+        return ok(target.stateHistory(ids.length > 0 ? ids : undefined));
+      }
       case "GET call-counts":
         return ok(target.callCounts());
       case "POST reset-calls":

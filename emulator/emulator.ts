@@ -6,6 +6,7 @@ import type { ControlTarget } from "./control";
 import type { EmulatorState } from "./dispatch";
 import { Faults } from "./faults";
 import {
+  type Durations,
   type InstanceSnapshot,
   type InstanceStateName,
   InstanceStore,
@@ -15,6 +16,7 @@ import {
 import { Permissions } from "./permissions";
 import type { StatusCheckSettings, StatusChecks } from "./status-checks";
 import { closeServer, createEmulatorServer, listen } from "./server";
+import { type StateHistory, StateHistoryLog } from "./state-history";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -39,6 +41,7 @@ export class Ec2Emulator implements ControlTarget {
   private readonly store: InstanceStore;
   private readonly catalogue = new InstanceTypeCatalogue();
   private readonly callLog = new CallLog();
+  private readonly history = new StateHistoryLog();
   private readonly server: http.Server;
   private endpointUrl: string | undefined;
 
@@ -50,11 +53,9 @@ export class Ec2Emulator implements ControlTarget {
       region,
       catalogue: this.catalogue,
       addresses: new AddressPool(),
-      durations: {
-        stoppingMs: options.stoppingMs ?? 300,
-        pendingMs: options.pendingMs ?? 300,
-        statusCheckMs: options.statusCheckMs ?? 300,
-      },
+      statusCheckMs: options.statusCheckMs ?? 300,
+      history: this.history,
+      durations: { stoppingMs: options.stoppingMs ?? 300, pendingMs: options.pendingMs ?? 300 },
     });
     this.faults = new Faults(
       {
@@ -126,6 +127,11 @@ export class Ec2Emulator implements ControlTarget {
     return this.store.statusChecks(this.store.require(id));
   }
 
+  /** This instance's own stopping/pending durations, for transitions that begin afterwards. */
+  setTransitionDurations(id: string, durations: Partial<Durations>): void {
+    this.store.setTransitionDurations(this.store.require(id), durations);
+  }
+
   setTag(id: string, key: string, value: string): void {
     this.store.require(id).tags.set(key, value);
   }
@@ -140,6 +146,12 @@ export class Ec2Emulator implements ControlTarget {
 
   instanceType(name: string): InstanceTypeInfo | undefined {
     return this.catalogue.get(name);
+  }
+
+  /** Every state each instance has been in, with times; lazily completed transitions included. */
+  stateHistory(instanceIds?: readonly string[]): StateHistory {
+    this.store.all(); // settles transitions that have completed by now
+    return this.history.history(instanceIds);
   }
 
   get calls(): readonly CallRecord[] {

@@ -6,6 +6,7 @@ export { CallRecord, MUTATING_ACTIONS } from "./calls";
 export { Architecture, InstanceTypeInfo, NESTED_VIRTUALIZATION_FEATURE } from "./catalogue";
 export { FailNextOptions, Faults } from "./faults";
 export {
+  Durations,
   InstanceSnapshot,
   InstanceStateName,
   NestedVirtualization,
@@ -18,4 +19,5 @@ export {
 } from "./instances";
 export { Permissions } from "./permissions";
 export { CheckStatus, StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
+export { NotRunningWindow, StateChange, StateHistory, mostNotRunningAtOnce } from "./state-history";
 export { ACCOUNT_ID } from "./constants";

@@ -5,6 +5,7 @@
 import { type AddressPool, randomHex, randomResourceId } from "./addresses";
 import type { InstanceTypeCatalogue } from "./catalogue";
 import { type StatusCheckName, type StatusCheckSettings, type StatusChecks, statusChecksOf } from "./status-checks";
+import type { StateHistoryLog } from "./state-history";
 
 export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
 export type NestedVirtualization = "enabled" | "disabled";
@@ -45,7 +46,9 @@ export interface SeedInstance {
   /** Default ephemeral. */
   publicIp?: PublicIpKind;
   tags?: Record<string, string>;
+  /** This instance's time in "stopping" (and "shutting-down"); default: the emulator-wide duration. */
   stoppingMs?: number;
+  /** This instance's time in "pending"; default: the emulator-wide duration. */
   pendingMs?: number;
   /** Time from entering "running" until the status checks leave "initializing". */
   statusCheckMs?: number;
@@ -62,8 +65,6 @@ export class UnknownInstanceError extends Error {
 export interface Durations {
   stoppingMs: number;
   pendingMs: number;
-  /** Time from entering "running" until the status checks pass (DescribeInstanceStatus). */
-  statusCheckMs: number;
 }
 
 export interface InstanceRecord {
@@ -84,8 +85,8 @@ export interface InstanceRecord {
   elasticAllocationId?: string;
   readonly tags: Map<string, string>;
   launchTime: number;
-  readonly stoppingMs?: number;
-  readonly pendingMs?: number;
+  stoppingMs?: number;
+  pendingMs?: number;
   stuckInStopping: boolean;
   /** When the instance last entered "running" (emulator clock); status checks count from here. */
   runningSince: number;
@@ -108,6 +109,8 @@ export interface InstanceSnapshot {
   stateCode: number;
   /** Pending lazy transition, if any (completesAt is ms on the emulator clock). */
   transition?: { target: InstanceStateName; completesAt: number };
+  /** The durations this instance's next transitions take (its own, else the emulator-wide ones). */
+  transitionDurations: Durations;
   coreCount: number;
   threadsPerCore: number;
   nestedVirtualization: NestedVirtualization;
@@ -127,9 +130,12 @@ export interface InstanceSnapshot {
 export interface InstanceStoreOptions {
   now: () => number;
   durations: Durations;
+  /** Time from entering "running" until the status checks pass (DescribeInstanceStatus). */
+  statusCheckMs: number;
   region: string;
   catalogue: InstanceTypeCatalogue;
   addresses: AddressPool;
+  history: StateHistoryLog;
 }
 
 export class InstanceStore {
@@ -141,6 +147,7 @@ export class InstanceStore {
   constructor(private readonly options: InstanceStoreOptions) {}
 
   add(seed: SeedInstance): string {
+    checkDurations(seed);
     const instanceId = seed.instanceId ?? `i-${randomHex(17)}`;
     if (!INSTANCE_ID_PATTERN.test(instanceId)) throw new Error(`malformed instance id ${instanceId}`);
     if (this.records.has(instanceId)) throw new Error(`instance ${instanceId} already exists`);
@@ -211,17 +218,27 @@ export class InstanceStore {
   }
 
   snapshot(instanceId: string): InstanceSnapshot {
-    return toSnapshot(this.require(instanceId));
+    return this.toSnapshot(this.require(instanceId));
   }
 
   snapshots(): InstanceSnapshot[] {
-    return this.all().map(toSnapshot);
+    return this.all().map((record) => this.toSnapshot(record));
+  }
+
+  /**
+   * Gives one instance its own transition durations (benchmarks stagger a fleet this way). Applies
+   * to transitions that begin afterwards; one already under way keeps its completion time.
+   */
+  setTransitionDurations(record: InstanceRecord, durations: Partial<Durations>): void {
+    checkDurations(durations);
+    if (durations.stoppingMs !== undefined) record.stoppingMs = durations.stoppingMs;
+    if (durations.pendingMs !== undefined) record.pendingMs = durations.pendingMs;
   }
 
   /** Instance and system status check of the instance now, as DescribeInstanceStatus reports them. */
   statusChecks(record: InstanceRecord): StatusChecks {
     this.settle(record);
-    return statusChecksOf(record, this.now(), this.options.durations.statusCheckMs);
+    return statusChecksOf(record, this.now(), this.options.statusCheckMs);
   }
 
   /** Changes how the instance's status checks end after its next start (and now, if running). */
@@ -254,14 +271,23 @@ export class InstanceStore {
 
   setStuckInStopping(record: InstanceRecord, stuck: boolean): void {
     this.settle(record);
-    record.stuckInStopping = stuck;
+    if (stuck) record.stuckInStopping = true;
+    else this.unstick(record);
   }
 
   clearStuckInStopping(): void {
     for (const record of this.records.values()) {
       this.settle(record);
-      record.stuckInStopping = false;
+      this.unstick(record);
     }
+  }
+
+  // A stop held past its end completes now, not back when it would have ended.
+  private unstick(record: InstanceRecord): void {
+    if (record.stuckInStopping && record.transition) {
+      record.transition.completesAt = Math.max(record.transition.completesAt, this.now());
+    }
+    record.stuckInStopping = false;
   }
 
   private now(): number {
@@ -276,10 +302,20 @@ export class InstanceStore {
   }
 
   private durationOf(record: InstanceRecord, transitional: InstanceStateName): number {
+    const durations = this.durationsOf(record);
+    return transitional === "pending" ? durations.pendingMs : durations.stoppingMs;
+  }
+
+  private durationsOf(record: InstanceRecord): Durations {
     const { durations } = this.options;
-    return transitional === "pending"
-      ? (record.pendingMs ?? durations.pendingMs)
-      : (record.stoppingMs ?? durations.stoppingMs);
+    return {
+      stoppingMs: record.stoppingMs ?? durations.stoppingMs,
+      pendingMs: record.pendingMs ?? durations.pendingMs,
+    };
+  }
+
+  private toSnapshot(record: InstanceRecord): InstanceSnapshot {
+    return { ...toSnapshot(record), transitionDurations: this.durationsOf(record) };
   }
 
   private settle(record: InstanceRecord): void {
@@ -294,6 +330,7 @@ export class InstanceStore {
   // public IP on every start and releases it on stop; an Elastic IP persists.
   private enter(record: InstanceRecord, state: InstanceStateName, at = this.now()): void {
     record.state = state;
+    this.options.history.record(record.instanceId, state, at);
     switch (state) {
       case "pending":
         record.launchTime = this.now();
@@ -324,7 +361,16 @@ export class InstanceStore {
   }
 }
 
-function toSnapshot(record: InstanceRecord): InstanceSnapshot {
+function checkDurations(durations: Partial<Durations>): void {
+  for (const key of ["stoppingMs", "pendingMs"] as const) {
+    const value = durations[key];
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new Error(`${key} must be a non-negative number of milliseconds, got ${value}`);
+    }
+  }
+}
+
+function toSnapshot(record: InstanceRecord): Omit<InstanceSnapshot, "transitionDurations"> {
   return {
     instanceId: record.instanceId,
     instanceType: record.instanceType,

@@ -41,6 +41,20 @@ describe("emulator: JSON control API", () => {
     expect(out.Reservations?.[0]?.Instances?.[0]?.State?.Name).to.equal("stopped");
   });
 
+  it("seeds and changes per-instance transition durations", async () => {
+    const created = await control<{ instanceId: string }>("POST", "instances", { stoppingMs: 40, pendingMs: 60 });
+    const id = created.body.instanceId;
+    expect((await control<InstanceSnapshot>("GET", `instances/${id}`)).body.transitionDurations).to.deep.equal({
+      stoppingMs: 40,
+      pendingMs: 60,
+    });
+    const changed = await control<InstanceSnapshot>("POST", `instances/${id}/transition-durations`, { pendingMs: 90 });
+    expect(changed.body.transitionDurations).to.deep.equal({ stoppingMs: 40, pendingMs: 90 });
+    const refused = await control<{ error: string }>("POST", "instances", { stoppingMs: -5 });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.error).to.match(/stoppingMs must be a non-negative number/);
+  });
+
   it("changes nested virtualization, state and tags out of band", async () => {
     const id = h.emulator.addInstance({});
     const drift = await control<InstanceSnapshot>("POST", `instances/${id}/nested-virtualization`, {

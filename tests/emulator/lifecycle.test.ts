@@ -166,6 +166,33 @@ describe("emulator: stop/start state machine (manual clock)", () => {
     expect(await stateOf(client, slow)).to.equal("running");
   });
 
+  it("staggers a fleet whose instances carry their own durations", async () => {
+    const ids = [0, 1, 2].map((i) => emulator.addInstance({ stoppingMs: 1000 + 37 * i }));
+    expect(ids.map((id) => emulator.instance(id).transitionDurations)).to.deep.equal([
+      { stoppingMs: 1000, pendingMs: 2000 },
+      { stoppingMs: 1037, pendingMs: 2000 },
+      { stoppingMs: 1074, pendingMs: 2000 },
+    ]);
+    await client.send(new StopInstancesCommand({ InstanceIds: ids }));
+    clock.advance(1037);
+    expect(await Promise.all(ids.map((id) => stateOf(client, id)))).to.deep.equal(["stopped", "stopped", "stopping"]);
+    clock.advance(37);
+    expect(await stateOf(client, ids[2])).to.equal("stopped");
+  });
+
+  it("changes an instance's durations for the transitions that begin afterwards", async () => {
+    const id = emulator.addInstance({});
+    await client.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    emulator.setTransitionDurations(id, { stoppingMs: 50, pendingMs: 70 });
+    clock.advance(999);
+    expect(await stateOf(client, id)).to.equal("stopping");
+    clock.advance(1);
+    await client.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    clock.advance(70);
+    expect(await stateOf(client, id)).to.equal("running");
+    expect(() => emulator.setTransitionDurations(id, { stoppingMs: -1 })).to.throw(/stoppingMs must be a non-negative/);
+  });
+
   it("can hold an instance in stopping until released", async () => {
     const id = emulator.addInstance({});
     emulator.faults.stuckInStopping(id);

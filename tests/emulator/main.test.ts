@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import "./helpers"; // silences the SDK's Node-version warning
 
-const MAIN = path.join(__dirname, "..", "emulator", "main.js");
+const MAIN = path.join(__dirname, "..", "..", "emulator", "main.js");
 
 function waitForExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
