@@ -1,17 +1,8 @@
 import { expect } from "chai";
 import { BlockedError, CycleFailedError, JOURNAL_TAG_KEY, WaitTimeoutError } from "../../provider/engine";
-import { mutatingActions, seeded, useEmulator } from "../support/emulated";
+import { mutatingActions, rejection, seeded, useEmulator } from "../support/emulated";
 
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
   const ctx = useEmulator();
