@@ -1,5 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { nestedVirtProvider } from "../provider/pulumi/dynamic-provider";
+import {
+  INPUT_ATTRIBUTES,
+  OUTPUT_ATTRIBUTES,
+  type AttributeName,
+  type InputName,
+  type NamesExactly,
+} from "../provider/engine/schema";
 import { warnBeforeOutage } from "./outage-warning";
 import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
 
@@ -107,22 +114,12 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
       nestedVirtProvider,
       name,
       {
+        ...Object.fromEntries(INPUT_ATTRIBUTES.map(({ name }) => [name, args[name as InputName]])),
         instanceId,
-        nestedVirtualization: args.nestedVirtualization,
         region,
-        allowAutoScalingGroupMember: args.allowAutoScalingGroupMember,
-        onDelete: args.onDelete,
-        timeouts: args.timeouts,
-        waitForStatusChecks: args.waitForStatusChecks,
-        rolloutGroup: args.rolloutGroup,
-        maxUnavailable: args.maxUnavailable,
         awsProfile: profile,
         importId,
-        instanceType: undefined,
-        instanceState: undefined,
-        previousNestedVirtualization: undefined,
-        warnings: undefined,
-        lastCycle: undefined,
+        ...Object.fromEntries(OUTPUT_ATTRIBUTES.map(({ name }) => [name, undefined])),
       },
       resourceOptions,
       "nestedvirt",
@@ -130,3 +127,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
     );
   }
 }
+
+// The hand-written types above (kept for their doc comments) must list exactly the schema's attributes.
+true satisfies NamesExactly<keyof NestedVirtEnablementArgs, InputName>;
+true satisfies NamesExactly<Exclude<keyof NestedVirtEnablement, keyof pulumi.dynamic.Resource>, AttributeName>;

@@ -1,12 +1,15 @@
 /**
- * Writes docs/resources/enablement.md from the resource schema, so the Terraform docs can never
- * disagree with what the providers accept. `npm run docs` rewrites it; a test checks it is current.
+ * Writes the documentation that derives from the resource schema (provider/engine/schema.ts):
+ * docs/resources/enablement.md whole, and the marked sections of README.md and docs/index.md
+ * (arguments, outputs, IAM policy). `npm run docs` rewrites them; a test checks they are current.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  ATTRIBUTES,
   DEFAULT_WAIT_TIMEOUT,
+  iamPolicy,
+  INPUT_ATTRIBUTES,
+  OUTPUT_ATTRIBUTES,
   TIMEOUT_FIELDS,
   TIMING_FIELDS,
   type AttributeSpec,
@@ -22,19 +25,28 @@ const TF_TYPES: Record<AttributeSpec["kind"], string> = {
   timeouts: "Block",
 };
 
-function line(spec: AttributeSpec): string {
+const code = (text: string): string => `\`${text}\``;
+const quoted = (values: readonly string[]): string => values.map((v) => code(v)).join(", ");
+
+function tfLine(spec: AttributeSpec): string {
   const notes = [
-    spec.enumValues ? `One of ${spec.enumValues.map((v) => `\`${v}\``).join(", ")}.` : "",
-    spec.defaultValue !== undefined ? `Defaults to \`${String(spec.defaultValue)}\`.` : "",
+    spec.enumValues ? `One of ${quoted(spec.enumValues)}.` : "",
+    spec.defaultValue !== undefined ? `Defaults to ${code(String(spec.defaultValue))}.` : "",
   ].filter(Boolean);
-  return `- \`${spec.tfName}\` (${TF_TYPES[spec.kind]}) ${spec.description}${notes.length ? ` ${notes.join(" ")}` : ""}`;
+  return `- ${code(spec.tfName)} (${TF_TYPES[spec.kind]}) ${spec.description}${notes.length ? ` ${notes.join(" ")}` : ""}`;
+}
+
+/** The optional inputs with a constant default, as HCL lines aligned like `terraform fmt` does. */
+function defaultsHcl(): string {
+  const defaulted = INPUT_ATTRIBUTES.filter((a) => a.defaultValue !== undefined);
+  const width = Math.max(...defaulted.map((a) => a.tfName.length));
+  return defaulted.map((a) => `  ${a.tfName.padEnd(width)} = ${JSON.stringify(a.defaultValue)}`).join("\n");
 }
 
 export function renderResourceDoc(): string {
-  const inputs = ATTRIBUTES.filter((a) => a.role === "input" && a.kind !== "timeouts");
+  const inputs = INPUT_ATTRIBUTES.filter((a) => a.kind !== "timeouts");
   const required = inputs.filter((a) => a.required);
   const optional = inputs.filter((a) => !a.required);
-  const computed = ATTRIBUTES.filter((a) => a.role === "output");
   return `---
 page_title: "nestedvirt_enablement Resource - nestedvirt"
 subcategory: ""
@@ -59,13 +71,10 @@ resource "nestedvirt_enablement" "runner" {
   instance_id = aws_instance.runner.id
 
   # Optional: the defaults are shown.
-  nested_virtualization           = "enabled"
-  allow_auto_scaling_group_member = false
-  on_delete                       = "keep"
+${defaultsHcl()}
 
   timeouts {
-    stop  = "${DEFAULT_WAIT_TIMEOUT}"
-    start = "${DEFAULT_WAIT_TIMEOUT}"
+${TIMEOUT_FIELDS.map((f) => `    ${f.name.padEnd(Math.max(...TIMEOUT_FIELDS.map((t) => t.name.length)))} = "${DEFAULT_WAIT_TIMEOUT}"`).join("\n")}
   }
 }
 
@@ -79,26 +88,26 @@ output "downtime_seconds" {
 
 ### Required
 
-${required.map(line).join("\n")}
+${required.map(tfLine).join("\n")}
 
 ### Optional
 
-${optional.map(line).join("\n")}
+${optional.map(tfLine).join("\n")}
 - \`timeouts\` (Block) Bounds for the waits of a cycle (see [below for nested schema](#nestedblock--timeouts)).
 
 ### Read-Only
 
 - \`id\` (String) The instance ID.
-${computed.map(line).join("\n")}
+${OUTPUT_ATTRIBUTES.map(tfLine).join("\n")}
 
 <a id="nestedblock--timeouts"></a>
 ### Nested Schema for \`timeouts\`
 
-${TIMEOUT_FIELDS.map((f) => `- \`${f.name}\` (String) ${f.description} Defaults to \`${DEFAULT_WAIT_TIMEOUT}\`.`).join("\n")}
+${TIMEOUT_FIELDS.map((f) => `- ${code(f.name)} (String) ${f.description} Defaults to ${code(DEFAULT_WAIT_TIMEOUT)}.`).join("\n")}
 
 ### Nested Schema for \`last_cycle\`
 
-${TIMING_FIELDS.map((f) => `- \`${f.tfName}\` (${f.kind === "number" ? "Number" : "String"}) ${f.description}`).join("\n")}
+${TIMING_FIELDS.map((f) => `- ${code(f.tfName)} (${f.kind === "number" ? "Number" : "String"}) ${f.description}`).join("\n")}
 
 ## Import
 
@@ -125,11 +134,93 @@ setting it had before this resource changed it (\`previous_nested_virtualization
 `;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sections inside hand-written files, between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`.
+
+/** The attribute's TypeScript type, as Pulumi and CDKTF programs write it. */
+function tsType(spec: AttributeSpec): string {
+  switch (spec.kind) {
+    case "bool":
+      return "boolean";
+    case "number":
+      return "number";
+    case "string-list":
+      return "string[]";
+    case "timeouts":
+      return `{ ${TIMEOUT_FIELDS.map((f) => `${f.name}?: string`).join("; ")} }`;
+    case "timings":
+      return `{ ${TIMING_FIELDS.map((f) => ("optional" in f ? `${f.name}?` : f.name)).join(", ")} }`;
+    case "string":
+      return spec.enumValues ? spec.enumValues.map((v) => `"${v}"`).join(" \\| ") : "string";
+  }
+}
+
+const cell = (text: string): string => text.replaceAll("|", "\\|");
+
+function pulumiDefault(spec: AttributeSpec): string {
+  if (spec.required) return "required";
+  if (spec.defaultValue !== undefined) return code(JSON.stringify(spec.defaultValue));
+  return spec.defaultText ?? "—";
+}
+
+function argumentsTable(): string {
+  const rows = INPUT_ATTRIBUTES.map(
+    (a) => `| ${code(a.name)} | ${code(tsType(a))} | ${pulumiDefault(a)} | ${cell(a.description)} |`,
+  );
+  return ["| name | type | default | meaning |", "| --- | --- | --- | --- |", ...rows].join("\n");
+}
+
+function outputsTable(): string {
+  const rows = OUTPUT_ATTRIBUTES.map((a) => `| ${code(a.name)} | ${code(tsType(a))} | ${cell(a.description)} |`);
+  return ["| name | type | meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+function iamPolicyJson(): string {
+  return ["```json", JSON.stringify(iamPolicy(), null, 2), "```"].join("\n");
+}
+
+const SECTIONS: Record<string, () => string> = {
+  arguments: argumentsTable,
+  outputs: outputsTable,
+  "iam-policy": iamPolicyJson,
+};
+
+/** `text` with each marked section replaced by its current rendering. */
+export function withGeneratedSections(text: string): string {
+  return text.replace(
+    /(<!-- generated:([a-z-]+) -->\n)[\s\S]*?(\n<!-- \/generated:\2 -->)/g,
+    (_whole, open: string, name: string, close: string) => {
+      const render = SECTIONS[name];
+      if (!render) throw new Error(`no generator for the section "${name}"`);
+      return `${open}${render()}${close}`;
+    },
+  );
+}
+
+/** Files with generated content, relative to the repository root. */
+export const GENERATED_FILES = [
+  "README.md",
+  path.join("docs", "index.md"),
+  path.join("docs", "resources", "enablement.md"),
+];
 export const RESOURCE_DOC_PATH = path.join("docs", "resources", "enablement.md");
 
+/** What each generated file should contain, given the repository's current files. */
+export function renderDocs(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const file of GENERATED_FILES) {
+    if (file === RESOURCE_DOC_PATH) out.set(file, renderResourceDoc());
+    else out.set(file, withGeneratedSections(fs.readFileSync(path.join(root, file), "utf8")));
+  }
+  return out;
+}
+
 if (require.main === module) {
-  const target = path.join(repoRoot(), RESOURCE_DOC_PATH);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  fs.writeFileSync(target, renderResourceDoc());
-  process.stdout.write(`wrote ${RESOURCE_DOC_PATH}\n`);
+  const root = repoRoot();
+  for (const [file, text] of renderDocs(root)) {
+    const target = path.join(root, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, text);
+    process.stdout.write(`wrote ${file}\n`);
+  }
 }

@@ -15,15 +15,11 @@ import {
 import { Batcher } from "./batcher";
 import { awsErrorCode } from "./errors";
 import { FleetRetryStrategy } from "./retry";
+import type { EC2_ACTIONS } from "./schema";
 import type { AwsConnection, NestedVirtSetting } from "./types";
 
 /** The EC2 actions that change something, and so are checked with DryRun before a cycle. */
-export type MutatingAction =
-  | "StopInstances"
-  | "StartInstances"
-  | "ModifyInstanceCpuOptions"
-  | "CreateTags"
-  | "DeleteTags";
+export type MutatingAction = (typeof EC2_ACTIONS.instance)[number];
 
 /** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it. */
 const DEFAULT_MAX_ATTEMPTS = 25;

@@ -27,8 +27,16 @@ const impairedCheck = (checks: InstanceChecks) =>
 /** Both checks `ok` ends the wait; either `impaired` fails it; anything else keeps polling. */
 export const STATUS_OK_ACCEPTORS: readonly Acceptor[] = [
   { state: "success", matches: (c) => c.instance === "ok" && c.system === "ok" },
-  { state: "failure", matches: (c) => c.instance === "impaired" || c.system === "impaired", failedCheck: impairedCheck },
-  { state: "failure", matches: (c) => c.state !== "running" && c.state !== "pending", failedCheck: (c) => `state ${c.state}` },
+  {
+    state: "failure",
+    matches: (c) => c.instance === "impaired" || c.system === "impaired",
+    failedCheck: impairedCheck,
+  },
+  {
+    state: "failure",
+    matches: (c) => c.state !== "running" && c.state !== "pending",
+    failedCheck: (c) => `state ${c.state}`,
+  },
 ];
 
 /** The instance failed its health gate; it is running with the new setting but not healthy. */

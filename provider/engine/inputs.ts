@@ -1,18 +1,17 @@
-import { DEFAULT_WAIT_TIMEOUT } from "./schema";
-import type { DesiredState, NestedVirtSetting, OnDeleteBehaviour } from "./types";
+import {
+  attribute,
+  DEFAULT_WAIT_TIMEOUT,
+  INPUT_ATTRIBUTES,
+  MAX_WAIT_SECONDS,
+  MIN_WAIT_SECONDS,
+  TIMEOUT_FIELDS,
+  type AttributeSpec,
+  type InputName,
+} from "./schema";
+import type { DesiredState } from "./types";
 
 /** Inputs as a front end receives them: anything may be missing or of the wrong type. */
-export interface RawInputs {
-  instanceId?: unknown;
-  nestedVirtualization?: unknown;
-  region?: unknown;
-  allowAutoScalingGroupMember?: unknown;
-  onDelete?: unknown;
-  timeouts?: unknown;
-  waitForStatusChecks?: unknown;
-  rolloutGroup?: unknown;
-  maxUnavailable?: unknown;
-}
+export type RawInputs = { [N in InputName]?: unknown };
 
 /** A problem with one input, reported against that input (Pulumi check failure, Terraform diagnostic). */
 export interface InputFailure {
@@ -24,17 +23,19 @@ export interface InputFailure {
 export interface ParsedInputs {
   desired?: DesiredState;
   region?: string;
+  /** Every valid input in its declared form with defaults applied (timeouts as written), by engine name. */
+  values: Record<string, unknown>;
   failures: InputFailure[];
 }
 
-const INSTANCE_ID = /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|m|s)/g;
 const DURATION = /^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/;
 const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
-const MAX_WAIT_SECONDS = 24 * 3600;
+
+const INSTANCE_ID_FORMAT = attribute("instanceId").format;
 
 export function isInstanceId(value: string): boolean {
-  return INSTANCE_ID.test(value);
+  return INSTANCE_ID_FORMAT?.pattern.test(value) === true;
 }
 
 /** Parses a Go-style duration (`90s`, `10m`, `1h30m`) into seconds; undefined when malformed. */
@@ -47,113 +48,108 @@ export function parseDuration(text: string): number | undefined {
   return seconds;
 }
 
-function parseTimeout(raw: unknown, field: "stop" | "start" | "healthy", failures: InputFailure[]): number {
-  const text = raw === undefined || raw === null || raw === "" ? DEFAULT_WAIT_TIMEOUT : raw;
-  const seconds = typeof text === "string" ? parseDuration(text) : undefined;
-  if (seconds === undefined || seconds <= 0 || seconds > MAX_WAIT_SECONDS) {
-    failures.push({
-      attribute: `timeouts.${field}`,
-      message: `timeouts.${field} must be a duration between 1s and 24h such as "90s", "10m" or "1h"; got ${JSON.stringify(raw)}.`,
-    });
-    return 0;
-  }
-  return seconds;
+const isUnset = (raw: unknown): boolean => raw === undefined || raw === null || raw === "";
+
+/** One input's parsed value: `declared` as the user would write it, `engine` as the engine uses it. */
+interface Parsed {
+  declared: unknown;
+  engine: unknown;
 }
 
-function enumValue<T extends string>(
-  raw: unknown,
-  attribute: string,
-  allowed: readonly T[],
-  fallback: T,
-  failures: InputFailure[],
-): T {
-  if (raw === undefined || raw === null || raw === "") return fallback;
-  if (typeof raw === "string" && (allowed as readonly string[]).includes(raw)) return raw as T;
-  failures.push({
-    attribute,
-    message: `${attribute} must be one of ${allowed.map((v) => `"${v}"`).join(", ")}; got ${JSON.stringify(raw)}.`,
-  });
-  return fallback;
+type Fail = (message: string, field?: string) => void;
+
+function parseTimeouts(raw: unknown, fail: Fail): Parsed | undefined {
+  if (!isUnset(raw) && (typeof raw !== "object" || Array.isArray(raw))) {
+    const names = TIMEOUT_FIELDS.map((f) => `"${f.name}"`).join(" and ");
+    fail(`timeouts must be an object with optional ${names} durations; got ${JSON.stringify(raw)}.`);
+    return undefined;
+  }
+  const fields = (raw ?? {}) as Record<string, unknown>;
+  const declared: Record<string, string> = {};
+  const engine: Record<string, number> = {};
+  for (const { name } of TIMEOUT_FIELDS) {
+    const text = isUnset(fields[name]) ? DEFAULT_WAIT_TIMEOUT : fields[name];
+    const seconds = typeof text === "string" ? parseDuration(text) : undefined;
+    if (seconds === undefined || seconds < MIN_WAIT_SECONDS || seconds > MAX_WAIT_SECONDS) {
+      fail(
+        `timeouts.${name} must be a duration between 1s and 24h such as "90s", "10m" or "1h"; got ${JSON.stringify(fields[name])}.`,
+        name,
+      );
+      continue;
+    }
+    declared[name] = text as string;
+    engine[`${name}Seconds`] = seconds;
+  }
+  return { declared, engine };
+}
+
+function parseString(spec: AttributeSpec, raw: unknown, fail: Fail): Parsed | undefined {
+  const { enumValues, format } = spec;
+  if (enumValues) {
+    if (typeof raw === "string" && enumValues.includes(raw)) return { declared: raw, engine: raw };
+    fail(`${spec.name} must be one of ${enumValues.map((v) => `"${v}"`).join(", ")}; got ${JSON.stringify(raw)}.`);
+    return undefined;
+  }
+  const text = typeof raw === "string" ? raw.trim() : raw;
+  if (typeof text === "string" && (!format || format.pattern.test(text))) return { declared: text, engine: text };
+  const expected = format
+    ? `${format.noun}${format.rule ? `: expected ${format.rule},` : ""} such as ${format.example}`
+    : "a string";
+  fail(`${spec.name} ${JSON.stringify(raw)} is not ${expected}.`);
+  return undefined;
+}
+
+function parseAttribute(spec: AttributeSpec, raw: unknown, fail: Fail): Parsed | undefined {
+  if (spec.kind === "timeouts") return parseTimeouts(raw, fail);
+  if (isUnset(raw)) {
+    if (spec.required) {
+      const example = spec.format ? `: ${spec.format.noun}, such as ${spec.format.example}` : "";
+      fail(`${spec.name} is required${example}.`);
+    }
+    return spec.defaultValue === undefined ? undefined : { declared: spec.defaultValue, engine: spec.defaultValue };
+  }
+  switch (spec.kind) {
+    case "string":
+      return parseString(spec, raw, fail);
+    case "bool":
+      if (typeof raw === "boolean") return { declared: raw, engine: raw };
+      fail(`${spec.name} must be true or false; got ${JSON.stringify(raw)}.`);
+      return undefined;
+    case "number": {
+      const range = spec.integerRange;
+      const fits = range ? Number.isInteger(raw) && (raw as number) >= range.min && (raw as number) <= range.max : true;
+      if (typeof raw === "number" && Number.isFinite(raw) && fits) return { declared: raw, engine: raw };
+      const expected = range ? `a whole number from ${range.min} to ${range.max}` : "a number";
+      fail(`${spec.name} must be ${expected}; got ${JSON.stringify(raw)}.`);
+      return undefined;
+    }
+    case "string-list":
+      if (Array.isArray(raw) && raw.every((v) => typeof v === "string")) return { declared: raw, engine: raw };
+      fail(`${spec.name} must be a list of strings; got ${JSON.stringify(raw)}.`);
+      return undefined;
+    default:
+      fail(`${spec.name} is computed by the provider and cannot be set.`);
+      return undefined;
+  }
 }
 
 /**
- * Validates the user's inputs and applies the schema defaults. Pure: no I/O, so every front end
- * can run it before touching any instance.
+ * Validates the user's inputs against the schema (schema.ts) and applies its defaults. Pure: no
+ * I/O, so every front end can run it before touching any instance.
  */
 export function parseInputs(raw: RawInputs): ParsedInputs {
   const failures: InputFailure[] = [];
-  const instanceId = typeof raw.instanceId === "string" ? raw.instanceId.trim() : "";
-  if (!isInstanceId(instanceId)) {
-    failures.push({
-      attribute: "instanceId",
-      message:
-        raw.instanceId === undefined || raw.instanceId === null || raw.instanceId === ""
-          ? "instanceId is required: the ID of the EC2 instance to configure, such as i-0123456789abcdef0."
-          : `instanceId ${JSON.stringify(raw.instanceId)} is not an EC2 instance ID: expected "i-" followed by 8 or 17 lowercase hex digits, such as i-0123456789abcdef0.`,
-    });
+  const values: Record<string, unknown> = {};
+  const engine: Record<string, unknown> = {};
+  for (const spec of INPUT_ATTRIBUTES) {
+    const fail: Fail = (message, field) =>
+      failures.push({ attribute: field ? `${spec.name}.${field}` : spec.name, message });
+    const parsed = parseAttribute(spec, (raw as Record<string, unknown>)[spec.name], fail);
+    if (parsed === undefined) continue;
+    values[spec.name] = parsed.declared;
+    if (!spec.selectsConnection) engine[spec.name] = parsed.engine;
   }
-  const nestedVirtualization = enumValue<NestedVirtSetting>(
-    raw.nestedVirtualization,
-    "nestedVirtualization",
-    ["enabled", "disabled"],
-    "enabled",
-    failures,
-  );
-  const onDelete = enumValue<OnDeleteBehaviour>(raw.onDelete, "onDelete", ["keep", "restore"], "keep", failures);
-
-  let allowAutoScalingGroupMember = false;
-  if (raw.allowAutoScalingGroupMember !== undefined && raw.allowAutoScalingGroupMember !== null) {
-    if (typeof raw.allowAutoScalingGroupMember === "boolean") {
-      allowAutoScalingGroupMember = raw.allowAutoScalingGroupMember;
-    } else {
-      failures.push({
-        attribute: "allowAutoScalingGroupMember",
-        message: `allowAutoScalingGroupMember must be true or false; got ${JSON.stringify(raw.allowAutoScalingGroupMember)}.`,
-      });
-    }
-  }
-
-  let region: string | undefined;
-  if (raw.region !== undefined && raw.region !== null && raw.region !== "") {
-    if (typeof raw.region === "string" && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(raw.region)) {
-      region = raw.region;
-    } else {
-      failures.push({
-        attribute: "region",
-        message: `region ${JSON.stringify(raw.region)} is not an AWS region name such as us-east-1.`,
-      });
-    }
-  }
-
-  const timeouts = raw.timeouts ?? {};
-  let stopSeconds = 0;
-  let startSeconds = 0;
-  let healthySeconds = 0;
-  if (typeof timeouts !== "object" || Array.isArray(timeouts)) {
-    failures.push({
-      attribute: "timeouts",
-      message: `timeouts must be an object with optional "stop" and "start" durations; got ${JSON.stringify(timeouts)}.`,
-    });
-  } else {
-    const fields = timeouts as { stop?: unknown; start?: unknown; healthy?: unknown };
-    stopSeconds = parseTimeout(fields.stop, "stop", failures);
-    startSeconds = parseTimeout(fields.start, "start", failures);
-    healthySeconds = parseTimeout(fields.healthy, "healthy", failures);
-  }
-
-  if (failures.length > 0) return { failures, region };
-  return {
-    failures,
-    region,
-    desired: {
-      instanceId,
-      nestedVirtualization,
-      allowAutoScalingGroupMember,
-      onDelete,
-      timeouts: { stopSeconds, startSeconds, healthySeconds },
-      waitForStatusChecks: raw.waitForStatusChecks === true,
-      ...(typeof raw.rolloutGroup === "string" && raw.rolloutGroup !== "" ? { rolloutGroup: raw.rolloutGroup } : {}),
-      maxUnavailable: typeof raw.maxUnavailable === "number" ? raw.maxUnavailable : 1,
-    },
-  };
+  const region = typeof values.region === "string" ? values.region : undefined;
+  if (failures.length > 0) return { failures, region, values };
+  return { failures, region, values, desired: engine as unknown as DesiredState };
 }

@@ -1,10 +1,21 @@
 /**
- * The one description of the `NestedVirtEnablement` resource: its attributes, defaults, and
- * meaning. The Pulumi provider, the Terraform provider, the CDKTF binding and the docs all derive
- * from this table, so a change here changes every front end at once.
+ * The one description of the `NestedVirtEnablement` resource: its attributes, their types,
+ * defaults, validation and meaning. Input parsing (inputs.ts), the Pulumi provider, the Terraform
+ * schema, the CDKTF binding, the generated docs and the engine's `DesiredState` type all derive
+ * from this table: adding an attribute is one entry here (plus what it means to the engine).
  */
 
 export type AttributeKind = "string" | "bool" | "number" | "string-list" | "timings" | "timeouts";
+
+/** A string input that must match a pattern, with the words its error message uses. */
+export interface StringFormat {
+  readonly pattern: RegExp;
+  /** What the value is, for messages: "an EC2 instance ID". */
+  readonly noun: string;
+  /** The rule spelled out, for messages: `"i-" followed by 8 or 17 lowercase hex digits`. */
+  readonly rule?: string;
+  readonly example: string;
+}
 
 export interface AttributeSpec {
   /** Name in Pulumi programs and in the engine (camelCase). */
@@ -18,33 +29,47 @@ export interface AttributeSpec {
   /** A change of this input means a different instance: the resource is replaced. */
   readonly forcesReplacement?: boolean;
   readonly enumValues?: readonly string[];
-  /** Default shown in docs; applied by `applyDefaults`. */
-  readonly defaultValue?: string | boolean;
-  /** True when the value is read from EC2 and can drift from what was declared. */
-  readonly tracksDrift?: boolean;
+  /** Value of an omitted input; parseInputs applies it and the docs show it. */
+  readonly defaultValue?: string | boolean | number;
+  /** Docs wording for a default that is not a constant (the region comes from the provider). */
+  readonly defaultText?: string;
+  readonly format?: StringFormat;
+  /** A number input that must be a whole number within these bounds. */
+  readonly integerRange?: { readonly min: number; readonly max: number };
+  /** Chooses where EC2 is reached (the region) rather than what the engine does: not in `DesiredState`. */
+  readonly selectsConnection?: boolean;
   readonly description: string;
 }
 
 export const RESOURCE_TYPE_NAME = "nestedvirt_enablement";
-export const PULUMI_TYPE_NAME = "NestedVirtEnablement";
 
 export const DEFAULT_WAIT_TIMEOUT = "10m";
 
-/** Sub-fields of the `timeouts` input. */
+/** Bounds of every wait timeout, in seconds. */
+export const MIN_WAIT_SECONDS = 1;
+export const MAX_WAIT_SECONDS = 24 * 3600;
+
+/** Sub-fields of the `timeouts` input; each defaults to DEFAULT_WAIT_TIMEOUT. */
 export const TIMEOUT_FIELDS = [
   {
     name: "stop",
     description: "How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).",
   },
   { name: "start", description: "How long to wait for the instance to reach `running` again. Go-style duration." },
+  {
+    name: "healthy",
+    description:
+      "How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.",
+  },
 ] as const;
 
-/** Sub-fields of the `lastCycle` output. */
+/** Sub-fields of the `lastCycle` output; `optional` ones are absent when the cycle had no stop or start. */
 export const TIMING_FIELDS = [
   {
     name: "stoppedAt",
     tfName: "stopped_at",
     kind: "string",
+    optional: true,
     description: "When the instance reached `stopped` (ISO 8601); empty when it was already stopped.",
   },
   {
@@ -57,6 +82,7 @@ export const TIMING_FIELDS = [
     name: "startedAt",
     tfName: "started_at",
     kind: "string",
+    optional: true,
     description: "When the instance was `running` again (ISO 8601); empty when it was left stopped.",
   },
   {
@@ -65,9 +91,26 @@ export const TIMING_FIELDS = [
     kind: "number",
     description: "Seconds between the stop request and `running` again; 0 for a stopped instance.",
   },
+  {
+    name: "healthyAt",
+    tfName: "healthy_at",
+    kind: "string",
+    optional: true,
+    description:
+      "When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.",
+  },
+  {
+    name: "slotWaitSeconds",
+    tfName: "slot_wait_seconds",
+    kind: "number",
+    optional: true,
+    description:
+      "Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.",
+  },
 ] as const;
 
-export const ATTRIBUTES: readonly AttributeSpec[] = [
+/** The attribute table, typed literally so the engine's types can be derived from it (below). */
+const TABLE = [
   {
     name: "instanceId",
     tfName: "instance_id",
@@ -75,6 +118,12 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     role: "input",
     required: true,
     forcesReplacement: true,
+    format: {
+      pattern: /^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/,
+      noun: "an EC2 instance ID",
+      rule: '"i-" followed by 8 or 17 lowercase hex digits',
+      example: "i-0123456789abcdef0",
+    },
     description: "ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.",
   },
   {
@@ -84,7 +133,6 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     role: "input",
     enumValues: ["enabled", "disabled"],
     defaultValue: "enabled",
-    tracksDrift: true,
     description:
       "Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.",
   },
@@ -94,8 +142,11 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     kind: "string",
     role: "input",
     forcesReplacement: true,
+    selectsConnection: true,
+    defaultText: "the provider's region",
+    format: { pattern: /^[a-z]{2}(-[a-z]+)+-\d+$/, noun: "an AWS region name", example: "us-east-1" },
     description:
-      "AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile).",
+      "AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.",
   },
   {
     name: "allowAutoScalingGroupMember",
@@ -121,7 +172,41 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     tfName: "timeouts",
     kind: "timeouts",
     role: "input",
-    description: `Bounds for the waits of a cycle: \`stop\` and \`start\`, each a duration (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+    defaultText: `\`${DEFAULT_WAIT_TIMEOUT}\` each`,
+    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks), each a duration (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+  },
+  {
+    name: "waitForStatusChecks",
+    tfName: "wait_for_status_checks",
+    kind: "bool",
+    role: "input",
+    defaultValue: false,
+    description:
+      "Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.",
+  },
+  {
+    name: "rolloutGroup",
+    tfName: "rollout_group",
+    kind: "string",
+    role: "input",
+    format: {
+      pattern: /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/,
+      noun: "a rollout group name",
+      rule: "1 to 128 letters, digits and _ . : / -",
+      example: "ci-runners",
+    },
+    description:
+      "Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.",
+  },
+  {
+    name: "maxUnavailable",
+    tfName: "max_unavailable",
+    kind: "number",
+    role: "input",
+    defaultValue: 1,
+    integerRange: { min: 1, max: 1000 },
+    description:
+      "The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.",
   },
   {
     name: "instanceType",
@@ -142,6 +227,7 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     tfName: "previous_nested_virtualization",
     kind: "string",
     role: "output",
+    enumValues: ["enabled", "disabled"],
     description:
       "The setting the instance had before this resource first changed it; `restore` on delete puts it back.",
   },
@@ -160,7 +246,64 @@ export const ATTRIBUTES: readonly AttributeSpec[] = [
     role: "output",
     description: "Timestamps and downtime of the last stop/modify/start cycle; absent when none was needed.",
   },
-];
+] as const satisfies readonly AttributeSpec[];
+
+export const ATTRIBUTES: readonly AttributeSpec[] = TABLE;
+
+// ---------------------------------------------------------------------------------------------
+// Types derived from the table, so a new attribute reaches the engine's types without a second edit.
+
+type Spec = (typeof TABLE)[number];
+type InputSpec = Extract<Spec, { role: "input" }>;
+type TimeoutField = (typeof TIMEOUT_FIELDS)[number]["name"];
+
+export type AttributeName = Spec["name"];
+export type InputName = InputSpec["name"];
+export type OutputName = Extract<Spec, { role: "output" }>["name"];
+
+/** Allowed values of an enumerated attribute, e.g. `EnumOf<"onDelete">` is `"keep" | "restore"`. */
+export type EnumOf<N extends AttributeName> =
+  Extract<Spec, { name: N }> extends { enumValues: readonly (infer V)[] } ? V : never;
+
+/** Upper bounds for the waits of a cycle, in seconds (`stopSeconds`, `startSeconds`). */
+export type WaitTimeouts = { [F in TimeoutField as `${F}Seconds`]: number };
+
+/** The declared form of the `timeouts` input once defaults are applied: durations as written. */
+export type TimeoutTexts = { [F in TimeoutField]: string };
+
+/** An input's value type; `Timeouts` is the form the `timeouts` input takes (seconds, or as written). */
+type ValueOf<S, Timeouts> = S extends { kind: "bool" }
+  ? boolean
+  : S extends { kind: "number" }
+    ? number
+    : S extends { kind: "timeouts" }
+      ? Timeouts
+      : S extends { enumValues: readonly (infer V)[] }
+        ? V
+        : string;
+
+/** Inputs that always have a value after parsing: required, defaulted, or built from defaults. */
+type Settled = Extract<InputSpec, { required: true } | { defaultValue: unknown } | { kind: "timeouts" }>;
+
+type ParsedValues<S extends InputSpec, Timeouts> = { [A in Extract<S, Settled> as A["name"]]: ValueOf<A, Timeouts> } & {
+  [A in Exclude<S, Settled> as A["name"]]?: ValueOf<A, Timeouts>;
+};
+
+/** The inputs as the engine receives them: validated, defaults applied, durations in seconds. */
+export type DesiredInputs = ParsedValues<Exclude<InputSpec, { selectsConnection: true }>, WaitTimeouts>;
+
+/** The inputs as the user declared them, defaults applied: what Pulumi state records. */
+export type DeclaredInputs = ParsedValues<InputSpec, TimeoutTexts>;
+
+/**
+ * `true` when `K` names exactly the attributes `Of`: the front ends' hand-written public types
+ * (kept for their doc comments) assert it, so a new attribute fails the build until they list it.
+ */
+export type NamesExactly<K extends string, Of extends string> = [Exclude<Of, K> | Exclude<K, Of>] extends [never]
+  ? true
+  : false;
+
+// ---------------------------------------------------------------------------------------------
 
 export function attribute(name: string): AttributeSpec {
   const spec = ATTRIBUTES.find((a) => a.name === name);
@@ -169,15 +312,26 @@ export function attribute(name: string): AttributeSpec {
 }
 
 export const INPUT_ATTRIBUTES = ATTRIBUTES.filter((a) => a.role === "input");
+export const OUTPUT_ATTRIBUTES = ATTRIBUTES.filter((a) => a.role === "output");
 export const REPLACING_ATTRIBUTES = ATTRIBUTES.filter((a) => a.forcesReplacement).map((a) => a.name);
 
-/** The EC2 actions the engine calls, for the README's IAM policy and the DryRun preflight. */
-export const REQUIRED_IAM_ACTIONS = [
-  "ec2:DescribeInstances",
-  "ec2:DescribeInstanceTypes",
-  "ec2:StopInstances",
-  "ec2:StartInstances",
-  "ec2:ModifyInstanceCpuOptions",
-  "ec2:CreateTags",
-  "ec2:DeleteTags",
-] as const;
+/**
+ * The EC2 actions the engine calls: reads on any resource, changes on instances. The gateway's
+ * `MutatingAction` type, the DryRun preflight and the IAM policy in README and docs come from here.
+ */
+export const EC2_ACTIONS = {
+  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus"],
+  instance: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],
+} as const;
+
+/** The least-privilege IAM policy for the engine, as README and docs show it. */
+export function iamPolicy(): object {
+  const actions = (names: readonly string[]) => names.map((name) => `ec2:${name}`);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Effect: "Allow", Action: actions(EC2_ACTIONS.read), Resource: "*" },
+      { Effect: "Allow", Action: actions(EC2_ACTIONS.instance), Resource: "arn:aws:ec2:*:*:instance/*" },
+    ],
+  };
+}

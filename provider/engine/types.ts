@@ -1,35 +1,18 @@
+import type { DesiredInputs, EnumOf, WaitTimeouts } from "./schema";
+
+export type { WaitTimeouts };
+
 /** The two values EC2 accepts for the `NestedVirtualization` CPU option. */
-export type NestedVirtSetting = "enabled" | "disabled";
+export type NestedVirtSetting = EnumOf<"nestedVirtualization">;
 
 /** What happens to the CPU option when the resource is deleted. */
-export type OnDeleteBehaviour = "keep" | "restore";
+export type OnDeleteBehaviour = EnumOf<"onDelete">;
 
 /** EC2 instance lifecycle states, as DescribeInstances reports them. */
 export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
 
-/** What the resource's user declares. Defaults are already applied (see schema.ts). */
-export interface DesiredState {
-  instanceId: string;
-  nestedVirtualization: NestedVirtSetting;
-  allowAutoScalingGroupMember: boolean;
-  onDelete: OnDeleteBehaviour;
-  timeouts: WaitTimeouts;
-  /** Wait for EC2's status checks (instance and system `ok`) before the cycle counts as done. */
-  waitForStatusChecks: boolean;
-  /** Members of one rollout group share a budget of out-of-service instances (see rollout.ts). */
-  rolloutGroup?: string;
-  /** The most instances of the rollout group out of service at once. */
-  maxUnavailable: number;
-}
-
-/** Upper bounds for the waits of a cycle, in seconds. */
-export interface WaitTimeouts {
-  stopSeconds: number;
-  startSeconds: number;
-  /** The status-check wait (only with `waitForStatusChecks`). */
-  healthySeconds: number;
-}
-
+/** What the resource's user declares, defaults applied: derived from the attribute table in schema.ts. */
+export type DesiredState = DesiredInputs;
 
 /** Facts about one instance type, from DescribeInstanceTypes (cached per type). */
 export interface InstanceTypeFacts {

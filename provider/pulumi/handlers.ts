@@ -1,6 +1,5 @@
 import {
   createEngine,
-  DEFAULT_WAIT_TIMEOUT,
   INPUT_ATTRIBUTES,
   NestedVirtError,
   parseInputs,
@@ -9,6 +8,7 @@ import {
   type DesiredState,
   type Engine,
   type NestedVirtSetting,
+  type ParsedInputs,
   type RawInputs,
 } from "../engine";
 import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
@@ -53,15 +53,10 @@ function desiredFrom(props: Props): DesiredState {
   return parsed.desired;
 }
 
-function normalizedInputs(news: Props, desired: DesiredState, region: string | undefined): EnablementInputs {
-  const timeouts = (news.timeouts ?? {}) as { stop?: string; start?: string };
+/** The inputs with the schema's defaults filled in, plus our own bookkeeping properties. */
+function normalizedInputs(news: Props, parsed: ParsedInputs): EnablementInputs {
   return {
-    instanceId: desired.instanceId,
-    nestedVirtualization: desired.nestedVirtualization,
-    ...(region ? { region } : {}),
-    allowAutoScalingGroupMember: desired.allowAutoScalingGroupMember,
-    onDelete: desired.onDelete,
-    timeouts: { stop: timeouts.stop || DEFAULT_WAIT_TIMEOUT, start: timeouts.start || DEFAULT_WAIT_TIMEOUT },
+    ...(parsed.values as unknown as EnablementInputs),
     ...(typeof news.awsProfile === "string" ? { awsProfile: news.awsProfile } : {}),
     ...(typeof news.importId === "string" ? { importId: news.importId } : {}),
   };
@@ -76,7 +71,7 @@ export async function check(_olds: Props, news: Props): Promise<{ inputs: Props;
   const parsed = parseInputs(news as RawInputs);
   const failures = parsed.failures.map((f) => ({ property: f.attribute.split(".")[0], reason: f.message }));
   if (!parsed.desired) return { inputs: news, failures };
-  const inputs = normalizedInputs(news, parsed.desired, parsed.region);
+  const inputs = normalizedInputs(news, parsed);
   if (inputs.importId !== undefined && inputs.importId !== inputs.instanceId) {
     failures.push({
       property: "instanceId",
@@ -147,9 +142,11 @@ export async function read(id: string, props: Props): Promise<ReadResult> {
     instanceId: id,
     nestedVirtualization: known ? props.nestedVirtualization : live.nestedVirtualization,
   };
-  const parsed = parseInputs(declared as RawInputs);
-  const desired = parsed.desired ?? desiredFrom({ instanceId: id, nestedVirtualization: live.nestedVirtualization });
-  const inputs = normalizedInputs(props, desired, parsed.region);
+  const declaredParse = parseInputs(declared as RawInputs);
+  const parsed = declaredParse.desired
+    ? declaredParse
+    : parseInputs({ instanceId: id, nestedVirtualization: live.nestedVirtualization, region: declaredParse.region });
+  const inputs = normalizedInputs(props, parsed);
   const outputs: EnablementOutputs = {
     ...inputs,
     nestedVirtualization: live.nestedVirtualization,

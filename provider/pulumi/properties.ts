@@ -1,27 +1,30 @@
-import type { CycleTimings, EnablementState, NestedVirtSetting, OnDeleteBehaviour } from "../engine";
+import type {
+  AttributeName,
+  CycleTimings,
+  DeclaredInputs,
+  EnablementState,
+  NamesExactly,
+  NestedVirtSetting,
+} from "../engine";
 
-/** The resource's inputs after `check`: defaults applied, shape fixed. */
-export interface EnablementInputs {
-  instanceId: string;
-  nestedVirtualization: NestedVirtSetting;
-  region?: string;
-  allowAutoScalingGroupMember: boolean;
-  onDelete: OnDeleteBehaviour;
-  timeouts: { stop: string; start: string };
+/** The resource's inputs after `check`: the schema's inputs with defaults applied, plus bookkeeping. */
+export type EnablementInputs = DeclaredInputs & {
   /** `aws:profile` of the stack, carried along because dynamic providers get no provider config. */
   awsProfile?: string;
   /** Set from the `import` resource option: create adopts the instance and must not change it. */
   importId?: string;
-}
+};
 
 /** The resource's state: its inputs plus what the provider computed. */
-export interface EnablementOutputs extends EnablementInputs {
+export type EnablementOutputs = EnablementInputs & {
   instanceType: string;
   instanceState: EnablementState["instanceState"];
   previousNestedVirtualization: NestedVirtSetting;
   warnings: string[];
   lastCycle?: CycleTimings;
-}
+};
+
+true satisfies NamesExactly<Exclude<keyof EnablementOutputs, "awsProfile" | "importId">, AttributeName>;
 
 /** Pulumi's marker for a value not known until apply (dynamic providers see it as this string). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -17,6 +17,8 @@ import {
   booleanToTerraform,
   ComplexObject,
   ImportableResource,
+  numberToHclTerraform,
+  numberToTerraform,
   stringToHclTerraform,
   stringToTerraform,
   TerraformProvider,
@@ -32,7 +34,10 @@ import {
   RESOURCE_TYPE_NAME,
   TIMEOUT_FIELDS,
   TIMING_FIELDS,
+  type AttributeName,
   type AttributeSpec,
+  type InputName as SchemaInputName,
+  type NamesExactly,
 } from "../../provider/engine/schema";
 import type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../../provider/engine/types";
 import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
@@ -135,6 +140,8 @@ export interface NestedVirtEnablementTimeouts {
   readonly stop?: string;
   /** How long to wait for the instance to be `running` again (default `"10m"`). */
   readonly start?: string;
+  /** How long to wait for both status checks to be `ok`, with `waitForStatusChecks` (default `"10m"`). */
+  readonly healthy?: string;
 }
 
 export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
@@ -153,6 +160,12 @@ export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
   readonly onDelete?: OnDeleteBehaviour;
   /** Wait bounds for the cycle (the `timeouts` block). */
   readonly timeouts?: NestedVirtEnablementTimeouts;
+  /** Health gate: wait until both EC2 status checks are `ok` after the start (default `false`). */
+  readonly waitForStatusChecks?: boolean | IResolvable;
+  /** Rollout group: members in one apply never have more than `maxUnavailable` instances out of service. */
+  readonly rolloutGroup?: string;
+  /** The most instances of the rollout group out of service at once (default 1). */
+  readonly maxUnavailable?: number;
 }
 
 type InputName = keyof Omit<NestedVirtEnablementConfig, keyof TerraformMetaArguments>;
@@ -181,6 +194,16 @@ export class NestedVirtEnablementLastCycleOutputReference extends ComplexObject 
   /** Seconds between the stop request and `running` again; 0 for a stopped instance. */
   get downtimeSeconds(): number {
     return this.getNumberAttribute(timingTf("downtimeSeconds"));
+  }
+
+  /** When both status checks were `ok` (ISO 8601); null unless the cycle waited for them. */
+  get healthyAt(): string {
+    return this.getStringAttribute(timingTf("healthyAt"));
+  }
+
+  /** Seconds the cycle waited for a slot in its rollout group; null outside a group. */
+  get slotWaitSeconds(): number {
+    return this.getNumberAttribute(timingTf("slotWaitSeconds"));
   }
 }
 
@@ -224,14 +247,7 @@ export class NestedVirtEnablement extends TerraformResource {
       provisioners: config.provisioners,
       connection: config.connection,
     });
-    this.inputs = {
-      instanceId: config.instanceId,
-      nestedVirtualization: config.nestedVirtualization,
-      region: config.region,
-      allowAutoScalingGroupMember: config.allowAutoScalingGroupMember,
-      onDelete: config.onDelete,
-      timeouts: config.timeouts,
-    };
+    this.inputs = Object.fromEntries(INPUT_ATTRIBUTES.map(({ name }) => [name, config[name as InputName]]));
   }
 
   /** The instance ID (`id`, the same value as `instance_id`). */
@@ -259,6 +275,18 @@ export class NestedVirtEnablement extends TerraformResource {
 
   get onDelete(): string {
     return this.getStringAttribute(tf("onDelete"));
+  }
+
+  get waitForStatusChecks(): IResolvable {
+    return this.getBooleanAttribute(tf("waitForStatusChecks"));
+  }
+
+  get rolloutGroup(): string {
+    return this.getStringAttribute(tf("rolloutGroup"));
+  }
+
+  get maxUnavailable(): number {
+    return this.getNumberAttribute(tf("maxUnavailable"));
   }
 
   /** Instance type, e.g. `m8i.large`. */
@@ -322,10 +350,7 @@ export class NestedVirtEnablement extends TerraformResource {
           storageClassType: "NestedVirtEnablementTimeouts",
         };
       } else {
-        out[spec.tfName] =
-          spec.kind === "bool"
-            ? simpleHcl(booleanToHclTerraform(value), "boolean")
-            : simpleHcl(stringToHclTerraform(value), "string");
+        out[spec.tfName] = toHcl(spec, value);
       }
     }
     return withoutUnset(out);
@@ -333,7 +358,25 @@ export class NestedVirtEnablement extends TerraformResource {
 }
 
 function toTerraform(spec: AttributeSpec, value: unknown): unknown {
-  return spec.kind === "bool" ? booleanToTerraform(value) : stringToTerraform(value);
+  switch (spec.kind) {
+    case "bool":
+      return booleanToTerraform(value);
+    case "number":
+      return numberToTerraform(value);
+    default:
+      return stringToTerraform(value);
+  }
+}
+
+function toHcl(spec: AttributeSpec, value: unknown): HclAttribute {
+  switch (spec.kind) {
+    case "bool":
+      return simpleHcl(booleanToHclTerraform(value), "boolean");
+    case "number":
+      return simpleHcl(numberToHclTerraform(value), "number");
+    default:
+      return simpleHcl(stringToHclTerraform(value), "string");
+  }
 }
 
 interface HclAttribute {
@@ -353,3 +396,8 @@ function withoutUnset(attributes: Record<string, unknown>): Record<string, unkno
     Object.entries(attributes).filter(([, a]) => a !== undefined && (a as HclAttribute).value !== undefined),
   );
 }
+
+// The hand-written config and getters (kept for their doc comments) must cover exactly the schema's attributes.
+true satisfies NamesExactly<InputName, SchemaInputName>;
+// (The `timeouts` block is write-only in configurations: it has no getter.)
+true satisfies NamesExactly<Extract<keyof NestedVirtEnablement, AttributeName>, Exclude<AttributeName, "timeouts">>;

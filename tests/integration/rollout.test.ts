@@ -37,18 +37,30 @@ describe("rollouts and health gates against the EC2 emulator", () => {
       dryRun: false,
     });
     const engine = ctx.engine();
-    const outcomes = await Promise.all(members.map((m) => engine.apply(m.desired).then(() => undefined, (e: Error) => e)));
+    const outcomes = await Promise.all(
+      members.map((m) =>
+        engine.apply(m.desired).then(
+          () => undefined,
+          (e: Error) => e,
+        ),
+      ),
+    );
 
     const failedStart = ctx.emulator.calls.find(
       (c) => c.action === "StartInstances" && !c.dryRun && c.errorCode !== undefined,
     );
     expect(failedStart?.instanceIds).to.deep.equal([refused]);
-    const laterStops = ctx.emulator.mutatingCalls().filter((c) => c.action === "StopInstances" && c.seq > (failedStart?.seq ?? 0));
+    const laterStops = ctx.emulator
+      .mutatingCalls()
+      .filter((c) => c.action === "StopInstances" && c.seq > (failedStart?.seq ?? 0));
     expect(laterStops).to.deep.equal([]);
 
     const refusedError = outcomes[4];
     expect(refusedError).to.be.instanceOf(CycleFailedError);
-    expect(refusedError?.message).to.contain(refused).and.contain("InsufficientInstanceCapacity").and.contain("started again");
+    expect(refusedError?.message)
+      .to.contain(refused)
+      .and.contain("InsufficientInstanceCapacity")
+      .and.contain("started again");
     const halted = members.filter((_, i) => outcomes[i] instanceof RolloutHaltedError);
     expect(halted.length).to.be.at.least(1);
     for (const m of halted) {

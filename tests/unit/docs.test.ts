@@ -1,31 +1,49 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ATTRIBUTES, EC2_ACTIONS } from "../../provider/engine/schema";
 import { repoRoot } from "../../tools/cli/paths";
-import { RESOURCE_DOC_PATH, renderResourceDoc } from "../../tools/docs";
+import { GENERATED_FILES, renderDocs, renderResourceDoc } from "../../tools/docs";
 
-describe("the Terraform resource documentation", () => {
-  it("is generated from the schema and up to date (run `npm run docs` after a schema change)", () => {
-    const committed = fs.readFileSync(path.join(repoRoot(), RESOURCE_DOC_PATH), "utf8");
-    expect(committed).to.equal(renderResourceDoc());
+describe("the generated documentation", () => {
+  const root = repoRoot();
+  const rendered = renderDocs(root);
+
+  for (const file of GENERATED_FILES) {
+    it(`${file} is up to date with the schema (run \`npm run docs\` after a schema change)`, () => {
+      expect(fs.readFileSync(path.join(root, file), "utf8")).to.equal(rendered.get(file));
+    });
+  }
+
+  it("documents every attribute of the schema for Terraform", () => {
+    const doc = renderResourceDoc();
+    for (const { tfName } of ATTRIBUTES) expect(doc).to.contain(`\`${tfName}\``);
+    expect(doc).to.contain("`downtime_seconds`");
   });
 
-  it("documents every attribute of the schema", () => {
-    const doc = renderResourceDoc();
-    for (const name of [
-      "instance_id",
-      "nested_virtualization",
-      "region",
-      "allow_auto_scaling_group_member",
-      "on_delete",
-      "instance_type",
-      "instance_state",
-      "previous_nested_virtualization",
-      "warnings",
-      "last_cycle",
-      "downtime_seconds",
-    ]) {
-      expect(doc).to.contain(`\`${name}\``);
+  it("documents every attribute of the schema for Pulumi in the README", () => {
+    const readme = rendered.get("README.md") ?? "";
+    for (const { name } of ATTRIBUTES) expect(readme).to.contain(`| \`${name}\` |`);
+  });
+
+  it("shows the same IAM policy in the README and the provider docs, with every EC2 action", () => {
+    const policyOf = (text: string) => /<!-- generated:iam-policy -->\n```json\n([\s\S]*?)\n```/.exec(text)?.[1];
+    const readme = policyOf(rendered.get("README.md") ?? "");
+    expect(readme).to.be.a("string");
+    expect(policyOf(rendered.get(path.join("docs", "index.md")) ?? "")).to.equal(readme);
+    for (const action of [...EC2_ACTIONS.read, ...EC2_ACTIONS.instance]) expect(readme).to.contain(`"ec2:${action}"`);
+  });
+
+  it("lists in the IAM policy every EC2 command the engine sends", () => {
+    const engineDir = path.join(root, "provider", "engine");
+    const sent = new Set<string>();
+    for (const file of fs.readdirSync(engineDir).filter((f) => f.endsWith(".ts"))) {
+      const source = fs.readFileSync(path.join(engineDir, file), "utf8");
+      for (const match of source.matchAll(/new (\w+)Command\(/g)) sent.add(match[1]);
     }
+    expect(sent.size).to.be.greaterThan(0);
+    const listed: readonly string[] = [...EC2_ACTIONS.read, ...EC2_ACTIONS.instance];
+    expect([...sent].filter((action) => !listed.includes(action))).to.deep.equal([]);
+    expect(listed.filter((action) => !sent.has(action))).to.deep.equal([]);
   });
 });

@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { forgetRolloutGroups, RolloutGroup, RolloutHaltedError, rolloutGroupFor } from "../../provider/engine/rollout";
+import {
+  forgetRolloutGroups,
+  RolloutGroup,
+  RolloutHaltedError,
+  rolloutGroupFor,
+  type RolloutSlot,
+} from "../../provider/engine/rollout";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -11,8 +17,12 @@ describe("rollout groups", () => {
     const a = await group.acquire("i-0000000a");
     await group.acquire("i-0000000b");
     const granted: string[] = [];
-    const c = group.acquire("i-0000000c").then((slot) => (granted.push("c"), slot));
-    const d = group.acquire("i-0000000d").then((slot) => (granted.push("d"), slot));
+    const grantedTo = (name: string) => (slot: RolloutSlot) => {
+      granted.push(name);
+      return slot;
+    };
+    const c = group.acquire("i-0000000c").then(grantedTo("c"));
+    const d = group.acquire("i-0000000d").then(grantedTo("d"));
     await tick();
     expect([group.outOfService, granted]).to.deep.equal([2, []]);
     a.release();
