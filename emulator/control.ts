@@ -176,6 +176,7 @@ function parseSeed(obj: JsonObject): SeedInstance {
     pendingMs: optionalNumber(obj, "pendingMs"),
     statusCheckMs: optionalNumber(obj, "statusCheckMs"),
     impairedStatusCheck: oneOf(optionalString(obj, "impairedStatusCheck"), CHECKS, "impairedStatusCheck"),
+    disableApiStop: optionalBoolean(obj, "disableApiStop"),
   };
 }
 
@@ -209,17 +210,19 @@ function parseInstanceType(obj: JsonObject): InstanceTypeInfo {
   };
 }
 
-/** Body: { clear?, errorRate?: {rate, code?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?} | [...], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
+/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?} | [...], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
 function applyFaults(faults: Faults, obj: JsonObject): void {
   if (optionalBoolean(obj, "clear")) faults.clear();
   if (obj.errorRate !== undefined) {
     const rate = asObject(obj.errorRate, "errorRate");
     faults.errorRate(
       optionalNumber(rate, "rate") ?? 0,
-      optionalString(rate, "code"),
+      optionalStringArray(rate, "codes") ?? optionalString(rate, "code"),
       optionalStringArray(rate, "actions"),
     );
   }
+  const documented = optionalBoolean(obj, "documentedRateLimits");
+  if (documented !== undefined) faults.documentedRateLimits(documented);
   const failNext = obj.failNext === undefined ? [] : Array.isArray(obj.failNext) ? obj.failNext : [obj.failNext];
   for (const entry of failNext) {
     const spec = asObject(entry, "failNext");

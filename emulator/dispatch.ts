@@ -62,7 +62,7 @@ function runAction(state: EmulatorState, action: string, params: QueryParams, dr
   if (action === "") throw new Ec2Error("MissingAction", "The request must contain the parameter Action");
   const handler = ACTIONS[action];
   if (!handler) throw new Ec2Error("InvalidAction", `The action ${action} is not valid for this web service.`);
-  const fault = state.faults.take(action, dryRun, referencedInstanceIds(params));
+  const fault = state.faults.take(action, dryRun, params);
   if (fault) throw new Ec2Error(fault.code, fault.message);
   const context: ActionContext = {
     action,

@@ -12,6 +12,7 @@ import {
   InstanceStore,
   type NestedVirtualization,
   type SeedInstance,
+  type StateReason,
 } from "./instances";
 import { Permissions } from "./permissions";
 import type { StatusCheckSettings, StatusChecks } from "./status-checks";
@@ -34,6 +35,11 @@ export interface EmulatorOptions {
   /** Clock used for lazy state transitions and the call log; default Date.now (so fake timers apply). */
   now?: () => number;
 }
+
+const INSUFFICIENT_CAPACITY: StateReason = {
+  code: "Server.InsufficientInstanceCapacity",
+  message: "Server.InsufficientInstanceCapacity: Insufficient capacity.",
+};
 
 export class Ec2Emulator implements ControlTarget {
   readonly permissions = new Permissions();
@@ -125,6 +131,16 @@ export class Ec2Emulator implements ControlTarget {
   /** The instance and system status checks now, as DescribeInstanceStatus reports them. */
   statusChecks(id: string): StatusChecks {
     return this.store.statusChecks(this.store.require(id));
+  }
+
+  /** Turns stop protection (the `disableApiStop` attribute) on or off. */
+  setDisableApiStop(id: string, value: boolean): void {
+    this.store.require(id).disableApiStop = value;
+  }
+
+  /** The next start of the instance fails: "pending", then back to "stopped" with this StateReason. */
+  failNextStart(id: string, reason: StateReason = INSUFFICIENT_CAPACITY): void {
+    this.store.require(id).startFailure = { ...reason };
   }
 
   /** This instance's own stopping/pending durations, for transitions that begin afterwards. */

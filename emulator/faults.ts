@@ -2,6 +2,8 @@
 // failures, latency, and instances that hang in "stopping".
 
 import { defaultFaultMessage } from "./errors";
+import type { QueryParams } from "./query";
+import { Ec2Throttling, TokenBucket } from "./throttling";
 
 export interface InjectedFault {
   code: string;
@@ -22,7 +24,8 @@ interface ScriptedFailure extends InjectedFault, FailNextOptions {
 
 interface ErrorRateFault {
   rate: number;
-  code: string;
+  /** One of these, picked at random for each refused call. */
+  codes: readonly string[];
   actions?: readonly string[];
 }
 
@@ -30,11 +33,6 @@ interface ErrorRateFault {
 export interface RateLimit {
   perSecond: number;
   burst: number;
-}
-
-interface TokenBucket extends RateLimit {
-  tokens: number;
-  refilledAt: number;
 }
 
 export interface StuckInStoppingControl {
@@ -47,6 +45,7 @@ export class Faults {
   private rateFault: ErrorRateFault | undefined;
   private latencyMs = 0;
   private bucket: TokenBucket | undefined;
+  private documented: Ec2Throttling | undefined;
 
   constructor(
     private readonly stuck: StuckInStoppingControl,
@@ -58,24 +57,30 @@ export class Faults {
   rateLimit(limit: RateLimit | undefined): void {
     if (limit && !(limit.perSecond > 0 && limit.burst >= 1))
       throw new Error(`rate limit needs perSecond > 0 and burst >= 1`);
-    this.bucket = limit ? { ...limit, tokens: limit.burst, refilledAt: this.now() } : undefined;
+    this.bucket = limit
+      ? new TokenBucket({ capacity: limit.burst, refillPerSecond: limit.perSecond }, this.now())
+      : undefined;
   }
 
-  private withinRateLimit(): boolean {
-    const bucket = this.bucket;
-    if (!bucket) return true;
-    const now = this.now();
-    bucket.tokens = Math.min(bucket.burst, bucket.tokens + ((now - bucket.refilledAt) / 1000) * bucket.perSecond);
-    bucket.refilledAt = now;
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+  /** Throttle per API with the buckets of EC2's documentation (see throttling.ts); false turns it off. */
+  documentedRateLimits(on: boolean): void {
+    this.documented = on ? new Ec2Throttling(this.now) : undefined;
   }
 
-  /** Fail this fraction (0..1) of calls, optionally only for some actions. rate 0 turns it off. */
-  errorRate(rate: number, code = "RequestLimitExceeded", actions?: string[]): void {
+  private withinRateLimits(action: string, params: QueryParams, dryRun: boolean): boolean {
+    if (this.bucket && !this.bucket.take(1, this.now())) return false;
+    return this.documented ? this.documented.admit(action, params, dryRun) : true;
+  }
+
+  /**
+   * Fail this fraction (0..1) of calls with `code` (or one of several codes, picked at random),
+   * optionally only for some actions. rate 0 turns it off.
+   */
+  errorRate(rate: number, code: string | readonly string[] = "RequestLimitExceeded", actions?: string[]): void {
     if (!(rate >= 0 && rate <= 1)) throw new Error(`error rate must be within 0..1, got ${rate}`);
-    this.rateFault = rate === 0 ? undefined : { rate, code, actions: actions ? [...actions] : undefined };
+    const codes = typeof code === "string" ? [code] : [...code];
+    if (codes.length === 0) throw new Error("error rate needs at least one error code");
+    this.rateFault = rate === 0 ? undefined : { rate, codes, actions: actions ? [...actions] : undefined };
   }
 
   /** Fail the next `count` calls of `action` with `code`. */
@@ -104,6 +109,7 @@ export class Faults {
     this.scripted = [];
     this.rateFault = undefined;
     this.bucket = undefined;
+    this.documented = undefined;
     this.latencyMs = 0;
     this.stuck.clearStuckInStopping();
   }
@@ -113,24 +119,33 @@ export class Faults {
   }
 
   /** Consumes and returns the fault for this call, if any. */
-  take(action: string, dryRun: boolean, instanceIds: readonly string[] = []): InjectedFault | undefined {
+  take(action: string, dryRun: boolean, params: QueryParams = new Map()): InjectedFault | undefined {
     const scripted = this.scripted.find(
       (fault) =>
         fault.action === action &&
         (fault.dryRun === undefined || fault.dryRun === dryRun) &&
-        (fault.instanceId === undefined || instanceIds.includes(fault.instanceId)),
+        (fault.instanceId === undefined || namesInstance(params, fault.instanceId)),
     );
     if (scripted) {
       scripted.remaining -= 1;
       if (scripted.remaining <= 0) this.scripted = this.scripted.filter((fault) => fault !== scripted);
       return { code: scripted.code, message: scripted.message };
     }
-    if (!this.withinRateLimit())
+    if (!this.withinRateLimits(action, params, dryRun))
       return { code: "RequestLimitExceeded", message: defaultFaultMessage("RequestLimitExceeded") };
     const rate = this.rateFault;
     if (rate && (!rate.actions || rate.actions.includes(action)) && this.random() < rate.rate) {
-      return { code: rate.code, message: defaultFaultMessage(rate.code) };
+      const code = rate.codes[Math.floor(this.random() * rate.codes.length)] ?? "RequestLimitExceeded";
+      return { code, message: defaultFaultMessage(code) };
     }
     return undefined;
   }
+}
+
+/** True when the request names the instance (`InstanceId`, `InstanceId.N` or `ResourceId.N`). */
+function namesInstance(params: QueryParams, instanceId: string): boolean {
+  for (const [key, value] of params) {
+    if (value === instanceId && /^(InstanceId|ResourceId)(\.\d+)?$/.test(key)) return true;
+  }
+  return false;
 }

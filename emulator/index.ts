@@ -15,6 +15,7 @@ export {
   RootDeviceType,
   STATE_CODES,
   SeedInstance,
+  StateReason,
   UnknownInstanceError,
 } from "./instances";
 export { Permissions } from "./permissions";

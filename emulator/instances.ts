@@ -54,6 +54,14 @@ export interface SeedInstance {
   statusCheckMs?: number;
   /** The status check that ends "impaired" instead of "ok" after each start. */
   impairedStatusCheck?: StatusCheckName;
+  /** Stop protection (the `disableApiStop` attribute): StopInstances is refused. Default false. */
+  disableApiStop?: boolean;
+}
+
+/** Why a start failed, as EC2 reports it in StateReason (e.g. Server.InsufficientInstanceCapacity). */
+export interface StateReason {
+  code: string;
+  message: string;
 }
 
 export class UnknownInstanceError extends Error {
@@ -92,7 +100,10 @@ export interface InstanceRecord {
   runningSince: number;
   statusChecks: StatusCheckSettings;
   stateTransitionReason: string;
-  stateReason?: { code: string; message: string };
+  stateReason?: StateReason;
+  disableApiStop: boolean;
+  /** The next start goes through "pending" and falls back to "stopped" with this reason. */
+  startFailure?: StateReason;
   readonly privateIp: string;
   readonly networkInterfaceId: string;
   readonly subnetId: string;
@@ -125,6 +136,8 @@ export interface InstanceSnapshot {
   tags: Record<string, string>;
   launchTime: string;
   stuckInStopping: boolean;
+  disableApiStop: boolean;
+  stateReason?: StateReason;
 }
 
 export interface InstanceStoreOptions {
@@ -179,6 +192,7 @@ export class InstanceStore {
       runningSince: this.now(),
       statusChecks: { statusCheckMs: seed.statusCheckMs, impairedCheck: seed.impairedStatusCheck },
       stateTransitionReason: "",
+      disableApiStop: seed.disableApiStop ?? false,
       privateIp: this.options.addresses.nextPrivateIp(),
       networkInterfaceId: randomResourceId("eni"),
       subnetId: this.subnetId,
@@ -323,6 +337,15 @@ export class InstanceStore {
     if (!transition || this.now() < transition.completesAt) return;
     if (record.stuckInStopping && record.state === "stopping") return;
     record.transition = undefined;
+    const failure = record.state === "pending" ? record.startFailure : undefined;
+    if (failure) {
+      // A failed launch falls back to "stopped" and says why in StateReason, as EC2 does.
+      record.startFailure = undefined;
+      this.enter(record, "stopped", transition.completesAt);
+      record.stateTransitionReason = `Server.LaunchFailed (${formatReasonTime(transition.completesAt)})`;
+      record.stateReason = failure;
+      return;
+    }
     this.enter(record, transition.target, transition.completesAt);
   }
 
@@ -391,6 +414,8 @@ function toSnapshot(record: InstanceRecord): Omit<InstanceSnapshot, "transitionD
     tags: Object.fromEntries(record.tags),
     launchTime: new Date(record.launchTime).toISOString(),
     stuckInStopping: record.stuckInStopping,
+    disableApiStop: record.disableApiStop,
+    ...(record.stateReason ? { stateReason: { ...record.stateReason } } : {}),
   };
 }
 

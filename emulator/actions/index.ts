@@ -1,5 +1,6 @@
 import type { ActionHandler } from "./context";
 import { describeInstanceStatus } from "./describe-instance-status";
+import { describeInstanceAttribute } from "./describe-instance-attribute";
 import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
 import { modifyInstanceCpuOptions } from "./modify-cpu-options";
@@ -10,6 +11,7 @@ export type { ActionContext, ActionHandler } from "./context";
 
 export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeInstances: describeInstances,
+  DescribeInstanceAttribute: describeInstanceAttribute,
   DescribeInstanceTypes: describeInstanceTypes,
   DescribeInstanceStatus: describeInstanceStatus,
   StopInstances: stopInstances,

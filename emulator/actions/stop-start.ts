@@ -35,6 +35,12 @@ function stateChangesXml(changes: readonly StateChange[]): XmlElement[] {
 
 function assertStoppable(record: InstanceRecord, hibernate: boolean): void {
   const id = record.instanceId;
+  if (record.disableApiStop) {
+    throw new Ec2Error(
+      "OperationNotPermitted",
+      `The instance '${id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
+    );
+  }
   if (record.spot) {
     throw new Ec2Error(
       "UnsupportedOperation",

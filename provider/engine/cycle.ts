@@ -1,10 +1,11 @@
-import { CycleFailedError, describeError, NestedVirtError, WaitTimeoutError } from "./errors";
+import { CancelledError, CycleFailedError, describeError, NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { waitInstanceStatusOk } from "./health-gate";
 import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
+import { journalTagOf } from "./lease";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
-import { waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
+import { sleep, waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
 
 export interface CycleOptions {
   stopTimeoutSeconds: number;
@@ -15,12 +16,38 @@ export interface CycleOptions {
   rollout?: RolloutSettings;
   pollIntervalMs: number;
   log: (line: string) => void;
+  /** This run's token, written into the journal: the lease it holds on the instance. */
+  runToken: string;
+  /** How long the journal must stay ours after writing it before the instance is stopped. */
+  claimSettleMs: number;
+  /**
+   * Told to stop: no StopInstances is issued after it fires. A cycle already past its stop is
+   * finished up to the instance running again, so only the waits before the stop listen to it.
+   */
   signal?: AbortSignal;
 }
 
 /** What the cycle did, for the resource's outputs. */
 export interface CycleRecord {
   timings?: CycleTimings;
+}
+
+/**
+ * Another run's journal appeared on the instance while this run claimed it (EC2 keeps the last
+ * tag written). Nothing was stopped; the engine plans again from fresh facts.
+ */
+export class ClaimLostError extends Error {
+  constructor(readonly instanceId: string) {
+    super(`another run claimed ${instanceId} first`);
+  }
+}
+
+/**
+ * How long an instance may sit `stopped` with a journal before its holder counts as gone: a live
+ * holder polls and moves on within a poll interval; the rest is room for a slow or busy machine.
+ */
+export function stallAllowanceMs(options: Pick<CycleOptions, "claimSettleMs" | "pollIntervalMs">): number {
+  return options.claimSettleMs + 3 * options.pollIntervalMs + 5000;
 }
 
 /**
@@ -36,11 +63,13 @@ export async function executeCycle(
   options: CycleOptions,
 ): Promise<CycleRecord> {
   const id = facts.instanceId;
+  const beforeStop = { pollIntervalMs: options.pollIntervalMs, signal: options.signal };
   const stopWait = { timeoutSeconds: options.stopTimeoutSeconds, pollIntervalMs: options.pollIntervalMs };
   const startWait = { timeoutSeconds: options.startTimeoutSeconds, pollIntervalMs: options.pollIntervalMs };
   const kinds = plan.steps.map((s) => s.kind);
   const stamp = () => new Date().toISOString();
   let stopRequested = false;
+  let startRequested = false;
   let stoppedAt: string | undefined;
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
@@ -51,26 +80,53 @@ export async function executeCycle(
   const resumedFrom = facts.journal && facts.state !== "running" ? Date.parse(facts.journal.startedAt) : NaN;
   let downtimeStart: number | undefined = Number.isFinite(resumedFrom) ? resumedFrom : undefined;
 
+  const now = Date.now();
+  const leaseMs =
+    options.claimSettleMs +
+    (options.stopTimeoutSeconds + options.startTimeoutSeconds) * 1000 +
+    stallAllowanceMs(options);
   const journal: CycleJournal = {
     priorState:
       facts.journal?.priorState ?? (facts.state === "stopped" || facts.state === "stopping" ? "stopped" : "running"),
     from: facts.journal?.from ?? facts.nestedVirtualization,
     to: plan.desiredSetting,
-    startedAt: facts.journal?.startedAt || stamp(),
+    startedAt: facts.journal?.startedAt || new Date(now).toISOString(),
+    runToken: options.runToken,
+    leaseUntil: new Date(now + leaseMs).toISOString(),
+    stallMs: stallAllowanceMs(options),
   };
+  const ourTag = encodeJournal(journal);
+  // The journal value this run answers for: the one it found (resuming) or the one it wrote.
+  let heldTag = facts.journalTag;
+
+  /** Write-then-read-back: the last writer wins in EC2, so only the run still named after the settle stops. */
+  async function claim(): Promise<void> {
+    const before = await gateway.describeInstance(id);
+    if (journalTagOf(before) !== heldTag) throw new ClaimLostError(id);
+    await gateway.createTag(id, JOURNAL_TAG_KEY, ourTag);
+    heldTag = ourTag;
+    await sleep(options.claimSettleMs, options.signal);
+    const after = await gateway.describeInstance(id);
+    if (journalTagOf(after) !== ourTag) {
+      heldTag = undefined;
+      throw new ClaimLostError(id);
+    }
+  }
 
   const run: Record<StepKind, () => Promise<void>> = {
     "acquire-slot": async () => {
       slot = await group?.acquire(id, options.signal);
     },
-    "write-journal": () => gateway.createTag(id, JOURNAL_TAG_KEY, encodeJournal(journal)),
+    "write-journal": claim,
     stop: async () => {
+      options.signal?.throwIfAborted();
       stopRequested = true;
       downtimeStart = Date.now();
       await gateway.stopInstance(id);
     },
     "wait-stopped": async () => {
-      await waitInstanceStopped(gateway, id, stopWait);
+      // Before our own stop this waits for someone else's (abortable); after it, it is part of the cycle.
+      await waitInstanceStopped(gateway, id, stopRequested ? stopWait : { ...stopWait, ...beforeStop });
       stoppedAt = stamp();
       downtimeStart ??= Date.now();
     },
@@ -78,12 +134,19 @@ export async function executeCycle(
       await gateway.modifyNestedVirtualization(id, plan.desiredSetting);
       modifiedAt = stamp();
     },
-    start: () => gateway.startInstance(id),
+    start: async () => {
+      await gateway.startInstance(id);
+      startRequested = true; // accepted by EC2: a failure from here on is reported, not retried
+    },
     "wait-running": async () => {
-      await waitInstanceRunning(gateway, id, startWait);
+      const before = !stopRequested && !startRequested && facts.state === "pending";
+      await waitInstanceRunning(gateway, id, before ? { ...startWait, ...beforeStop } : startWait);
       if (kinds.includes("start")) startedAt = stamp();
     },
-    "clear-journal": () => gateway.deleteTag(id, JOURNAL_TAG_KEY),
+    "clear-journal": async () => {
+      if (heldTag !== undefined) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, heldTag);
+      heldTag = undefined;
+    },
     "wait-healthy": async () => {
       await waitInstanceStatusOk(gateway, id, {
         timeoutSeconds: options.healthyTimeoutSeconds,
@@ -102,28 +165,45 @@ export async function executeCycle(
       await run[step.kind]();
     }
   } catch (error) {
+    if (error instanceof ClaimLostError) {
+      slot?.release(); // the engine plans again and queues anew
+      throw error;
+    }
+    if (!stopRequested && options.signal?.aborted) {
+      slot?.release();
+      // Told to stop before stopping anything: leave no journal of ours behind.
+      if (heldTag === ourTag) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
+      throw new CancelledError(id, "nothing was changed.");
+    }
     // Halt the group first, so no waiting cycle gets this slot while this instance is restarted.
     if (group && !(error instanceof RolloutHaltedError)) {
       group.halt(id, `${STEP_CALL[current ?? "modify"] ?? `waiting (${current})`} failed: ${describeError(error)}`);
     }
     const stuckStopping = error instanceof WaitTimeoutError && error.target === "stopped";
-    // Restart only an instance that is down because of this cycle (or the interrupted one it resumes).
+    // Restart only an instance that is down because of this cycle (or the interrupted one it resumes),
+    // and only once: a start that EC2 accepted but that did not come up is reported, not repeated.
     const down = stopRequested || (facts.state !== "running" && facts.state !== "pending");
-    const mustRestart = down && kinds.includes("start") && !startedAt && !stuckStopping;
+    const mustRestart = down && kinds.includes("start") && !startRequested && !stuckStopping;
     if (!mustRestart) {
       slot?.release();
       if (error instanceof NestedVirtError) throw error;
       const what = STEP_CALL[current ?? "modify"] ?? current;
       throw new CycleFailedError(
         id,
-        `${what} failed on ${id}: ${describeError(error)}. The instance is ${stopRequested ? "stopping" : "as it was"}; run the update again once the cause is fixed.`,
-        !stopRequested,
+        `${what} failed on ${id}: ${describeError(error)}. ${outcome(id, { stopRequested, startedAt, modifiedAt, setting: plan.desiredSetting })}`,
+        !stopRequested || startedAt !== undefined,
         error,
       );
     }
     throw await restartAfterFailure(
       gateway,
-      { facts, failedStep: current ?? "stop", modified: modifiedAt !== undefined, desired: plan.desiredSetting },
+      {
+        facts,
+        failedStep: current ?? "stop",
+        modified: modifiedAt !== undefined,
+        desired: plan.desiredSetting,
+        heldTag,
+      },
       error,
       startWait,
       options.log,
@@ -146,11 +226,26 @@ export async function executeCycle(
   };
 }
 
+/** Where a failed cycle left the instance, in words, with what to do next. */
+function outcome(
+  id: string,
+  done: { stopRequested: boolean; startedAt?: string; modifiedAt?: string; setting: string },
+): string {
+  if (done.startedAt) {
+    return `The cycle itself completed: ${id} is running${done.modifiedAt ? ` with NestedVirtualization=${done.setting}` : ""}; only its journal tag ${JOURNAL_TAG_KEY} is left. Run the update again to remove it, or delete the tag by hand.`;
+  }
+  if (done.stopRequested) {
+    return `The instance was stopped and may still be stopping; its journal tag ${JOURNAL_TAG_KEY} lets the next run finish the cycle. Run the update again once the cause is fixed.`;
+  }
+  return "The instance is as it was; run the update again once the cause is fixed.";
+}
+
 interface FailureContext {
   facts: InstanceFacts;
   failedStep: StepKind;
   modified: boolean;
   desired: CyclePlan["desiredSetting"];
+  heldTag?: string;
 }
 
 const STEP_CALL: Partial<Record<StepKind, string>> = {
@@ -172,12 +267,14 @@ async function restartAfterFailure(
   const id = context.facts.instanceId;
   const what = STEP_CALL[context.failedStep] ?? `waiting (${context.failedStep})`;
   const reason = `${what} failed on ${id}: ${describeError(error)}`;
-  const setting = context.modified ? context.desired : context.facts.nestedVirtualization;
+  let setting: string = context.modified ? context.desired : context.facts.nestedVirtualization;
   log(`${reason}; starting ${id} again`);
   try {
     await gateway.startInstance(id);
     await waitInstanceRunning(gateway, id, startWait);
-    await gateway.deleteTag(id, JOURNAL_TAG_KEY);
+    if (context.heldTag !== undefined) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, context.heldTag);
+    // Say what the instance has, not what this run assumed it had.
+    setting = (await gateway.describeInstance(id))?.CpuOptions?.NestedVirtualization ?? setting;
   } catch (restartError) {
     return new CycleFailedError(
       id,
@@ -188,7 +285,7 @@ async function restartAfterFailure(
   }
   return new CycleFailedError(
     id,
-    `${reason}. The instance was started again with NestedVirtualization=${setting}${context.modified ? "" : " (its previous CPU options)"}; fix the cause and run the update again.`,
+    `${reason}. The instance was started again and has NestedVirtualization=${setting}; fix the cause and run the update again.`,
     true,
     error,
   );

@@ -1,9 +1,11 @@
-import { BlockedError, NestedVirtError } from "./errors";
+import { randomUUID } from "node:crypto";
+import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
+import { BlockedError, CancelledError, NestedVirtError } from "./errors";
 import { findInstanceFacts } from "./finders";
 import { Ec2Gateway } from "./gateway";
-import { actionsOf, planCycle } from "./plan";
-import { findDeniedActions } from "./preflight";
-import { executeCycle } from "./cycle";
+import { waitForOtherCycle } from "./lease";
+import { actionsOf, planCycle, type PlanContext } from "./plan";
+import { preflightCycle } from "./preflight";
 import { rolloutOf } from "./rollout";
 import { pollIntervalFromEnvironment } from "./waiters";
 import type {
@@ -23,6 +25,20 @@ export interface EngineOptions {
   pollIntervalMs?: number;
   /** Reuse a gateway (tests, or a front end that serves many resources). */
   gateway?: Ec2Gateway;
+  /**
+   * How long a freshly written journal must stay this run's before the instance is stopped; covers
+   * a second run's read-then-write (a busy machine can hold that up) and EC2's tag propagation.
+   * Default: two poll intervals, at least 0.5 s and at most 2 s.
+   */
+  claimSettleMs?: number;
+}
+
+export interface ApplyOptions {
+  /**
+   * The run was told to stop: no StopInstances after this fires. A cycle past its stop finishes
+   * (the instance runs again); one that has not stopped the instance yet ends with CancelledError.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Inspection {
@@ -40,7 +56,7 @@ export interface Engine {
   /** Read-only: facts and plan, no mutating EC2 call. DryRun checks only when asked. */
   inspect(desired: DesiredState, options?: { checkPermissions?: boolean }): Promise<Inspection>;
   /** Brings the instance to the desired setting, or throws a typed error having changed nothing. */
-  apply(desired: DesiredState): Promise<AppliedState>;
+  apply(desired: DesiredState, options?: ApplyOptions): Promise<AppliedState>;
   /**
    * Takes an instance under management without touching it (import): fails when it does not
    * already have the desired setting, or carries an interrupted cycle.
@@ -49,7 +65,7 @@ export interface Engine {
   /** The instance's live setting; undefined when it no longer exists (or is terminated). */
   read(instanceId: string): Promise<EnablementState | undefined>;
   /** Honours `desired.onDelete`: `keep` makes no EC2 call; `restore` cycles back to `previousSetting`. */
-  remove(desired: DesiredState, previousSetting?: NestedVirtSetting): Promise<void>;
+  remove(desired: DesiredState, previousSetting?: NestedVirtSetting, options?: ApplyOptions): Promise<void>;
 }
 
 export function stateOf(facts: InstanceFacts, warnings: string[] = []): EnablementState {
@@ -86,6 +102,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const gateway = options.gateway ?? gatewayFor(options.connection ?? {});
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
+  const claimSettleMs = options.claimSettleMs ?? Math.min(2000, Math.max(500, 2 * pollIntervalMs));
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -95,42 +112,105 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
-  async function planFor(desired: DesiredState, checkPermissions: boolean, known?: InstanceFacts) {
+  async function planFor(
+    desired: DesiredState,
+    checkPermissions: boolean,
+    known?: InstanceFacts,
+    context: Pick<PlanContext, "takeOver"> = {},
+  ) {
     const facts = known ?? (await findInstanceFacts(gateway, desired.instanceId));
     const region = facts ? undefined : await regionName();
-    let plan = planCycle(facts, desired, { region });
+    const base: PlanContext = { region, now: Date.now(), ...context };
+    let plan = planCycle(facts, desired, base);
     if (checkPermissions && facts && plan.steps.length > 0) {
-      const deniedActions = await findDeniedActions(gateway, desired.instanceId, actionsOf(plan));
-      if (deniedActions.length > 0) plan = planCycle(facts, desired, { deniedActions });
+      const findings = await preflightCycle(gateway, desired.instanceId, actionsOf(plan));
+      if (findings.deniedActions.length > 0 || findings.stopProtected)
+        plan = planCycle(facts, desired, { ...base, ...findings });
     }
     return { facts, plan };
   }
 
-  /** `known` spares a second DescribeInstances when the caller has just read the instance. */
-  async function apply(desired: DesiredState, known?: InstanceFacts): Promise<AppliedState> {
-    const { facts, plan } = await planFor(desired, true, known);
-    if (!facts) throw new BlockedError(desired.instanceId, plan.blockers);
-    const previous = facts.journal?.from ?? facts.nestedVirtualization;
-    // A blocked plan may still carry steps: restoring an interrupted cycle's run state comes first.
-    const record = await executeCycle(gateway, facts, plan, {
-      stopTimeoutSeconds: desired.timeouts.stopSeconds,
-      startTimeoutSeconds: desired.timeouts.startSeconds,
-      healthyTimeoutSeconds: desired.timeouts.healthySeconds,
-      rollout: rolloutOf(desired),
-      pollIntervalMs,
-      log,
-    });
-    if (plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
-    const after = plan.steps.length > 0 ? await findInstanceFacts(gateway, desired.instanceId) : facts;
-    const state = stateOf(
-      after ?? facts,
-      plan.warnings.map((w) => w.message),
-    );
-    return {
-      ...state,
-      previousNestedVirtualization: previous,
-      ...(record.timings ? { lastCycle: record.timings } : {}),
-    };
+  /**
+   * Plans and runs the cycle; while another run's cycle holds the instance (same target), waits for
+   * it and plans again from fresh facts. Waiting is bounded by this run's own stop timeout.
+   * `known` spares a second DescribeInstances when the caller has just read the instance.
+   */
+  async function apply(
+    desired: DesiredState,
+    known?: InstanceFacts,
+    applyOptions: ApplyOptions = {},
+  ): Promise<AppliedState> {
+    const { signal } = applyOptions;
+    const id = desired.instanceId;
+    const runToken = randomUUID();
+    const deadline = Date.now() + desired.timeouts.stopSeconds * 1000;
+    let takeOver: string | undefined;
+    let first: InstanceFacts | undefined;
+    for (;;) {
+      if (signal?.aborted) throw new CancelledError(id, "nothing was changed.");
+      const { facts, plan } = await planFor(desired, true, known, { takeOver });
+      known = undefined;
+      if (!facts) throw new BlockedError(id, plan.blockers);
+      first ??= facts;
+      if (plan.awaiting && facts.journalTag !== undefined) {
+        log(`another run is cycling ${id}; waiting for it`);
+        const outcome = await waitForOtherCycle(
+          gateway,
+          id,
+          { journal: plan.awaiting, tag: facts.journalTag },
+          {
+            deadline,
+            timeoutSeconds: desired.timeouts.stopSeconds,
+            pollIntervalMs,
+            stallMs: stallAllowanceMs({ claimSettleMs, pollIntervalMs }),
+            signal,
+          },
+        ).catch((error: unknown) => {
+          throw signal?.aborted ? new CancelledError(id, "nothing was changed.") : error;
+        });
+        takeOver = outcome === "abandoned" ? facts.journalTag : undefined;
+        continue;
+      }
+      let record: Awaited<ReturnType<typeof executeCycle>>;
+      try {
+        // A blocked plan may still carry steps: restoring an interrupted cycle's run state comes first.
+        record = await executeCycle(gateway, facts, plan, {
+          stopTimeoutSeconds: desired.timeouts.stopSeconds,
+          startTimeoutSeconds: desired.timeouts.startSeconds,
+          healthyTimeoutSeconds: desired.timeouts.healthySeconds,
+          rollout: rolloutOf(desired),
+          pollIntervalMs,
+          log,
+          runToken,
+          claimSettleMs,
+          signal,
+        });
+      } catch (error) {
+        if (!(error instanceof ClaimLostError)) throw error;
+        log(`another run claimed ${id} first; planning again`);
+        takeOver = undefined;
+        continue;
+      }
+      if (plan.blockers.length > 0) throw new BlockedError(id, plan.blockers);
+      const after = plan.steps.length > 0 ? await findInstanceFacts(gateway, id) : facts;
+      if (!after) throw new BlockedError(id, planCycle(undefined, desired, {}).blockers);
+      // Read after apply: report only what the instance has, never what it was meant to have.
+      if (after.nestedVirtualization !== desired.nestedVirtualization) {
+        throw new NestedVirtError(
+          "ChangedElsewhere",
+          `Instance ${id} has NestedVirtualization=${after.nestedVirtualization} after this run applied "${desired.nestedVirtualization}": something else changed it meanwhile (another run, or a change made outside this tool). Find out what manages the instance, then run again.`,
+          id,
+        );
+      }
+      return {
+        ...stateOf(
+          after,
+          plan.warnings.map((w) => w.message),
+        ),
+        previousNestedVirtualization: first.journal?.from ?? first.nestedVirtualization,
+        ...(record.timings ? { lastCycle: record.timings } : {}),
+      };
+    }
   }
 
   return {
@@ -138,7 +218,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const { facts, plan } = await planFor(desired, inspectOptions.checkPermissions === true);
       return { plan, ...(facts ? { current: stateOf(facts) } : {}) };
     },
-    apply: (desired) => apply(desired),
+    apply: (desired, applyOptions) => apply(desired, undefined, applyOptions),
     async adopt(desired) {
       const { facts, plan } = await planFor(desired, false);
       if (!facts || plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
@@ -155,11 +235,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const facts = await findInstanceFacts(gateway, instanceId);
       return facts && !isGone(facts) ? stateOf(facts) : undefined;
     },
-    async remove(desired, previousSetting) {
+    async remove(desired, previousSetting, applyOptions) {
       if (desired.onDelete === "keep" || !previousSetting) return;
       const facts = await findInstanceFacts(gateway, desired.instanceId);
       if (!facts || isGone(facts)) return;
-      await apply({ ...desired, nestedVirtualization: previousSetting }, facts);
+      await apply({ ...desired, nestedVirtualization: previousSetting }, facts, applyOptions);
     },
   };
 }

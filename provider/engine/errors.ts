@@ -34,12 +34,32 @@ export class WaitTimeoutError extends NestedVirtError {
     readonly lastState: string,
     readonly timeoutSeconds: number,
     advice: string,
+    /** EC2's StateReason message, when it says why the instance is where it is. */
+    readonly stateReason?: string,
   ) {
+    const why = stateReason ? ` (EC2 says: ${withoutFinalPeriod(stateReason)})` : "";
     super(
       "WaitTimeout",
-      `Instance ${instanceId} did not reach "${target}" within ${timeoutSeconds}s; it is still "${lastState}". ${advice}`,
+      `Instance ${instanceId} did not reach "${target}" within ${formatSeconds(timeoutSeconds)}; it is still "${lastState}"${why}. ${advice}`,
       instanceId,
     );
+  }
+}
+
+/** 90 → "90s", 0.5 → "500ms": the way the timeouts are written. */
+function formatSeconds(seconds: number): string {
+  return seconds >= 1 || seconds === 0 ? `${seconds}s` : `${Math.round(seconds * 1000)}ms`;
+}
+
+/** Joins a quoted message into a sentence without doubling its final period. */
+export function withoutFinalPeriod(text: string): string {
+  return text.replace(/[.\s]+$/, "");
+}
+
+/** The run was told to stop (StopProvider, a signal, its parent gone) before it stopped the instance. */
+export class CancelledError extends NestedVirtError {
+  constructor(instanceId: string, detail: string) {
+    super("Cancelled", `The run was told to stop, so instance ${instanceId} was not stopped: ${detail}`, instanceId);
   }
 }
 
@@ -59,9 +79,12 @@ export class CycleFailedError extends NestedVirtError {
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { name?: string; Code?: string }).Code ?? error.name;
-    return code && code !== "Error" && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
+    const message = withoutFinalPeriod(error.message);
+    return code && code !== "Error" && !message.startsWith(code) && !(error instanceof NestedVirtError)
+      ? `${code}: ${message}`
+      : message;
   }
-  return String(error);
+  return withoutFinalPeriod(String(error));
 }
 
 export function awsErrorCode(error: unknown): string | undefined {

@@ -1,7 +1,7 @@
 import type { Instance, InstanceTypeInfo } from "@aws-sdk/client-ec2";
 import type { Ec2Gateway } from "./gateway";
 import { decodeJournal, JOURNAL_TAG_KEY } from "./journal";
-import type { InstanceFacts, InstanceStateName, InstanceTypeFacts } from "./types";
+import type { CycleJournal, InstanceFacts, InstanceStateName, InstanceTypeFacts, UnreadableJournal } from "./types";
 
 const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
 const NESTED_VIRTUALIZATION_FEATURE = "nested-virtualization";
@@ -44,6 +44,18 @@ function tagsOf(instance: Instance): Record<string, string> {
   return tags;
 }
 
+function journalFacts(value: string | undefined): {
+  journal?: CycleJournal;
+  journalTag?: string;
+  unreadableJournal?: UnreadableJournal;
+} {
+  if (value === undefined) return {};
+  const decoded = decodeJournal(value);
+  return "journal" in decoded
+    ? { journal: decoded.journal, journalTag: value }
+    : { journalTag: value, unreadableJournal: { value, problem: decoded.problem } };
+}
+
 /** Builds the planner's view of an instance from EC2's description of it and of its type. */
 export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): InstanceFacts {
   const tags = tagsOf(instance);
@@ -66,7 +78,8 @@ export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): In
     elasticIp: publicIp && isElastic ? publicIp : undefined,
     tags,
     autoScalingGroupName: tags[AUTO_SCALING_GROUP_TAG],
-    journal: tags[JOURNAL_TAG_KEY] !== undefined ? decodeJournal(tags[JOURNAL_TAG_KEY]) : undefined,
+    ...journalFacts(tags[JOURNAL_TAG_KEY]),
+    ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
     type,
   };
 }

@@ -1,6 +1,7 @@
 import {
   CreateTagsCommand,
   DeleteTagsCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstanceTypesCommand,
@@ -104,6 +105,14 @@ export class Ec2Gateway {
     }
   }
 
+  /** Whether stop protection (the `disableApiStop` attribute) is on: StopInstances would be refused. */
+  async isStopProtected(instanceId: string): Promise<boolean> {
+    const out = await this.client.send(
+      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" }),
+    );
+    return out.DisableApiStop?.Value === true;
+  }
+
   async stopInstance(instanceId: string, dryRun = false): Promise<void> {
     await this.client.send(new StopInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun }));
   }
@@ -126,6 +135,11 @@ export class Ec2Gateway {
 
   async deleteTag(instanceId: string, key: string, dryRun = false): Promise<void> {
     await this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key }], DryRun: dryRun }));
+  }
+
+  /** Removes the tag only while it still has this value, so another run's newer tag is left alone. */
+  async deleteTagValue(instanceId: string, key: string, value: string): Promise<void> {
+    await this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }));
   }
 
   /** Asks EC2 whether the caller may perform `action` on the instance, without performing it. */

@@ -2,48 +2,78 @@ import type { CycleJournal, NestedVirtSetting } from "./types";
 
 /**
  * The journal lives on the instance as a tag, so whichever run comes next (another machine, a CI
- * job, the same stack after a crash) finds an interrupted cycle without any local state.
+ * job, the same stack after a crash) finds an interrupted cycle without any local state. It is
+ * also a lease: it names the run that holds the instance and how long that run may need, so a
+ * second run waits for the first instead of stopping the instance a second time.
  */
 export const JOURNAL_TAG_KEY = "nestedvirt:cycle";
 
-interface JournalTagV1 {
-  v: 1;
+/** The journal versions this release reads; 1 predates leases (no run token). */
+const CURRENT_VERSION = 2;
+
+interface JournalTag {
+  v: number;
   prior: "running" | "stopped";
   from: NestedVirtSetting;
   to: NestedVirtSetting;
   at: string;
+  /** v2: the run holding the lease, its end, and how long a stalled instance means the run is gone. */
+  run?: string;
+  until?: string;
+  stall?: number;
 }
 
 export function encodeJournal(journal: CycleJournal): string {
-  const tag: JournalTagV1 = {
-    v: 1,
+  const tag: JournalTag = {
+    v: CURRENT_VERSION,
     prior: journal.priorState,
     from: journal.from,
     to: journal.to,
     at: journal.startedAt,
+    ...(journal.runToken ? { run: journal.runToken } : {}),
+    ...(journal.leaseUntil ? { until: journal.leaseUntil } : {}),
+    ...(journal.stallMs !== undefined ? { stall: journal.stallMs } : {}),
   };
   return JSON.stringify(tag);
 }
 
 const isSetting = (v: unknown): v is NestedVirtSetting => v === "enabled" || v === "disabled";
 
-/**
- * Reads a journal tag. A tag that cannot be read is still an interrupted cycle: it is treated as
- * one whose prior state was `running`, the safe assumption (the recovery starts the instance).
- */
-export function decodeJournal(value: string): CycleJournal {
+/** A journal tag, or why it cannot be read. Never a guess: an unreadable journal blocks the run. */
+export type DecodedJournal = { journal: CycleJournal } | { problem: string };
+
+export function decodeJournal(value: string): DecodedJournal {
+  let tag: Partial<JournalTag>;
   try {
-    const tag = JSON.parse(value) as Partial<JournalTagV1>;
-    if (
-      tag.v === 1 &&
-      (tag.prior === "running" || tag.prior === "stopped") &&
-      isSetting(tag.from) &&
-      isSetting(tag.to)
-    ) {
-      return { priorState: tag.prior, from: tag.from, to: tag.to, startedAt: String(tag.at ?? "") };
-    }
+    tag = JSON.parse(value) as Partial<JournalTag>;
   } catch {
-    // fall through to the safe reading
+    return { problem: "it is not JSON" };
   }
-  return { priorState: "running", from: "disabled", to: "enabled", startedAt: "" };
+  if (typeof tag !== "object" || tag === null) return { problem: "it is not a JSON object" };
+  if (typeof tag.v === "number" && tag.v > CURRENT_VERSION) {
+    return {
+      problem: `it was written by a newer nestedvirt (journal version ${tag.v}; this one reads up to ${CURRENT_VERSION})`,
+    };
+  }
+  if (tag.v !== 1 && tag.v !== 2) return { problem: `its version ${JSON.stringify(tag.v)} is unknown` };
+  if ((tag.prior !== "running" && tag.prior !== "stopped") || !isSetting(tag.from) || !isSetting(tag.to)) {
+    return { problem: "its prior state or settings are missing or invalid" };
+  }
+  return {
+    journal: {
+      priorState: tag.prior,
+      from: tag.from,
+      to: tag.to,
+      startedAt: typeof tag.at === "string" ? tag.at : "",
+      ...(typeof tag.run === "string" ? { runToken: tag.run } : {}),
+      ...(typeof tag.until === "string" ? { leaseUntil: tag.until } : {}),
+      ...(typeof tag.stall === "number" ? { stallMs: tag.stall } : {}),
+    },
+  };
+}
+
+/** True while the run that wrote the journal may still be working on the instance. */
+export function isLeaseHeld(journal: CycleJournal, now: number): boolean {
+  const until = journal.leaseUntil ? Date.parse(journal.leaseUntil) : Number.NaN;
+  return journal.runToken !== undefined && Number.isFinite(until) && now < until;
 }

@@ -1,5 +1,15 @@
 import type { MutatingAction } from "./gateway";
-import type { CyclePlan, DesiredState, InstanceFacts, PlanBlocker, PlanWarning, Step, StepKind } from "./types";
+import { isLeaseHeld, JOURNAL_TAG_KEY } from "./journal";
+import type {
+  CycleJournal,
+  CyclePlan,
+  DesiredState,
+  InstanceFacts,
+  PlanBlocker,
+  PlanWarning,
+  Step,
+  StepKind,
+} from "./types";
 
 /** Windows cannot run with nested virtualization on more vCPUs than this. */
 export const WINDOWS_MAX_VCPUS = 192;
@@ -7,8 +17,14 @@ export const WINDOWS_MAX_VCPUS = 192;
 export interface PlanContext {
   /** Region the instance was looked up in, for the not-found message. */
   region?: string;
-  /** Mutating actions whose DryRun EC2 refused. */
-  deniedActions?: readonly MutatingAction[];
+  /** EC2 actions the caller may not call (a DryRun or the attribute read was refused). */
+  deniedActions?: readonly string[];
+  /** The instance has stop protection (`disableApiStop`). */
+  stopProtected?: boolean;
+  /** The clock, to tell another run's live lease from an interrupted cycle; without it every journal is interrupted. */
+  now?: number;
+  /** The journal tag (exact value) whose holder is gone, its instance stalled: finish that cycle instead of waiting. */
+  takeOver?: string;
 }
 
 const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string> = {
@@ -81,6 +97,13 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
       code: "auto-scaling-member",
       attribute: "allowAutoScalingGroupMember",
       message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}", which may replace it while it is stopped. Put it in Standby (or suspend the group's health checks), then set allowAutoScalingGroupMember to true.`,
+    });
+  }
+  if (context.stopProtected && facts.state !== "stopped") {
+    blockers.push({
+      code: "stop-protected",
+      attribute: "instanceId",
+      message: `Instance ${id} has stop protection (disableApiStop), so it cannot be stopped to change its CPU options. Turn it off with \`aws ec2 modify-instance-attribute --instance-id ${id} --no-disable-api-stop\` (disable_api_stop = false on a Terraform aws_instance, disableApiStop: false in @pulumi/aws), run again, then turn it back on.`,
     });
   }
   for (const action of context.deniedActions ?? []) {
@@ -213,6 +236,25 @@ export function planCycle(
     };
   }
 
+  if (facts.unreadableJournal) {
+    const { value, problem } = facts.unreadableJournal;
+    return {
+      ...current,
+      steps: [],
+      warnings: [],
+      causesDowntime: false,
+      blockers: [
+        {
+          code: "unreadable-journal",
+          attribute: "instanceId",
+          message: `Instance ${id} carries a ${JOURNAL_TAG_KEY} tag this version cannot read (${problem}): ${JSON.stringify(value)}. It may record an interrupted cycle, so nothing is changed on a guess. Check the instance (start it if it should be running), then remove the tag with \`aws ec2 delete-tags --resources ${id} --tags Key=${JOURNAL_TAG_KEY}\` and run again.`,
+        },
+      ],
+    };
+  }
+  const held = heldByAnotherRun(facts, context);
+  if (held) return otherCyclePlan(current, held, desired);
+
   const needsModify = facts.nestedVirtualization !== desired.nestedVirtualization;
   const journalWarning: PlanWarning[] = facts.journal
     ? [
@@ -235,6 +277,52 @@ export function planCycle(
     warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : [])],
     blockers,
     causesDowntime,
+  };
+}
+
+/** Another run's journal whose lease is still held, unless we are taking over from a stalled holder. */
+function heldByAnotherRun(facts: InstanceFacts, context: PlanContext): CycleJournal | undefined {
+  const journal = facts.journal;
+  if (!journal || context.now === undefined) return undefined;
+  if (context.takeOver !== undefined && context.takeOver === facts.journalTag) return undefined;
+  return isLeaseHeld(journal, context.now) ? journal : undefined;
+}
+
+/** Another run is cycling the instance: the same target means wait for it, another means stop here. */
+function otherCyclePlan(
+  current: Omit<CyclePlan, "steps" | "warnings" | "blockers" | "causesDowntime">,
+  held: CycleJournal,
+  desired: DesiredState,
+): CyclePlan {
+  const id = current.instanceId;
+  const other = `a cycle begun ${held.startedAt} that sets NestedVirtualization=${held.to}`;
+  if (held.to !== desired.nestedVirtualization) {
+    return {
+      ...current,
+      steps: [],
+      warnings: [],
+      causesDowntime: false,
+      blockers: [
+        {
+          code: "conflicting-cycle",
+          attribute: "nestedVirtualization",
+          message: `Instance ${id} is being changed by another run (${other}), which conflicts with this run's "${desired.nestedVirtualization}". Nothing was changed. Two configurations (stacks, workspaces) should not manage the same instance; once that run has finished, run again to apply "${desired.nestedVirtualization}".`,
+        },
+      ],
+    };
+  }
+  return {
+    ...current,
+    steps: [],
+    blockers: [],
+    causesDowntime: false,
+    awaiting: held,
+    warnings: [
+      {
+        code: "other-cycle-in-progress",
+        message: `Instance ${id} is being changed by another run (${other}); this run waits for it to finish instead of stopping the instance again.`,
+      },
+    ],
   };
 }
 

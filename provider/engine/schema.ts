@@ -320,7 +320,7 @@ export const REPLACING_ATTRIBUTES = ATTRIBUTES.filter((a) => a.forcesReplacement
  * `MutatingAction` type, the DryRun preflight and the IAM policy in README and docs come from here.
  */
 export const EC2_ACTIONS = {
-  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus"],
+  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceAttribute", "DescribeInstanceStatus"],
   instance: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],
 } as const;
 

@@ -27,3 +27,14 @@ export async function statusInstanceChecks(gateway: Ec2Gateway, instanceId: stri
     system: (status?.SystemStatus?.Status as CheckStatus | undefined) ?? "insufficient-data",
   };
 }
+
+/** The lifecycle state and EC2's StateReason message (why it is there, e.g. a failed start). */
+export async function statusInstanceStateReason(
+  gateway: Ec2Gateway,
+  instanceId: string,
+): Promise<{ state: InstanceStatus; reason?: string }> {
+  const instance = await gateway.describeInstance(instanceId);
+  const state = (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
+  const reason = instance?.StateReason?.Message;
+  return reason ? { state, reason } : { state };
+}

@@ -33,6 +33,18 @@ export interface CycleJournal {
   to: NestedVirtSetting;
   /** ISO timestamp of the moment the cycle began. */
   startedAt: string;
+  /** The run holding the instance (a random token per apply); absent in pre-lease journals. */
+  runToken?: string;
+  /** ISO time until which that run may still be working; after it the cycle counts as interrupted. */
+  leaseUntil?: string;
+  /** How long the instance may sit unchanged in a settled state before the holder counts as gone. */
+  stallMs?: number;
+}
+
+/** A journal tag the engine cannot read: never acted upon, always a blocker. */
+export interface UnreadableJournal {
+  value: string;
+  problem: string;
 }
 
 /** Everything the planner needs to know about an instance, read through the gateway. */
@@ -53,6 +65,11 @@ export interface InstanceFacts {
   tags: Record<string, string>;
   autoScalingGroupName?: string;
   journal?: CycleJournal;
+  /** The journal tag exactly as read, for a DeleteTags that removes only that value. */
+  journalTag?: string;
+  unreadableJournal?: UnreadableJournal;
+  /** EC2's StateReason message (why the instance is in its state, e.g. a failed start). */
+  stateReason?: string;
   type: InstanceTypeFacts;
 }
 
@@ -78,7 +95,8 @@ export type WarningCode =
   | "instance-store-data-lost"
   | "windows-vsm-disabled"
   | "auto-scaling-member"
-  | "interrupted-cycle";
+  | "interrupted-cycle"
+  | "other-cycle-in-progress";
 
 export interface PlanWarning {
   code: WarningCode;
@@ -94,7 +112,10 @@ export type BlockerCode =
   | "instance-store-root"
   | "windows-too-many-vcpus"
   | "auto-scaling-member"
-  | "missing-permission";
+  | "missing-permission"
+  | "stop-protected"
+  | "unreadable-journal"
+  | "conflicting-cycle";
 
 export interface PlanBlocker {
   code: BlockerCode;
@@ -114,6 +135,8 @@ export interface CyclePlan {
   blockers: PlanBlocker[];
   /** True when the instance has to be stopped (and so will be unavailable for a while). */
   causesDowntime: boolean;
+  /** Another run's cycle with the same target holds the instance: wait for it, then plan again. */
+  awaiting?: CycleJournal;
 }
 
 /** Timestamps and downtime of the last cycle the engine ran. */

@@ -1,10 +1,12 @@
 import { NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
-import { statusInstanceState, type InstanceStatus } from "./status";
+import { statusInstanceStateReason, type InstanceStatus } from "./status";
 
 export interface WaitOptions {
   timeoutSeconds: number;
   pollIntervalMs: number;
+  /** Ends the wait at once with the signal's reason (the run was told to stop). */
+  signal?: AbortSignal;
 }
 
 /** Polling interval against real EC2; the emulator-backed tests and demo set a shorter one. */
@@ -15,7 +17,21 @@ export function pollIntervalFromEnvironment(): number {
   return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_POLL_INTERVAL_MS;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Sleeps `ms`, or rejects with the signal's reason as soon as it is aborted. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 /**
  * States from which the awaited state can no longer be reached. `stopped` while waiting for
@@ -42,7 +58,8 @@ async function waitForState(
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   for (;;) {
-    const state = await statusInstanceState(gateway, instanceId);
+    options.signal?.throwIfAborted();
+    const { state, reason } = await statusInstanceStateReason(gateway, instanceId);
     if (state === target) return;
     if (HOPELESS[target].includes(state)) {
       throw new NestedVirtError(
@@ -52,8 +69,10 @@ async function waitForState(
       );
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) throw new WaitTimeoutError(instanceId, target, state, options.timeoutSeconds, ADVICE[target]);
-    await sleep(Math.min(options.pollIntervalMs, remaining));
+    if (remaining <= 0) {
+      throw new WaitTimeoutError(instanceId, target, state, options.timeoutSeconds, ADVICE[target], reason);
+    }
+    await sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
   }
 }
 

@@ -25,6 +25,13 @@ export interface CheckFailure {
   reason: string;
 }
 
+export interface CheckResult {
+  inputs: Props;
+  failures: CheckFailure[];
+  /** What the pending cycle will do besides the CPU option; the plugin prints them at preview. */
+  warnings: string[];
+}
+
 function engineFor(props: Props): Engine {
   return createEngine({
     connection: {
@@ -66,11 +73,11 @@ function normalizedInputs(news: Props, parsed: ParsedInputs): EnablementInputs {
  * Validates inputs and, when the instance is known, looks at it: a blocker (unsupported type,
  * Spot, Auto Scaling member, missing permission…) fails the preview before anything is touched.
  */
-export async function check(_olds: Props, news: Props): Promise<{ inputs: Props; failures: CheckFailure[] }> {
-  if (containsUnknown(news)) return { inputs: news, failures: [] };
+export async function check(_olds: Props, news: Props): Promise<CheckResult> {
+  if (containsUnknown(news)) return { inputs: news, failures: [], warnings: [] };
   const parsed = parseInputs(news as RawInputs);
   const failures = parsed.failures.map((f) => ({ property: f.attribute.split(".")[0], reason: f.message }));
-  if (!parsed.desired) return { inputs: news, failures };
+  if (!parsed.desired) return { inputs: news, failures, warnings: [] };
   const inputs = normalizedInputs(news, parsed);
   if (inputs.importId !== undefined && inputs.importId !== inputs.instanceId) {
     failures.push({
@@ -81,7 +88,7 @@ export async function check(_olds: Props, news: Props): Promise<{ inputs: Props;
   const { plan } = await engineFor(news).inspect(parsed.desired, { checkPermissions: true });
   for (const blocker of plan.blockers)
     failures.push({ property: blocker.attribute ?? "instanceId", reason: blocker.message });
-  return { inputs: inputs as unknown as Props, failures };
+  return { inputs: inputs as unknown as Props, failures, warnings: plan.warnings.map((w) => w.message) };
 }
 
 function changed(a: unknown, b: unknown): boolean {
@@ -93,7 +100,7 @@ export async function diff(_id: string, olds: Props, news: Props) {
   const names = INPUT_ATTRIBUTES.map((a) => a.name).filter((n) => !NON_SEMANTIC_PROPERTIES.has(n));
   const differing = names.filter((name) => news[name] === UNKNOWN_VALUE || changed(olds[name], news[name]));
   const replaces = differing.filter((name) => REPLACING_ATTRIBUTES.includes(name));
-  return { changes: differing.length > 0, replaces, deleteBeforeReplace: false };
+  return { changes: differing.length > 0, diffs: differing, replaces, deleteBeforeReplace: false };
 }
 
 function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): EnablementOutputs {

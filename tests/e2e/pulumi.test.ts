@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import { killProcessTree } from "../../tools/cli/run";
-import { startEmulator, type Ec2Emulator } from "../../emulator";
+import type { Ec2Emulator } from "../../emulator";
+import { useEmulatedStacks, setStackConfig } from "./support/emulated-stacks";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
 
 const TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
@@ -30,29 +31,11 @@ describe("end to end with the real Pulumi CLI", function () {
   this.timeout(20 * 60 * 1000);
   let project: PulumiProject;
   let emulator: Ec2Emulator;
-
-  before(async () => {
-    project = createPulumiProject();
-    emulator = await startEmulator({ stoppingMs: 300, pendingMs: 300 });
+  const stackFor = useEmulatedStacks(createPulumiProject, (created, started) => {
+    project = created;
+    emulator = started;
   });
-  after(async () => {
-    await emulator?.close();
-    project?.dispose();
-  });
-
-  async function stackFor(name: string, config: Record<string, unknown>): Promise<PulumiWorkspace> {
-    const workspace = project.workspace(name, emulator.endpoint);
-    await workspace.initStack();
-    await setConfig(workspace, config);
-    return workspace;
-  }
-
-  async function setConfig(workspace: PulumiWorkspace, config: Record<string, unknown>): Promise<void> {
-    for (const [key, value] of Object.entries(config)) {
-      const text = typeof value === "string" ? value : JSON.stringify(value);
-      await workspace.ok(["config", "set", key, text, "--stack", workspace.stack]);
-    }
-  }
+  const setConfig = setStackConfig;
 
   async function previewJson(workspace: PulumiWorkspace, ...args: string[]): Promise<PreviewJson> {
     const result = await workspace.ok(["preview", "--json", "--stack", workspace.stack, ...args]);

@@ -146,7 +146,7 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     expect(error).to.be.instanceOf(CycleFailedError);
     expect(error.message)
       .to.contain(`StartInstances failed on ${instanceId}`)
-      .and.contain("started again with NestedVirtualization=enabled");
+      .and.contain("started again and has NestedVirtualization=enabled");
     expect(mutatingActions(ctx.emulator)).to.deep.equal([
       "CreateTags",
       "StopInstances",

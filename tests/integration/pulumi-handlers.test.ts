@@ -83,7 +83,7 @@ describe("the Pulumi dynamic provider's methods", () => {
         __provider: "new",
         awsProfile: "other",
       });
-      expect(result).to.deep.equal({ changes: false, replaces: [], deleteBeforeReplace: false });
+      expect(result).to.deep.equal({ changes: false, diffs: [], replaces: [], deleteBeforeReplace: false });
     });
 
     it("replaces on a new instance ID or region", async () => {
@@ -95,7 +95,12 @@ describe("the Pulumi dynamic provider's methods", () => {
 
     it("updates in place when the desired setting differs from the actual one", async () => {
       const result = await handlers.diff("x", olds, { ...olds, nestedVirtualization: "disabled" });
-      expect(result).to.deep.equal({ changes: true, replaces: [], deleteBeforeReplace: false });
+      expect(result).to.deep.equal({
+        changes: true,
+        diffs: ["nestedVirtualization"],
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
     });
   });
 

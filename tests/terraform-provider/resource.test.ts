@@ -131,10 +131,11 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         ],
       ]);
       expect(connections).to.deep.equal([{ endpoint: emulator.endpoint, region: PROVIDER_REGION }]);
-      // It read the instance and its type, and asked EC2 (DryRun) whether the cycle is allowed.
-      expect(emulator.calls.filter((c) => !c.dryRun).map((c) => c.action)).to.deep.equal([
+      // It read the instance, its type and its stop protection, and asked EC2 (DryRun) whether the cycle is allowed.
+      expect(emulator.calls.filter((c) => !c.dryRun).map((c) => c.action)).to.have.members([
         "DescribeInstances",
         "DescribeInstanceTypes",
+        "DescribeInstanceAttribute",
       ]);
       const dryRuns = emulator.calls.filter((c) => c.dryRun);
       expect(dryRuns.map((c) => c.action)).to.include.members([

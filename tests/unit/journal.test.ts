@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decodeJournal, encodeJournal } from "../../provider/engine/journal";
+import { decodeJournal, encodeJournal, isLeaseHeld } from "../../provider/engine/journal";
 
 describe("the cycle journal tag", () => {
   const journal = {
@@ -7,15 +7,38 @@ describe("the cycle journal tag", () => {
     from: "disabled" as const,
     to: "enabled" as const,
     startedAt: "2026-11-27T01:02:03.000Z",
+    runToken: "0b6e4a3c-8a51-4f7e-9a55-2b6c3f1d9e70",
+    leaseUntil: "2026-11-27T01:23:03.000Z",
+    stallMs: 1300,
   };
 
   it("round-trips and fits in an EC2 tag value (256 characters)", () => {
     const value = encodeJournal(journal);
     expect(value.length).to.be.at.most(256);
-    expect(decodeJournal(value)).to.deep.equal(journal);
+    expect(decodeJournal(value)).to.deep.equal({ journal });
   });
 
-  it("reads an unreadable journal as a running instance's, so recovery starts it", () => {
-    expect(decodeJournal("garbage").priorState).to.equal("running");
+  it("reads a journal written before leases as an interrupted cycle", () => {
+    const decoded = decodeJournal(
+      '{"v":1,"prior":"stopped","from":"enabled","to":"disabled","at":"2026-11-27T01:02:03.000Z"}',
+    );
+    expect(decoded).to.deep.equal({
+      journal: { priorState: "stopped", from: "enabled", to: "disabled", startedAt: "2026-11-27T01:02:03.000Z" },
+    });
+    if ("journal" in decoded)
+      expect(isLeaseHeld(decoded.journal, Date.parse("2026-11-27T01:02:04.000Z"))).to.equal(false);
+  });
+
+  it("never guesses: garbage, an unknown version and a newer version are problems, not journals", () => {
+    expect(decodeJournal("garbage")).to.deep.equal({ problem: "it is not JSON" });
+    expect(decodeJournal('{"v":"x","prior":"running","from":"disabled","to":"enabled"}')).to.have.property("problem");
+    expect(decodeJournal('{"v":3}')).to.deep.equal({
+      problem: "it was written by a newer nestedvirt (journal version 3; this one reads up to 2)",
+    });
+  });
+
+  it("holds its lease until leaseUntil, and not after", () => {
+    expect(isLeaseHeld(journal, Date.parse("2026-11-27T01:23:02.000Z"))).to.equal(true);
+    expect(isLeaseHeld(journal, Date.parse("2026-11-27T01:23:03.000Z"))).to.equal(false);
   });
 });

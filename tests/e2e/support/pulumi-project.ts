@@ -8,7 +8,8 @@ import { npmInstall, packPackage } from "./package-tarball";
 export interface PulumiProject {
   dir: string;
   tarballBytes: number;
-  workspace(stack: string, ec2Endpoint: string): PulumiWorkspace;
+  /** `extraEnv` overrides the workspace's environment (an undefined value removes a variable). */
+  workspace(stack: string, ec2Endpoint: string, extraEnv?: NodeJS.ProcessEnv): PulumiWorkspace;
   dispose(): void;
 }
 
@@ -37,8 +38,15 @@ export function createPulumiProject(): PulumiProject {
   return {
     dir,
     tarballBytes: fs.statSync(tarball).size,
-    workspace: (stack, ec2Endpoint) =>
-      new PulumiWorkspace({ projectDir: dir, stateDir: path.join(root, "state"), cliDir, ec2Endpoint, stack }),
+    workspace: (stack, ec2Endpoint, extraEnv) =>
+      new PulumiWorkspace({
+        projectDir: dir,
+        stateDir: path.join(root, "state"),
+        cliDir,
+        ec2Endpoint,
+        stack,
+        extraEnv,
+      }),
     dispose: () => fs.rmSync(root, { recursive: true, force: true }),
   };
 }

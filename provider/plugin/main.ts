@@ -1,0 +1,26 @@
+/**
+ * Entry point of the nestedvirt Pulumi provider plugin (PulumiPlugin.yaml, `runtime: nodejs`). The
+ * Node.js language host starts it through `@pulumi/pulumi/cmd/run-plugin` with the engine's address.
+ */
+import { connectEngineLog, engineAddressOf } from "./engine-log";
+import { createPluginProvider } from "./provider";
+import { serveProvider, type ProviderConfig } from "./serve";
+
+const args = process.argv.slice(2);
+let config: { region?: string; profile?: string } = {};
+const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
+
+const provider = createPluginProvider({
+  log: connectEngineLog(engineAddressOf(args)),
+  config: () => config,
+});
+
+serveProvider(provider, args, {
+  onConfigure: (received: ProviderConfig) => {
+    config = { region: text(received.region), profile: text(received.profile) };
+  },
+  diff: (id, urn, olds, news) => provider.diff(id, urn, olds, news),
+}).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

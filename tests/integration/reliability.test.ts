@@ -1,0 +1,190 @@
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import {
+  BlockedError,
+  CancelledError,
+  JOURNAL_TAG_KEY,
+  WaitTimeoutError,
+  type NestedVirtSetting,
+} from "../../provider/engine";
+import type { ApplyJob, ApplyOutcome } from "../support/apply-process";
+import { mutatingActions, rejection, seeded, useEmulator } from "../support/emulated";
+
+const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
+
+describe("reliability: stop protection, journals, start failures, cancellation (real SDK over HTTP)", () => {
+  const ctx = useEmulator();
+
+  it("blocks an instance with stop protection at inspection and apply, with zero mutating calls", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, { disableApiStop: true });
+    const { plan } = await ctx.engine().inspect(desired, { checkPermissions: true });
+    expect(plan.blockers.map((b) => b.code)).to.deep.equal(["stop-protected"]);
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(error).to.be.instanceOf(BlockedError);
+    expect(error.message).to.contain(instanceId).and.contain("disableApiStop").and.contain("--no-disable-api-stop");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+    expect(ctx.emulator.calls.map((c) => c.action)).to.include("DescribeInstanceAttribute");
+  });
+
+  it("modifies a stopped instance with stop protection: it need not be stopped", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, { disableApiStop: true, state: "stopped" });
+    await ctx.engine().apply(desired);
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["ModifyInstanceCpuOptions"]);
+    expect(ctx.emulator.instance(instanceId).nestedVirtualization).to.equal("enabled");
+  });
+
+  it("names ec2:DescribeInstanceAttribute when the stop-protection check is not permitted", async () => {
+    const { desired } = seeded(ctx.emulator);
+    ctx.emulator.permissions.deny("DescribeInstanceAttribute");
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(error.message).to.contain("ec2:DescribeInstanceAttribute");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+  });
+
+  describe("an unreadable journal blocks the run and leaves the instance untouched", () => {
+    const cases: [string, string, NestedVirtSetting, string][] = [
+      ["garbage, the instance already as desired", "garbage", "enabled", "it is not JSON"],
+      ["garbage, the instance not as desired", "{not json", "disabled", "it is not JSON"],
+      [
+        "a journal from a newer version",
+        '{"v":9,"prior":"running","from":"disabled","to":"enabled","at":"2026-01-01T00:00:00Z"}',
+        "disabled",
+        "journal version 9",
+      ],
+    ];
+    for (const [what, value, setting, problem] of cases) {
+      it(what, async () => {
+        const { instanceId, desired } = seeded(ctx.emulator, {
+          state: "stopped",
+          nestedVirtualization: setting,
+          tags: { [JOURNAL_TAG_KEY]: value },
+        });
+        const error = await rejection(ctx.engine().apply(desired));
+        expect(error).to.be.instanceOf(BlockedError);
+        expect(error.message)
+          .to.contain(JOURNAL_TAG_KEY)
+          .and.contain(problem)
+          .and.contain(`aws ec2 delete-tags --resources ${instanceId} --tags Key=${JOURNAL_TAG_KEY}`);
+        expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+        expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "stopped", nestedVirtualization: setting });
+      });
+    }
+  });
+
+  it("a start that does not come up: one StartInstances, one error carrying EC2's StateReason", async () => {
+    const { instanceId, desired } = seeded(
+      ctx.emulator,
+      {},
+      { timeouts: { stopSeconds: 60, startSeconds: 1, healthySeconds: 60 } },
+    );
+    ctx.emulator.failNextStart(instanceId);
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(error).to.be.instanceOf(WaitTimeoutError);
+    expect(error.message)
+      .to.contain(`did not reach "running" within 1s`)
+      .and.contain("Server.InsufficientInstanceCapacity: Insufficient capacity")
+      .and.not.contain("..");
+    expect(error.message.match(/did not reach/g)).to.have.length(1);
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([
+      "CreateTags",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+    ]);
+    expect(ctx.emulator.instance(instanceId).tags).to.have.property(JOURNAL_TAG_KEY);
+  });
+
+  describe("told to stop", () => {
+    it("before the stop: no StopInstances, and its journal is taken off again", async () => {
+      const { instanceId, desired } = seeded(ctx.emulator);
+      const controller = new AbortController();
+      const applying = ctx.engine().apply(desired, { signal: controller.signal });
+      while (!mutatingActions(ctx.emulator).includes("CreateTags")) await new Promise((r) => setTimeout(r, 2));
+      controller.abort();
+      const error = await rejection(applying);
+      expect(error).to.be.instanceOf(CancelledError);
+      expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "DeleteTags"]);
+      expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
+      expect(ctx.emulator.instance(instanceId).tags).to.not.have.property(JOURNAL_TAG_KEY);
+    });
+
+    it("after the stop: finishes the cycle up to running again", async () => {
+      const { instanceId, desired } = seeded(ctx.emulator);
+      const controller = new AbortController();
+      const applying = ctx.engine().apply(desired, { signal: controller.signal });
+      while (!mutatingActions(ctx.emulator).includes("StopInstances")) await new Promise((r) => setTimeout(r, 2));
+      controller.abort();
+      const applied = await applying;
+      expect(applied.nestedVirtualization).to.equal("enabled");
+      expect(mutatingActions(ctx.emulator)).to.deep.equal(FULL_CYCLE);
+      expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+    });
+  });
+
+  it("two runs in separate processes, equal and opposite targets at offsets 0–1.6 s: one stop per needed change, honest results", async function () {
+    this.timeout(120_000);
+    // Stop and start take 500 ms each; the offsets fall before the first stop, during it, during the start and after.
+    const offsets = [0, 250, 700, 1600];
+    const cases = [false, true].flatMap((opposite) =>
+      offsets.map((offset) => ({ opposite, offset, ...seeded(ctx.emulator, { stoppingMs: 500, pendingMs: 500 }) })),
+    );
+    const first = applyProcess(
+      ctx.emulator.endpoint,
+      cases.map((c) => ({ instanceId: c.instanceId, setting: "enabled", delayMs: 0 })),
+    );
+    const second = applyProcess(
+      ctx.emulator.endpoint,
+      cases.map((c) => ({ instanceId: c.instanceId, setting: c.opposite ? "disabled" : "enabled", delayMs: c.offset })),
+    );
+    await Promise.all([first.ready, second.ready]); // both processes loaded before either begins
+    const startAt = Date.now() + 100;
+    first.begin(startAt);
+    second.begin(startAt);
+    const [firstOutcomes, secondOutcomes] = await Promise.all([first.outcomes, second.outcomes]);
+
+    for (const [index, { instanceId, offset, opposite }] of cases.entries()) {
+      const runs = [firstOutcomes[index], secondOutcomes[index]];
+      const label = `${opposite ? "opposite" : "equal"} targets, offset ${offset} ms: ${JSON.stringify(runs)}`;
+      const calls = ctx.emulator.mutatingCalls().filter((c) => c.instanceIds.includes(instanceId));
+      const stops = calls.filter((c) => c.action === "StopInstances").length;
+      const changes = calls.filter((c) => c.action === "ModifyInstanceCpuOptions" && !c.errorCode).length;
+      expect(stops, label).to.equal(changes);
+      expect(stops, label).to.be.at.most(opposite ? 2 : 1);
+      for (const [which, run] of runs.entries()) {
+        const wanted = which === 1 && opposite ? "disabled" : "enabled";
+        if (run.ok) expect(run.setting, label).to.equal(wanted);
+        else expect(run.message, label).to.contain("is being changed by another run").and.not.contain("did not");
+      }
+      const live = ctx.emulator.instance(instanceId);
+      expect(live.state, label).to.equal("running");
+      expect(live.tags, label).to.not.have.property(JOURNAL_TAG_KEY);
+      const lastSuccess = runs.filter((r) => r.ok).sort((a, b) => b.at - a.at)[0];
+      expect(lastSuccess?.setting, label).to.equal(live.nestedVirtualization);
+      if (!opposite)
+        expect(
+          runs.every((r) => r.ok),
+          label,
+        ).to.equal(true);
+    }
+  });
+});
+
+/** Runs engine applies in a separate Node.js process (tests/support/apply-process.ts). */
+function applyProcess(endpoint: string, jobs: ApplyJob[]) {
+  const script = path.join(__dirname, "..", "support", "apply-process.js");
+  const child = spawn(process.execPath, [script, endpoint, JSON.stringify(jobs)], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let stdout = "";
+  const ready = new Promise<void>((resolve) =>
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk;
+      if (stdout.startsWith("ready\n")) resolve();
+    }),
+  );
+  const outcomes = new Promise<ApplyOutcome[]>((resolve) =>
+    child.on("close", () => resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "[]") as ApplyOutcome[])),
+  );
+  return { ready, outcomes, begin: (at: number) => child.stdin.end(String(at)) };
+}
