@@ -105,6 +105,11 @@ export class Ec2Emulator implements ControlTarget {
     return this.store.add(seed);
   }
 
+  /** The instance disappears: EC2 answers InvalidInstanceID.NotFound for it from now on. */
+  removeInstance(id: string): void {
+    this.store.remove(id);
+  }
+
   instance(id: string): InstanceSnapshot {
     return this.store.snapshot(id);
   }

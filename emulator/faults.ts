@@ -13,7 +13,12 @@ export interface InjectedFault {
 export interface FailNextOptions {
   /** Only match DryRun calls (true) or only real calls (false); default: any call. */
   dryRun?: boolean;
-  /** Only match calls that name this instance (StartInstances refused for one member of a fleet). */
+  /**
+   * Only match calls that name this instance (StartInstances refused for one member of a fleet). A
+   * request naming other instances too fails whole, as EC2 fails it, without using up `count`:
+   * the count is of calls for this instance alone, so a client that batches and then retries one
+   * by one sees the same number of refusals as one that does not batch.
+   */
   instanceId?: string;
 }
 
@@ -127,6 +132,9 @@ export class Faults {
         (fault.instanceId === undefined || namesInstance(params, fault.instanceId)),
     );
     if (scripted) {
+      if (scripted.instanceId !== undefined && instanceCount(params) > 1) {
+        return { code: scripted.code, message: scripted.message };
+      }
       scripted.remaining -= 1;
       if (scripted.remaining <= 0) this.scripted = this.scripted.filter((fault) => fault !== scripted);
       return { code: scripted.code, message: scripted.message };
@@ -140,6 +148,11 @@ export class Faults {
     }
     return undefined;
   }
+}
+
+/** How many instances the request names. */
+function instanceCount(params: QueryParams): number {
+  return [...params.keys()].filter((key) => /^(InstanceId|ResourceId)(\.\d+)?$/.test(key)).length;
 }
 
 /** True when the request names the instance (`InstanceId`, `InstanceId.N` or `ResourceId.N`). */

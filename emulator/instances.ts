@@ -211,6 +211,11 @@ export class InstanceStore {
     return instanceId;
   }
 
+  /** Forgets the instance, as EC2 does some time after termination: it is then unknown (NotFound). */
+  remove(instanceId: string): void {
+    if (!this.records.delete(instanceId)) throw new UnknownInstanceError(instanceId);
+  }
+
   /** The record with any completed transition applied, or undefined. */
   get(instanceId: string): InstanceRecord | undefined {
     const record = this.records.get(instanceId);

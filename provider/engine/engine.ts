@@ -21,7 +21,7 @@ export interface EngineOptions {
   connection?: AwsConnection;
   /** Progress lines for people (`stop i-…`, `wait until … is running`). */
   log?: (line: string) => void;
-  /** Waiter polling; defaults to NESTEDVIRT_POLL_INTERVAL_MS or 5 s. */
+  /** The waits' base polling interval; defaults to NESTEDVIRT_POLL_INTERVAL_MS or 1 s. */
   pollIntervalMs?: number;
   /** Reuse a gateway (tests, or a front end that serves many resources). */
   gateway?: Ec2Gateway;

@@ -14,28 +14,63 @@ import {
   type InstanceTypeInfo,
 } from "@aws-sdk/client-ec2";
 import { Batcher } from "./batcher";
+import { InstanceCallBatcher } from "./call-batcher";
 import { awsErrorCode } from "./errors";
-import { FleetRetryStrategy } from "./retry";
+import { PollBudget, SharedPoller } from "./poller";
+import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
 import type { EC2_ACTIONS } from "./schema";
 import type { AwsConnection, NestedVirtSetting } from "./types";
 
 /** The EC2 actions that change something, and so are checked with DryRun before a cycle. */
-export type MutatingAction = (typeof EC2_ACTIONS.instance)[number];
+export type MutatingAction = (typeof EC2_ACTIONS.change)[number];
 
 /** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it. */
 const DEFAULT_MAX_ATTEMPTS = 25;
 
-/** IDs per coalesced DescribeInstances call (EC2 accepts up to 1000). */
-const DESCRIBE_BATCH_SIZE = 200;
+/** IDs per DescribeInstances, StopInstances, StartInstances, CreateTags or DeleteTags call: EC2's maximum. */
+const MAX_IDS_PER_CALL = 1000;
+
+/** Mutating calls for different instances issued within this window go out as one request. */
+const BATCH_WINDOW_MS = 15;
+
+/**
+ * A permitted DryRun verdict is reused for this long: an operation (one `pulumi up`, one
+ * `terraform apply`) asks once per action and instance, at preview/plan or before the stop.
+ */
+const PERMISSION_TTL_MS = 15 * 60_000;
+
+/** All waits of the process share one budget of DescribeInstances calls. */
+const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
+/** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
+const DESCRIBE_INSTANCE_STATUS_BUDGET = new PollBudget();
+
+/** DescribeInstanceStatus takes at most 100 explicit instance IDs. */
+const MAX_STATUS_IDS_PER_CALL = 100;
 
 /**
  * The only place that talks to EC2. Each method is one API call; retries of throttling and
  * transient errors happen inside the SDK's standard retry strategy.
  */
 export class Ec2Gateway {
-  private readonly instances = new Batcher<string, Instance>((ids) => this.describeInstances(ids), DESCRIBE_BATCH_SIZE);
+  private readonly instances = new Batcher<string, Instance>((ids) => this.describeInstances(ids), MAX_IDS_PER_CALL);
+  private readonly batches = new InstanceCallBatcher(BATCH_WINDOW_MS, MAX_IDS_PER_CALL);
+  private readonly permitted = new Map<string, number>();
+  /** One polling loop per connection for every wait on instance state. */
+  readonly instancePoller = new SharedPoller<Instance>({
+    fetch: (ids) => this.describeInstances(ids),
+    maxKeysPerCall: MAX_IDS_PER_CALL,
+    budget: DESCRIBE_INSTANCES_BUDGET,
+  });
+  /** One polling loop per connection for every health gate (status checks). */
+  readonly statusPoller = new SharedPoller<InstanceStatus>({
+    fetch: (ids) => this.describeInstanceStatuses(ids),
+    maxKeysPerCall: MAX_STATUS_IDS_PER_CALL,
+    budget: DESCRIBE_INSTANCE_STATUS_BUDGET,
+  });
 
-  constructor(readonly client: EC2Client) {}
+  constructor(readonly client: EC2Client) {
+    scopeRetriesByOperation(client);
+  }
 
   static connect(connection: AwsConnection): Ec2Gateway {
     const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
@@ -61,33 +96,51 @@ export class Ec2Gateway {
     return this.instances.load(instanceId);
   }
 
-  private async describeInstances(instanceIds: string[]): Promise<Map<string, Instance>> {
-    try {
-      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: instanceIds }));
+  /** The instances EC2 knows among `instanceIds` (at most 1000). */
+  describeInstances(instanceIds: string[]): Promise<Map<string, Instance>> {
+    return this.knownOnly(instanceIds, async (ids) => {
+      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: ids }));
       const found = new Map<string, Instance>();
       for (const instance of out.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
         if (instance.InstanceId) found.set(instance.InstanceId, instance);
       }
       return found;
-    } catch (error) {
-      if (awsErrorCode(error) !== "InvalidInstanceID.NotFound") throw error;
-      // EC2 fails the whole call for one unknown ID: ask for the others one by one.
-      if (instanceIds.length === 1) return new Map();
-      const singles = await Promise.all(instanceIds.map((id) => this.describeInstances([id])));
-      return new Map(singles.flatMap((m) => [...m]));
-    }
+    });
   }
 
-  /** Status checks of one instance (any state); undefined when EC2 does not know it. */
-  async describeInstanceStatus(instanceId: string): Promise<InstanceStatus | undefined> {
-    try {
+  /** Status checks of the instances EC2 knows among `instanceIds` (at most 100), in any state. */
+  describeInstanceStatuses(instanceIds: string[]): Promise<Map<string, InstanceStatus>> {
+    return this.knownOnly(instanceIds, async (ids) => {
       const out = await this.client.send(
-        new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }),
+        new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }),
       );
-      return out.InstanceStatuses?.[0];
+      const found = new Map<string, InstanceStatus>();
+      for (const status of out.InstanceStatuses ?? []) if (status.InstanceId) found.set(status.InstanceId, status);
+      return found;
+    });
+  }
+
+  /** Runs a describe call; EC2 fails the whole call for unknown IDs and names them: ask again without them. */
+  private async knownOnly<V>(
+    instanceIds: string[],
+    describe: (ids: string[]) => Promise<Map<string, V>>,
+  ): Promise<Map<string, V>> {
+    try {
+      return await describe(instanceIds);
     } catch (error) {
-      if (awsErrorCode(error) === "InvalidInstanceID.NotFound") return undefined;
-      throw error;
+      if (awsErrorCode(error) !== "InvalidInstanceID.NotFound" || instanceIds.length === 1) {
+        if (awsErrorCode(error) === "InvalidInstanceID.NotFound") return new Map();
+        throw error;
+      }
+      const unknown = new Set((error as Error).message.match(/i-[0-9a-f]+/g) ?? []);
+      const rest = instanceIds.filter((id) => !unknown.has(id));
+      if (unknown.size > 0 && rest.length < instanceIds.length)
+        return rest.length > 0 ? this.knownOnly(rest, describe) : new Map();
+      const half = Math.ceil(instanceIds.length / 2);
+      const parts = await Promise.all(
+        [instanceIds.slice(0, half), instanceIds.slice(half)].map((ids) => this.knownOnly(ids, describe)),
+      );
+      return new Map(parts.flatMap((m) => [...m]));
     }
   }
 
@@ -113,28 +166,64 @@ export class Ec2Gateway {
     return out.DisableApiStop?.Value === true;
   }
 
-  async stopInstance(instanceId: string, dryRun = false): Promise<void> {
-    await this.client.send(new StopInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun }));
+  /** StopInstances, batched with other instances' stops issued at the same moment. */
+  stopInstance(instanceId: string, dryRun = false): Promise<void> {
+    return this.batches.call(`StopInstances ${dryRun}`, instanceId, async (ids) => {
+      await this.send(() => this.client.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
+    });
   }
 
-  async startInstance(instanceId: string, dryRun = false): Promise<void> {
-    await this.client.send(new StartInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun }));
+  /** StartInstances, batched like stopInstance. */
+  startInstance(instanceId: string, dryRun = false): Promise<void> {
+    return this.batches.call(`StartInstances ${dryRun}`, instanceId, async (ids) => {
+      await this.send(() => this.client.send(new StartInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
+    });
   }
 
   async modifyNestedVirtualization(instanceId: string, setting: NestedVirtSetting, dryRun = false): Promise<void> {
-    await this.client.send(
-      new ModifyInstanceCpuOptionsCommand({ InstanceId: instanceId, NestedVirtualization: setting, DryRun: dryRun }),
+    await this.send(
+      () =>
+        this.client.send(
+          new ModifyInstanceCpuOptionsCommand({
+            InstanceId: instanceId,
+            NestedVirtualization: setting,
+            DryRun: dryRun,
+          }),
+        ),
+      dryRun,
     );
   }
 
-  async createTag(instanceId: string, key: string, value: string, dryRun = false): Promise<void> {
-    await this.client.send(
-      new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
-    );
+  /** Makes one call; with DryRun, EC2's "would have succeeded" answer (DryRunOperation) resolves. */
+  private async send(call: () => Promise<unknown>, dryRun: boolean): Promise<void> {
+    try {
+      await call();
+    } catch (error) {
+      if (!(dryRun && awsErrorCode(error) === "DryRunOperation")) throw error;
+    }
   }
 
-  async deleteTag(instanceId: string, key: string, dryRun = false): Promise<void> {
-    await this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key }], DryRun: dryRun }));
+  /** CreateTags of one tag, batched with other instances getting the same tag and value. */
+  createTag(instanceId: string, key: string, value: string, dryRun = false): Promise<void> {
+    return this.batches.call(JSON.stringify(["CreateTags", key, value, dryRun]), instanceId, async (ids) => {
+      await this.send(
+        () =>
+          this.client.send(
+            new CreateTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
+          ),
+        dryRun,
+      );
+    });
+  }
+
+  /** DeleteTags of one key, batched with other instances losing the same key. */
+  deleteTag(instanceId: string, key: string, dryRun = false): Promise<void> {
+    return this.batches.call(JSON.stringify(["DeleteTags", key, dryRun]), instanceId, async (ids) => {
+      await this.send(
+        () => this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key }], DryRun: dryRun })),
+        dryRun,
+      );
+    });
   }
 
   /** Removes the tag only while it still has this value, so another run's newer tag is left alone. */
@@ -142,17 +231,31 @@ export class Ec2Gateway {
     await this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }));
   }
 
-  /** Asks EC2 whether the caller may perform `action` on the instance, without performing it. */
+  /**
+   * Asks EC2, with DryRun, whether the caller may perform `action` on the instance. A permitted
+   * verdict is remembered for the operation (see PERMISSION_TTL_MS), so preview/plan and the apply
+   * that follows in the same process ask once; a denial is asked again, as the user may fix it.
+   */
   async isPermitted(action: MutatingAction, instanceId: string): Promise<boolean> {
+    const key = `${action} ${instanceId}`;
+    if ((this.permitted.get(key) ?? 0) > Date.now()) return true;
     try {
       await this.dryRunCall(action, instanceId);
-      return true; // EC2 answers a permitted DryRun with an error, so success is unexpected but not a denial
     } catch (error) {
+      // Any answer but a denial (unknown instance, throttling given up on…) is not a denial.
       return awsErrorCode(error) !== "UnauthorizedOperation";
     }
+    this.permitted.set(key, Date.now() + PERMISSION_TTL_MS);
+    return true;
   }
 
-  private async dryRunCall(action: MutatingAction, instanceId: string): Promise<void> {
+  /** Forgets remembered DryRun verdicts (a new operation in a long-lived process). */
+  forgetPermissions(): void {
+    this.permitted.clear();
+  }
+
+  /** Resolves when EC2 answers that the call would have succeeded; batched across instances. */
+  private dryRunCall(action: MutatingAction, instanceId: string): Promise<void> {
     switch (action) {
       case "StopInstances":
         return this.stopInstance(instanceId, true);

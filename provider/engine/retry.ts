@@ -1,51 +1,149 @@
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from "@smithy/types";
-import {
-  DefaultRateLimiter,
-  DEFAULT_RETRY_DELAY_BASE,
-  MAXIMUM_RETRY_DELAY,
-  THROTTLING_RETRY_DELAY_BASE,
-} from "@smithy/util-retry";
+import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
 
 /**
- * The SDK's adaptive retry behaviour (its client-side rate limiter, its backoff bases) without its
- * client-wide retry quota. The stock strategies stop retrying for every call of a client once the
- * quota is spent; across a fleet that turns one throttling storm into hundreds of half-finished
- * cycles. Here a call is retried until its own attempts run out, while the shared rate limiter
- * slows the whole fleet down. The SDK's retry middleware still does the retrying.
+ * EC2 throttles each API action with its own token bucket ("Request throttling for the Amazon EC2
+ * API"), so a throttled DescribeInstances says nothing about StopInstances. The strategy keeps one
+ * send rate per operation. It slows an operation down only when throttling is dense — at least half
+ * of its recent answers — which is what sending faster than a bucket refills looks like; isolated
+ * throttles (another client in the account, a blip) are retried with backoff and full jitter but do
+ * not slow anything. An operation never slows below the documented refill rate of its bucket: at
+ * that rate the bucket alone cannot be the cause. There is no client-wide retry quota: across a
+ * fleet it would give up on every instance at once.
  */
 export class FleetRetryStrategy implements RetryStrategyV2 {
   readonly mode = "adaptive";
-  private readonly rateLimiter = new DefaultRateLimiter();
+  private readonly rates = new Map<string, SendRate>();
 
   constructor(private readonly maxAttempts: number) {}
 
-  async acquireInitialRetryToken(): Promise<StandardRetryToken> {
-    await this.rateLimiter.getSendToken();
-    return retryToken(0, 0);
+  async acquireInitialRetryToken(scope: string): Promise<StandardRetryToken> {
+    const operation = scope.replace(/Command$/, "");
+    await this.rateOf(operation).acquire();
+    return retryToken(operation, 0);
   }
 
   async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
-    this.rateLimiter.updateClientSendingRate(errorInfo);
+    const operation = operationOf(token);
+    const rate = this.rateOf(operation);
+    const throttled = errorInfo.errorType === "THROTTLING";
+    rate.record(throttled);
     const retries = token.getRetryCount() + 1;
-    const retryable =
-      errorInfo.errorType === "THROTTLING" ||
-      errorInfo.errorType === "TRANSIENT" ||
-      errorInfo.errorType === "SERVER_ERROR";
+    const retryable = throttled || errorInfo.errorType === "TRANSIENT" || errorInfo.errorType === "SERVER_ERROR";
     if (!retryable || retries >= this.maxAttempts) throw new Error("No retry token available");
-    const base = errorInfo.errorType === "THROTTLING" ? THROTTLING_RETRY_DELAY_BASE : DEFAULT_RETRY_DELAY_BASE;
+    const base = throttled ? THROTTLING_RETRY_DELAY_BASE : DEFAULT_RETRY_DELAY_BASE;
     // Full jitter: spreads a fleet's retries instead of synchronising them.
     const delay = Math.floor(Math.random() * Math.min(MAXIMUM_RETRY_DELAY, base * 2 ** token.getRetryCount()));
     await new Promise((resolve) => setTimeout(resolve, delay));
-    await this.rateLimiter.getSendToken();
-    return retryToken(retries, 0);
+    await rate.acquire();
+    return retryToken(operation, retries);
   }
 
-  recordSuccess(): void {
-    // An empty response is how the SDK's own adaptive strategy reports a success to the limiter.
-    this.rateLimiter.updateClientSendingRate({});
+  recordSuccess(token: StandardRetryToken): void {
+    this.rateOf(operationOf(token)).record(false);
+  }
+
+  /** The current send rate of an operation (requests per second), Infinity while unlimited. */
+  sendRate(operation: string): number {
+    return this.rateOf(operation).perSecond;
+  }
+
+  private rateOf(operation: string): SendRate {
+    let rate = this.rates.get(operation);
+    if (!rate) {
+      rate = new SendRate(DOCUMENTED_REFILL_PER_SECOND[operation] ?? DEFAULT_REFILL_PER_SECOND);
+      this.rates.set(operation, rate);
+    }
+    return rate;
   }
 }
 
-function retryToken(count: number, delay: number): StandardRetryToken {
-  return { getRetryCount: () => count, getRetryDelay: () => delay, getRetryCost: () => undefined };
+/**
+ * Refill rates of EC2's documented request buckets for the operations the engine calls (page
+ * "Request throttling for the Amazon EC2 API"); the floor of each operation's send rate.
+ * DescribeInstances by instance ID counts as unfiltered and unpaginated (10/s, not 20/s).
+ */
+const DOCUMENTED_REFILL_PER_SECOND: Readonly<Record<string, number>> = {
+  DescribeInstances: 10,
+  DescribeInstanceStatus: 10,
+  DescribeInstanceTypes: 20,
+  DescribeInstanceAttribute: 20,
+  StopInstances: 5,
+  StartInstances: 2,
+  ModifyInstanceCpuOptions: 5,
+  CreateTags: 10,
+  DeleteTags: 10,
+};
+/** The mutating-actions bucket, the lowest category the page lists besides a few special actions. */
+const DEFAULT_REFILL_PER_SECOND = 5;
+
+/** Throttled share of recent answers above which an operation slows down. */
+const DENSE_THROTTLING = 0.5;
+/** Weight of the newest answer in the throttled share (about the last ten answers count). */
+const SHARE_WEIGHT = 0.1;
+
+/**
+ * One operation's pace: unlimited until throttling turns dense, then a FIFO schedule of send
+ * slots at `perSecond`, halved at most once a second while throttling stays dense and raised by a
+ * tenth every second it does not; back to unlimited once well above what it ever needed.
+ */
+export class SendRate {
+  perSecond = Number.POSITIVE_INFINITY;
+  private throttledShare = 0;
+  private nextSlotAt = 0;
+  private changedAt = 0;
+  private readonly sent: number[] = [];
+
+  constructor(private readonly floorPerSecond: number) {}
+
+  async acquire(): Promise<void> {
+    const now = Date.now();
+    this.sent.push(now);
+    while ((this.sent[0] ?? now) < now - 1000) this.sent.shift();
+    if (!Number.isFinite(this.perSecond)) return;
+    const slot = Math.max(now, this.nextSlotAt);
+    this.nextSlotAt = slot + 1000 / this.perSecond;
+    if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
+  }
+
+  record(throttled: boolean, now = Date.now()): void {
+    this.throttledShare = this.throttledShare * (1 - SHARE_WEIGHT) + (throttled ? SHARE_WEIGHT : 0);
+    if (now - this.changedAt < 1000) return;
+    if (throttled && this.throttledShare >= DENSE_THROTTLING) {
+      const recent = Math.max(this.sent.length, this.floorPerSecond);
+      this.perSecond = Math.max(this.floorPerSecond, Math.min(this.perSecond, recent) / 2);
+      this.changedAt = now;
+    } else if (!throttled && Number.isFinite(this.perSecond)) {
+      this.perSecond *= 1.1;
+      this.changedAt = now;
+      if (this.perSecond > 100 * this.floorPerSecond) this.perSecond = Number.POSITIVE_INFINITY;
+    }
+  }
+}
+
+interface ScopedToken extends StandardRetryToken {
+  operation: string;
+}
+
+function retryToken(operation: string, count: number): ScopedToken {
+  return { operation, getRetryCount: () => count, getRetryDelay: () => 0, getRetryCost: () => undefined };
+}
+
+function operationOf(token: StandardRetryToken): string {
+  return (token as Partial<ScopedToken>).operation ?? "";
+}
+
+/**
+ * The SDK's retry middleware passes a scope to the strategy (its `partition_id` context entry);
+ * this sets it to the command's name so the strategy can keep one send rate per EC2 operation.
+ */
+export function scopeRetriesByOperation(client: EC2Client): void {
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      (context as Record<string, unknown>).partition_id = context.commandName;
+      return next(args);
+    },
+    { step: "initialize", name: "nestedvirtRetryScopeByOperation", override: true },
+  );
 }

@@ -316,13 +316,18 @@ export const OUTPUT_ATTRIBUTES = ATTRIBUTES.filter((a) => a.role === "output");
 export const REPLACING_ATTRIBUTES = ATTRIBUTES.filter((a) => a.forcesReplacement).map((a) => a.name);
 
 /**
- * The EC2 actions the engine calls: reads on any resource, changes on instances. The gateway's
- * `MutatingAction` type, the DryRun preflight and the IAM policy in README and docs come from here.
+ * The EC2 actions the engine calls. `change` actions are checked with DryRun before a cycle (the
+ * gateway's `MutatingAction` type); the IAM policy in README and docs is built from these lists.
  */
 export const EC2_ACTIONS = {
-  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceAttribute", "DescribeInstanceStatus"],
-  instance: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],
+  /** Describe calls without resource-level permissions: `Resource` must be `*`. */
+  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus"],
+  /** Reads of one instance (stop protection), grantable per instance. */
+  readInstance: ["DescribeInstanceAttribute"],
+  change: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],
 } as const;
+
+export const ALL_EC2_ACTIONS: readonly string[] = Object.values(EC2_ACTIONS).flat();
 
 /** The least-privilege IAM policy for the engine, as README and docs show it. */
 export function iamPolicy(): object {
@@ -331,7 +336,11 @@ export function iamPolicy(): object {
     Version: "2012-10-17",
     Statement: [
       { Effect: "Allow", Action: actions(EC2_ACTIONS.read), Resource: "*" },
-      { Effect: "Allow", Action: actions(EC2_ACTIONS.instance), Resource: "arn:aws:ec2:*:*:instance/*" },
+      {
+        Effect: "Allow",
+        Action: actions([...EC2_ACTIONS.readInstance, ...EC2_ACTIONS.change]),
+        Resource: "arn:aws:ec2:*:*:instance/*",
+      },
     ],
   };
 }

@@ -1,11 +1,10 @@
-import type { Ec2Gateway } from "./gateway";
+import type { InstanceStatus as Ec2InstanceStatus, Instance } from "@aws-sdk/client-ec2";
 import type { InstanceStateName } from "./types";
 
 export type InstanceStatus = InstanceStateName | "not-found";
 
-/** The instance's current lifecycle state, as one DescribeInstances call sees it. */
-export async function statusInstanceState(gateway: Ec2Gateway, instanceId: string): Promise<InstanceStatus> {
-  const instance = await gateway.describeInstance(instanceId);
+/** The lifecycle state in one DescribeInstances answer; "not-found" when EC2 did not return the instance. */
+export function instanceStatusOf(instance: Instance | undefined): InstanceStatus {
   return (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
 }
 
@@ -18,23 +17,11 @@ export interface InstanceChecks {
   system: CheckStatus;
 }
 
-/** The instance's run state and both status checks, as one DescribeInstanceStatus call sees them. */
-export async function statusInstanceChecks(gateway: Ec2Gateway, instanceId: string): Promise<InstanceChecks> {
-  const status = await gateway.describeInstanceStatus(instanceId);
+/** The run state and both status checks in one DescribeInstanceStatus answer. */
+export function instanceChecksOf(status: Ec2InstanceStatus | undefined): InstanceChecks {
   return {
     state: (status?.InstanceState?.Name as InstanceStateName | undefined) ?? "not-found",
     instance: (status?.InstanceStatus?.Status as CheckStatus | undefined) ?? "insufficient-data",
     system: (status?.SystemStatus?.Status as CheckStatus | undefined) ?? "insufficient-data",
   };
-}
-
-/** The lifecycle state and EC2's StateReason message (why it is there, e.g. a failed start). */
-export async function statusInstanceStateReason(
-  gateway: Ec2Gateway,
-  instanceId: string,
-): Promise<{ state: InstanceStatus; reason?: string }> {
-  const instance = await gateway.describeInstance(instanceId);
-  const state = (instance?.State?.Name as InstanceStateName | undefined) ?? "not-found";
-  const reason = instance?.StateReason?.Message;
-  return reason ? { state, reason } : { state };
 }

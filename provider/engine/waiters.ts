@@ -1,21 +1,38 @@
+import type { Instance } from "@aws-sdk/client-ec2";
 import { NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
-import { statusInstanceStateReason, type InstanceStatus } from "./status";
+import { RETRY, type Verdict } from "./poller";
+import { type InstanceStatus, instanceStatusOf } from "./status";
 
 export interface WaitOptions {
   timeoutSeconds: number;
+  /** The waits' base polling interval; all waits of a process together poll at most once per interval. */
   pollIntervalMs: number;
-  /** Ends the wait at once with the signal's reason (the run was told to stop). */
+  /** Ends the wait at once, rejecting with the signal's reason. */
   signal?: AbortSignal;
 }
 
-/** Polling interval against real EC2; the emulator-backed tests and demo set a shorter one. */
-export const DEFAULT_POLL_INTERVAL_MS = 5000;
+/** All waits of a process together cost at most one DescribeInstances per second by default. */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
 
 export function pollIntervalFromEnvironment(): number {
   const fromEnv = Number(process.env.NESTEDVIRT_POLL_INTERVAL_MS);
   return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_POLL_INTERVAL_MS;
 }
+
+/**
+ * States from which the awaited state can no longer be reached. `stopped` while waiting for
+ * `running` is not one of them: EC2 is eventually consistent, and right after StartInstances a
+ * DescribeInstances may still report the old state (as `running` may linger after a stop).
+ */
+const HOPELESS: readonly InstanceStatus[] = ["terminated", "shutting-down", "not-found"];
+
+const ADVICE: Record<"stopped" | "running", string> = {
+  stopped:
+    'Check the instance in the EC2 console; if it stays in "stopping", force-stop it (aws ec2 stop-instances --force). Then run the update again: the cycle journal on the instance lets the next run finish the cycle.',
+  running:
+    "Check the instance's status checks and system log in the EC2 console. Run the update again once it is running; the cycle journal on the instance lets the next run finish the cycle.",
+};
 
 /** Sleeps `ms`, or rejects with the signal's reason as soon as it is aborted. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -33,47 +50,48 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/**
- * States from which the awaited state can no longer be reached. `stopped` while waiting for
- * `running` is not one of them: EC2 is eventually consistent, and right after StartInstances a
- * DescribeInstances may still report the old state (as `running` may linger after a stop).
- */
-const HOPELESS: Record<"stopped" | "running", InstanceStatus[]> = {
-  stopped: ["terminated", "shutting-down", "not-found"],
-  running: ["terminated", "shutting-down", "not-found"],
-};
+/** The acceptors of a wait for `target`: reached, hopeless, or keep waiting. */
+function stateAcceptor(instanceId: string, target: "stopped" | "running") {
+  return (instance: Instance | undefined): Verdict<void> => {
+    const state = instanceStatusOf(instance);
+    if (state === target) return { state: "success", result: undefined };
+    if (HOPELESS.includes(state)) {
+      return {
+        state: "failure",
+        error: new NestedVirtError(
+          "UnexpectedState",
+          `Instance ${instanceId} went to "${state}" while waiting for "${target}"; something else is acting on it. Nothing more was changed.`,
+          instanceId,
+        ),
+      };
+    }
+    return RETRY;
+  };
+}
 
-const ADVICE: Record<"stopped" | "running", string> = {
-  stopped:
-    'Check the instance in the EC2 console; if it stays in "stopping", force-stop it (aws ec2 stop-instances --force). Then run the update again: the cycle journal on the instance lets the next run finish the cycle.',
-  running:
-    "Check the instance's status checks and system log in the EC2 console. Run the update again once it is running; the cycle journal on the instance lets the next run finish the cycle.",
-};
-
-async function waitForState(
+function waitForState(
   gateway: Ec2Gateway,
   instanceId: string,
   target: "stopped" | "running",
   options: WaitOptions,
 ): Promise<void> {
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const { state, reason } = await statusInstanceStateReason(gateway, instanceId);
-    if (state === target) return;
-    if (HOPELESS[target].includes(state)) {
-      throw new NestedVirtError(
-        "UnexpectedState",
-        `Instance ${instanceId} went to "${state}" while waiting for "${target}"; something else is acting on it. Nothing more was changed.`,
+  return gateway.instancePoller.wait({
+    key: instanceId,
+    kind: `instance-${target}`,
+    acceptor: stateAcceptor(instanceId, target),
+    timeoutMs: options.timeoutSeconds * 1000,
+    intervalMs: options.pollIntervalMs,
+    signal: options.signal,
+    onTimeout: (last, observed) =>
+      new WaitTimeoutError(
         instanceId,
-      );
-    }
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) {
-      throw new WaitTimeoutError(instanceId, target, state, options.timeoutSeconds, ADVICE[target], reason);
-    }
-    await sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
-  }
+        target,
+        observed ? instanceStatusOf(last) : "not yet observed",
+        options.timeoutSeconds,
+        ADVICE[target],
+        last?.StateReason?.Message || undefined,
+      ),
+  });
 }
 
 export function waitInstanceStopped(gateway: Ec2Gateway, instanceId: string, options: WaitOptions): Promise<void> {

@@ -19,7 +19,7 @@ export interface SchemaProperty {
   items?: SchemaProperty;
   $ref?: string;
   description?: string;
-  default?: string | boolean | number;
+  default?: string | number | boolean;
   willReplaceOnChanges?: boolean;
 }
 

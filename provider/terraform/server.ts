@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { embeddedProtoDefinitions } from "./embedded-protos";
 import { internalErrorDiagnostic, type ProviderHandlers } from "./provider";
 
 /**
@@ -11,7 +12,9 @@ import { internalErrorDiagnostic, type ProviderHandlers } from "./provider";
 /** The .proto files ship in the package next to the sources; this file runs from dist/provider/terraform. */
 export const PROTO_DIR = path.join(__dirname, "../../../provider/terraform");
 
-const LOADER_OPTIONS: protoLoader.Options = {
+export const PROTO_FILES = ["tfplugin6.proto", "goplugin.proto", "health.proto"];
+
+export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true, // field names exactly as in the .proto (snake_case), matching protocol.ts
   longs: Number,
   enums: String,
@@ -21,8 +24,10 @@ const LOADER_OPTIONS: protoLoader.Options = {
 };
 
 export function loadServices(): protoLoader.PackageDefinition {
+  const embedded = embeddedProtoDefinitions();
+  if (embedded) return protoLoader.fromJSON(embedded, LOADER_OPTIONS);
   return protoLoader.loadSync(
-    ["tfplugin6.proto", "goplugin.proto", "health.proto"].map((file) => path.join(PROTO_DIR, file)),
+    PROTO_FILES.map((file) => path.join(PROTO_DIR, file)),
     LOADER_OPTIONS,
   );
 }

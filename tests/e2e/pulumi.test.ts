@@ -328,7 +328,12 @@ describe("end to end with the real Pulumi CLI", function () {
   describe("rollouts, health gates and warnings before the outage", () => {
     const seedFleet = (size: number, seed: SeedInstance = {}) =>
       Array.from({ length: size }, () =>
-        emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled", ...seed }),
+        emulator.addInstance({
+          instanceType: "m8i.large",
+          state: "running",
+          nestedVirtualization: "disabled",
+          ...seed,
+        }),
       );
 
     it("preview warns, per resource, about the stop and each side effect; nothing for a no-op or a stopped instance", async () => {
@@ -378,16 +383,24 @@ describe("end to end with the real Pulumi CLI", function () {
         instanceId: refused,
         dryRun: false,
       });
-      const workspace = await stackFor("rollout-halt", { instanceIds: ids, rolloutGroup: "runners", maxUnavailable: 3 });
+      const workspace = await stackFor("rollout-halt", {
+        instanceIds: ids,
+        rolloutGroup: "runners",
+        maxUnavailable: 3,
+      });
       const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
 
       expect(up.code).to.not.equal(0);
       const output = up.stdout + up.stderr;
       expect(output).to.contain(`StartInstances failed on ${refused}`);
       expect(output).to.match(new RegExp(`rollout group "runners" halted because the cycle of ${refused} failed`));
-      const failedStart = emulator.calls.find((c) => c.action === "StartInstances" && !c.dryRun && c.errorCode);
+      const failedStart = emulator.calls.find(
+        (c) => c.action === "StartInstances" && !c.dryRun && c.errorCode && c.instanceIds.length === 1,
+      );
       expect(failedStart?.instanceIds).to.deep.equal([refused]);
-      const stops = emulator.mutatingCalls().filter((c) => c.action === "StopInstances" && ids.includes(c.instanceIds[0]));
+      const stops = emulator
+        .mutatingCalls()
+        .filter((c) => c.action === "StopInstances" && ids.includes(c.instanceIds[0]));
       expect(stops.filter((c) => c.seq > (failedStart?.seq ?? 0))).to.deep.equal([]);
       expect(stops.length).to.be.lessThan(12);
       expect(ids.map((id) => emulator.instance(id).state)).to.deep.equal(ids.map(() => "running"));

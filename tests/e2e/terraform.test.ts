@@ -452,7 +452,11 @@ describe("end to end with the real Terraform CLI", function () {
     const fleet = (size: number, block: Partial<EnablementBlock>) =>
       Array.from({ length: size }, (_, index) => ({
         name: `kvm_${index}`,
-        instanceId: emulator.addInstance({ instanceType: "m8i.large", state: "running", nestedVirtualization: "disabled" }),
+        instanceId: emulator.addInstance({
+          instanceType: "m8i.large",
+          state: "running",
+          nestedVirtualization: "disabled",
+        }),
         ...block,
       }));
 
@@ -460,7 +464,6 @@ describe("end to end with the real Terraform CLI", function () {
       const members = fleet(12, { rolloutGroup: "runners", maxUnavailable: 3, waitForStatusChecks: true });
       const ids = members.map((m) => m.instanceId);
       const workspace = workspaceWith("rollout", members);
-      await workspace.ok(["init"]);
       const apply = timed("apply", await workspace.ok(["apply", "-auto-approve"]));
 
       // A gated slot is also held while the instance runs but is not healthy yet, so "not running" can be fewer.
@@ -475,7 +478,9 @@ describe("end to end with the real Terraform CLI", function () {
         expect(cycle.healthy_at).to.be.a("string");
         expect(cycle.slot_wait_seconds).to.be.a("number");
       }
-      console.log(`      rollout of 12, at most 3 out of service, gated: ${project.cli} apply ${apply.seconds.toFixed(1)} s`);
+      console.log(
+        `      rollout of 12, at most 3 out of service, gated: ${project.cli} apply ${apply.seconds.toFixed(1)} s`,
+      );
     });
 
     it("a refused start halts the group: no further stop, the rest fail naming that instance", async () => {
@@ -487,7 +492,6 @@ describe("end to end with the real Terraform CLI", function () {
         dryRun: false,
       });
       const workspace = workspaceWith("rollout-halt", members);
-      await workspace.ok(["init"]);
       emulator.resetCalls();
       const apply = await workspace.run(["apply", "-auto-approve"]);
 
@@ -495,7 +499,9 @@ describe("end to end with the real Terraform CLI", function () {
       expect(output(apply))
         .to.contain(`StartInstances failed on ${refused}`)
         .and.contain(`rollout group "runners" halted because the cycle of ${refused} failed`);
-      const failedStart = emulator.calls.find((c) => c.action === "StartInstances" && !c.dryRun && c.errorCode);
+      const failedStart = emulator.calls.find(
+        (c) => c.action === "StartInstances" && !c.dryRun && c.errorCode && c.instanceIds.length === 1,
+      );
       expect(failedStart?.instanceIds).to.deep.equal([refused]);
       const stops = emulator.mutatingCalls().filter((c) => c.action === "StopInstances");
       expect(stops.filter((c) => c.seq > (failedStart?.seq ?? 0))).to.deep.equal([]);
@@ -508,14 +514,16 @@ describe("end to end with the real Terraform CLI", function () {
       const [member] = fleet(1, { waitForStatusChecks: true });
       emulator.setStatusChecks(member.instanceId, { impairedCheck: "instance" });
       const workspace = workspaceWith("gate-impaired", [member]);
-      await workspace.ok(["init"]);
       const apply = await workspace.run(["apply", "-auto-approve"]);
 
       expect(apply.code).to.equal(1);
       expect(output(apply)).to.contain(
         `Instance ${member.instanceId} is running but failed its health gate: instance status check is impaired`,
       );
-      expect(emulator.instance(member.instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+      expect(emulator.instance(member.instanceId)).to.deep.include({
+        state: "running",
+        nestedVirtualization: "enabled",
+      });
     });
   });
 });

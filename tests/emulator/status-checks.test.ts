@@ -68,11 +68,15 @@ describe("emulator: DescribeInstanceStatus (manual clock)", () => {
     );
   });
 
-  it("refuses StartInstances for one instance only when a fault names it", async () => {
+  it("refuses StartInstances for one instance only when a fault names it; a request naming others too fails whole", async () => {
     const refused = emulator.addInstance({ state: "stopped" });
-    const other = emulator.addInstance({ state: "stopped" });
+    const [other, third] = [emulator.addInstance({ state: "stopped" }), emulator.addInstance({ state: "stopped" })];
     emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, { instanceId: refused });
     await client.send(new StartInstancesCommand({ InstanceIds: [other] }));
+    await expectEc2Error(
+      client.send(new StartInstancesCommand({ InstanceIds: [third, refused] })),
+      "InsufficientInstanceCapacity",
+    );
     await expectEc2Error(
       client.send(new StartInstancesCommand({ InstanceIds: [refused] })),
       "InsufficientInstanceCapacity",

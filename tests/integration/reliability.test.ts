@@ -9,7 +9,8 @@ import {
   type NestedVirtSetting,
 } from "../../provider/engine";
 import type { ApplyJob, ApplyOutcome } from "../support/apply-process";
-import { mutatingActions, rejection, seeded, useEmulator } from "../support/emulated";
+import { mutatingActions, seeded, useEmulator } from "../support/emulated";
+import { rejection } from "../support/rejection";
 
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
 

@@ -3,7 +3,8 @@ import { mostNotRunningAtOnce } from "../../emulator";
 import { CycleFailedError, type DesiredState } from "../../provider/engine";
 import { HealthGateError } from "../../provider/engine/health-gate";
 import { forgetRolloutGroups, RolloutHaltedError } from "../../provider/engine/rollout";
-import { rejection, seeded, useEmulator } from "../support/emulated";
+import { seeded, useEmulator } from "../support/emulated";
+import { rejection } from "../support/rejection";
 
 describe("rollouts and health gates against the EC2 emulator", () => {
   const ctx = useEmulator();
@@ -47,7 +48,7 @@ describe("rollouts and health gates against the EC2 emulator", () => {
     );
 
     const failedStart = ctx.emulator.calls.find(
-      (c) => c.action === "StartInstances" && !c.dryRun && c.errorCode !== undefined,
+      (c) => c.action === "StartInstances" && !c.dryRun && c.errorCode !== undefined && c.instanceIds.length === 1,
     );
     expect(failedStart?.instanceIds).to.deep.equal([refused]);
     const laterStops = ctx.emulator

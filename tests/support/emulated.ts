@@ -38,13 +38,3 @@ export function seeded(emulator: Ec2Emulator, seed: SeedInstance = {}, desired: 
 export function mutatingActions(emulator: Ec2Emulator): string[] {
   return emulator.mutatingCalls().map((c) => c.action);
 }
-
-/** The first rejection reason of a promise; fails when it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}

@@ -14,10 +14,10 @@ export const PROVIDER_EXECUTABLE = "terraform-provider-nestedvirt";
  * else a cached OpenTofu build) and prints the binary's path as its last stdout line. Without
  * that script (older checkouts), `terraform` from PATH.
  */
-export function setupTerraformCli(): string {
+export function setupTerraformCli(env: NodeJS.ProcessEnv = process.env): string {
   const script = path.join(repoRoot(), "tools", "setup-terraform.sh");
   if (fs.existsSync(script)) {
-    const out = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const out = execFileSync("bash", [script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "inherit"] });
     const cli = out.trim().split("\n").pop()?.trim() ?? "";
     if (!cli) throw new Error(`${script} printed no CLI path`);
     return cli;
@@ -70,6 +70,8 @@ export interface TerraformWorkspaceOptions {
   packageDir: string;
   /** Default `dev_overrides`. */
   installation?: ProviderInstallation;
+  /** A CLI configuration of the caller's own (e.g. a release mirror) instead of `installation`; no wrapper is written. */
+  cliConfig?: string;
   extraEnv?: NodeJS.ProcessEnv;
 }
 
@@ -98,15 +100,11 @@ export class TerraformWorkspace {
     this.mirrorDir = path.join(options.pluginDir, "mirror");
     this.configFile = path.join(options.pluginDir, `${installation}.tfrc`);
 
-    const wrapper = writeProviderWrapper(options.pluginDir, options.packageDir);
-    if (installation === "filesystem_mirror") {
-      const version = packageVersion(options.packageDir);
-      const target = path.join(this.mirrorDir, PROVIDER_ADDRESS, version, platformDir());
-      fs.mkdirSync(target, { recursive: true });
-      fs.copyFileSync(wrapper, path.join(target, `${PROVIDER_EXECUTABLE}_v${version}`));
-      fs.chmodSync(path.join(target, `${PROVIDER_EXECUTABLE}_v${version}`), 0o755);
+    if (options.cliConfig !== undefined) {
+      fs.writeFileSync(this.configFile, options.cliConfig);
+    } else {
+      this.installFromPackage(installation);
     }
-    fs.writeFileSync(this.configFile, cliConfig(installation, options.pluginDir, this.mirrorDir));
 
     const inherited = { ...process.env };
     for (const name of Object.keys(inherited)) {
@@ -131,6 +129,20 @@ export class TerraformWorkspace {
       NO_COLOR: "1",
       ...options.extraEnv,
     };
+  }
+
+  /** The provider from the installed npm package: a wrapper, in a dev override or a local mirror. */
+  private installFromPackage(installation: ProviderInstallation): void {
+    const { options } = this;
+    const wrapper = writeProviderWrapper(options.pluginDir, options.packageDir);
+    if (installation === "filesystem_mirror") {
+      const version = packageVersion(options.packageDir);
+      const target = path.join(this.mirrorDir, PROVIDER_ADDRESS, version, platformDir());
+      fs.mkdirSync(target, { recursive: true });
+      fs.copyFileSync(wrapper, path.join(target, `${PROVIDER_EXECUTABLE}_v${version}`));
+      fs.chmodSync(path.join(target, `${PROVIDER_EXECUTABLE}_v${version}`), 0o755);
+    }
+    fs.writeFileSync(this.configFile, cliConfig(installation, options.pluginDir, this.mirrorDir));
   }
 
   get workingDir(): string {

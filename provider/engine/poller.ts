@@ -1,0 +1,231 @@
+/**
+ * One polling loop for many waits. Each wait registers a key (an instance ID) and an acceptor; every
+ * tick asks for all waiting keys in as few calls as the API allows (up to `maxKeysPerCall` each) and
+ * hands each wait its observation. What ends a wait is data — the acceptor's verdict — or its
+ * deadline, or its AbortSignal; never a sleep loop of its own.
+ *
+ * The pace follows what is waiting: a wait of a kind whose duration has been seen before (in this
+ * process) is looked at more often as that duration comes near — at half the remaining time, then
+ * half again — and right after it passes; one of an unknown kind every `intervalMs`. A budget caps
+ * the calls: at most one per `intervalMs` on average (a short burst allowed), shared by every poller
+ * that shares the budget, whatever the number of waits.
+ */
+
+export type Verdict<R> = { state: "retry" } | { state: "success"; result: R } | { state: "failure"; error: Error };
+
+export const RETRY: Verdict<never> = { state: "retry" };
+
+export interface WaitRequest<V, R> {
+  key: string;
+  /** Waits of one kind take alike durations (e.g. "instance-stopped"); the poller learns them. */
+  kind: string;
+  /** Decides from the latest observation; undefined means the API does not know the key. */
+  acceptor: (observed: V | undefined) => Verdict<R>;
+  timeoutMs: number;
+  /** The error for a wait that ran out of time, given the last observation (if any). */
+  onTimeout: (last: V | undefined, observed: boolean) => Error;
+  /** Base interval this wait asks for; the poller's budget follows the shortest one waiting. */
+  intervalMs: number;
+  signal?: AbortSignal;
+}
+
+export interface PollerOptions<V> {
+  fetch: (keys: string[]) => Promise<Map<string, V>>;
+  maxKeysPerCall: number;
+  budget: PollBudget;
+}
+
+/** A token bucket of poll calls: refills at one call per interval, holds a short burst. */
+export class PollBudget {
+  private tokens: number;
+  private refilledAt = Date.now();
+
+  constructor(private readonly burst = 4) {
+    this.tokens = burst;
+  }
+
+  /** When `calls` calls may go out at the given pace (now or later). */
+  readyAt(calls: number, intervalMs: number, now = Date.now()): number {
+    this.refill(intervalMs, now);
+    return this.tokens >= calls ? now : now + (calls - this.tokens) * intervalMs;
+  }
+
+  spend(calls: number, intervalMs: number, now = Date.now()): void {
+    this.refill(intervalMs, now);
+    this.tokens -= calls;
+  }
+
+  private refill(intervalMs: number, now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.refilledAt) / intervalMs);
+    this.refilledAt = now;
+  }
+}
+
+interface Entry<V> {
+  request: WaitRequest<V, unknown>;
+  startedAt: number;
+  dueAt: number;
+  /** Last time the wait was seen not done (lower bound of its duration). */
+  lastRetryAt: number;
+  last?: V;
+  observed: boolean;
+  settle: (outcome: { result: unknown } | { error: unknown }) => void;
+}
+
+/** Shortest spacing of two ticks, and of looks near an expected completion. */
+const DENSE_FRACTION = 4;
+/** Failed ticks back off up to this. */
+const MAX_BACKOFF_MS = 10_000;
+
+export class SharedPoller<V> {
+  private readonly entries = new Set<Entry<V>>();
+  /** Learned duration per kind: exponentially weighted mean, in ms. */
+  private readonly expected = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private ticking = false;
+  private failedTicks = 0;
+  private lastTickAt = 0;
+
+  constructor(private readonly options: PollerOptions<V>) {}
+
+  get waiting(): number {
+    return this.entries.size;
+  }
+
+  wait<R>(request: WaitRequest<V, R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const { signal } = request;
+      if (signal?.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      const now = Date.now();
+      let deadline: NodeJS.Timeout | undefined;
+      const onAbort = () => entry.settle({ error: abortReason(signal) });
+      const entry: Entry<V> = {
+        request: request as WaitRequest<V, unknown>,
+        startedAt: now,
+        dueAt: now + this.intervalFor(request.kind, request.intervalMs, 0),
+        lastRetryAt: now,
+        observed: false,
+        settle: (outcome) => {
+          if (!this.entries.delete(entry)) return;
+          clearTimeout(deadline);
+          signal?.removeEventListener("abort", onAbort);
+          if ("error" in outcome) reject(outcome.error);
+          else resolve(outcome.result as R);
+        },
+      };
+      this.entries.add(entry);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      deadline = setTimeout(
+        () => entry.settle({ error: request.onTimeout(entry.last, entry.observed) }),
+        request.timeoutMs,
+      );
+      this.schedule();
+    });
+  }
+
+  /** Next look for a wait of `kind` that has waited `elapsedMs`. */
+  private intervalFor(kind: string, intervalMs: number, elapsedMs: number): number {
+    const dense = intervalMs / DENSE_FRACTION;
+    const expected = this.expected.get(kind);
+    if (expected === undefined) return intervalMs;
+    const remaining = expected - elapsedMs;
+    return remaining <= dense ? dense : Math.max(dense, remaining / 2);
+  }
+
+  private paceMs(): number {
+    let pace = Number.POSITIVE_INFINITY;
+    for (const entry of this.entries) pace = Math.min(pace, entry.request.intervalMs);
+    return pace;
+  }
+
+  private callsPerTick(): number {
+    return Math.max(
+      1,
+      Math.ceil(new Set([...this.entries].map((e) => e.request.key)).size / this.options.maxKeysPerCall),
+    );
+  }
+
+  private schedule(): void {
+    if (this.ticking || this.entries.size === 0) return;
+    const pace = this.paceMs();
+    const now = Date.now();
+    let due = Number.POSITIVE_INFINITY;
+    for (const entry of this.entries) due = Math.min(due, entry.dueAt);
+    const backoff = this.failedTicks > 0 ? Math.min(MAX_BACKOFF_MS, pace * 2 ** this.failedTicks) : 0;
+    const at = Math.max(
+      due,
+      this.lastTickAt + Math.max(pace / DENSE_FRACTION, backoff),
+      this.options.budget.readyAt(this.callsPerTick(), pace, now),
+    );
+    if (this.timer && at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, at - now));
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this.entries.size === 0) return;
+    this.ticking = true;
+    const keys = [...new Set([...this.entries].map((e) => e.request.key))];
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += this.options.maxKeysPerCall) {
+      chunks.push(keys.slice(i, i + this.options.maxKeysPerCall));
+    }
+    this.options.budget.spend(chunks.length, this.paceMs());
+    this.lastTickAt = Date.now();
+    try {
+      const results = await Promise.allSettled(chunks.map((chunk) => this.options.fetch(chunk)));
+      const now = Date.now();
+      this.failedTicks = results.some((r) => r.status === "rejected") ? this.failedTicks + 1 : 0;
+      results.forEach((result, i) => {
+        if (result.status === "fulfilled") this.deliver(new Set(chunks[i]), result.value, now);
+      });
+    } finally {
+      this.ticking = false;
+      this.schedule();
+    }
+  }
+
+  private deliver(keys: ReadonlySet<string>, observed: Map<string, V>, now: number): void {
+    for (const entry of [...this.entries]) {
+      const { request } = entry;
+      if (!keys.has(request.key)) continue;
+      const value = observed.get(request.key);
+      entry.last = value;
+      entry.observed = true;
+      let verdict: Verdict<unknown>;
+      try {
+        verdict = request.acceptor(value);
+      } catch (error) {
+        verdict = { state: "failure", error: error instanceof Error ? error : new Error(String(error)) };
+      }
+      if (verdict.state === "retry") {
+        entry.lastRetryAt = now;
+        if (entry.dueAt <= now)
+          entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, now - entry.startedAt);
+        continue;
+      }
+      if (verdict.state === "success") this.learn(request.kind, (entry.lastRetryAt + now) / 2 - entry.startedAt);
+      entry.settle(verdict.state === "success" ? { result: verdict.result } : { error: verdict.error });
+    }
+  }
+
+  private learn(kind: string, durationMs: number): void {
+    const previous = this.expected.get(kind);
+    this.expected.set(kind, previous === undefined ? durationMs : 0.7 * previous + 0.3 * durationMs);
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error(typeof reason === "string" ? reason : "The wait was cancelled");
+  error.name = "AbortError";
+  return error;
+}

@@ -1,0 +1,119 @@
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { expect } from "chai";
+import { type Ec2Emulator, startEmulator } from "../../emulator";
+import { Ec2Gateway, NestedVirtError } from "../../provider/engine";
+import { FleetRetryStrategy } from "../../provider/engine/retry";
+import { waitInstanceRunning, waitInstanceStopped } from "../../provider/engine/waiters";
+import { rejection } from "../support/rejection";
+
+const WAIT = { timeoutSeconds: 60, pollIntervalMs: 20 };
+
+/** A gateway whose SDK client tries each call once, so a throttled tick reaches the poller. */
+function gatewayFor(emulator: Ec2Emulator, maxAttempts = 3): Ec2Gateway {
+  return new Ec2Gateway(
+    new EC2Client({
+      endpoint: emulator.endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+      retryStrategy: new FleetRetryStrategy(maxAttempts),
+    }),
+  );
+}
+
+function describeCalls(emulator: Ec2Emulator) {
+  return emulator.calls.filter((c) => c.action === "DescribeInstances");
+}
+
+describe("the shared poller behind the waits", () => {
+  let emulator: Ec2Emulator;
+
+  beforeEach(async () => {
+    emulator = await startEmulator({ stoppingMs: 150, pendingMs: 150 });
+  });
+  afterEach(async () => {
+    await emulator.close();
+  });
+
+  it("asks for every waiting instance in one DescribeInstances per tick", async () => {
+    const ids = Array.from({ length: 30 }, (_, i) =>
+      emulator.addInstance({ state: "stopping", stoppingMs: 100 + 10 * i }),
+    );
+    const gateway = gatewayFor(emulator);
+    await Promise.all(ids.map((id) => waitInstanceStopped(gateway, id, WAIT)));
+    const calls = describeCalls(emulator);
+    // The first tick sees all 30 waiting; later ticks ask only for those still waiting, always together.
+    expect(calls[0]?.instanceIds).to.have.members(ids);
+    expect(calls.length).to.be.lessThan(ids.length);
+    for (const call of calls) expect(call.instanceIds.length).to.be.greaterThan(0);
+    expect(ids.every((id) => emulator.instance(id).state === "stopped")).to.equal(true);
+  });
+
+  it("splits more than 1000 waiting instances into calls of at most 1000 IDs", async function () {
+    this.timeout(60_000);
+    const ids = Array.from({ length: 1100 }, () => emulator.addInstance({ state: "pending" }));
+    const gateway = gatewayFor(emulator);
+    await Promise.all(ids.map((id) => waitInstanceRunning(gateway, id, WAIT)));
+    const calls = describeCalls(emulator);
+    expect(Math.max(...calls.map((c) => c.instanceIds.length))).to.equal(1000);
+    expect(new Set(calls.flatMap((c) => c.instanceIds))).to.have.property("size", 1100);
+    expect(calls.length % 2).to.equal(0); // every tick: one call of 1000 and one of 100
+  });
+
+  it("ends a cancelled wait at once with the signal's reason, and stops asking for that instance", async () => {
+    const stuck = emulator.addInstance({});
+    const other = emulator.addInstance({ state: "stopping", stoppingMs: 400 });
+    emulator.faults.stuckInStopping(stuck);
+    emulator.setState(stuck, "stopping");
+    const gateway = gatewayFor(emulator);
+    const controller = new AbortController();
+    const cancelled = waitInstanceStopped(gateway, stuck, { ...WAIT, signal: controller.signal });
+    const continuing = waitInstanceStopped(gateway, other, WAIT);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort(new Error("told to stop"));
+    expect((await rejection(cancelled)).message).to.equal("told to stop");
+    const callsAtAbort = describeCalls(emulator).length;
+    await continuing;
+    const later = describeCalls(emulator).slice(callsAtAbort);
+    expect(later.length).to.be.greaterThan(0);
+    expect(later.every((c) => !c.instanceIds.includes(stuck) || c.at <= later[0].at)).to.equal(true);
+    expect(gateway.instancePoller.waiting).to.equal(0);
+  });
+
+  it("refuses an already aborted signal without calling EC2", async () => {
+    const id = emulator.addInstance({ state: "stopping" });
+    const gateway = gatewayFor(emulator);
+    const error = await rejection(waitInstanceStopped(gateway, id, { ...WAIT, signal: AbortSignal.abort() }));
+    expect(error.name).to.equal("AbortError");
+    expect(describeCalls(emulator)).to.have.length(0);
+  });
+
+  it("fails the wait of an instance that disappears, naming it, while the others in the same tick go on", async () => {
+    const vanishing = emulator.addInstance({});
+    emulator.faults.stuckInStopping(vanishing);
+    emulator.setState(vanishing, "stopping");
+    const staying = emulator.addInstance({ state: "stopping", stoppingMs: 300 });
+    const gateway = gatewayFor(emulator);
+    const lost = rejection(waitInstanceStopped(gateway, vanishing, WAIT));
+    const kept = waitInstanceStopped(gateway, staying, WAIT);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    emulator.removeInstance(vanishing);
+    const error = await lost;
+    expect(error).to.be.instanceOf(NestedVirtError);
+    expect(error.message).to.contain(`Instance ${vanishing} went to "not-found" while waiting for "stopped"`);
+    await kept;
+    expect(emulator.instance(staying).state).to.equal("stopped");
+  });
+
+  it("keeps waiting through a tick that is throttled, and finishes on a later one", async () => {
+    const id = emulator.addInstance({ state: "stopping", stoppingMs: 200 });
+    const gateway = gatewayFor(emulator, 1);
+    emulator.faults.failNext("DescribeInstances", "RequestLimitExceeded", undefined, 2);
+    await waitInstanceStopped(gateway, id, WAIT);
+    expect(describeCalls(emulator).map((c) => c.errorCode)).to.include.ordered.members([
+      "RequestLimitExceeded",
+      "RequestLimitExceeded",
+      undefined,
+    ]);
+    expect(emulator.instance(id).state).to.equal("stopped");
+  });
+});
