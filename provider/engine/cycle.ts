@@ -120,6 +120,8 @@ export async function executeCycle(
     "write-journal": claim,
     stop: async () => {
       options.signal?.throwIfAborted();
+      // A cycle of the group may have failed while this one claimed the instance: then no stop.
+      group?.throwIfHalted(id);
       stopRequested = true;
       downtimeStart = Date.now();
       await gateway.stopInstance(id);
@@ -169,10 +171,11 @@ export async function executeCycle(
       slot?.release(); // the engine plans again and queues anew
       throw error;
     }
-    if (!stopRequested && options.signal?.aborted) {
+    if (!stopRequested && (options.signal?.aborted || error instanceof RolloutHaltedError)) {
       slot?.release();
       // Told to stop before stopping anything: leave no journal of ours behind.
       if (heldTag === ourTag) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
+      if (error instanceof RolloutHaltedError) throw error;
       throw new CancelledError(id, "nothing was changed.");
     }
     // Halt the group first, so no waiting cycle gets this slot while this instance is restarted.

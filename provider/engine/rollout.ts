@@ -115,7 +115,8 @@ export class RolloutGroup {
     next.grant();
   }
 
-  private throwIfHalted(instanceId: string): void {
+  /** Throws RolloutHaltedError once a cycle of the group has failed (checked again right before a stop). */
+  throwIfHalted(instanceId: string): void {
     if (this.failure) {
       throw new RolloutHaltedError(instanceId, this.name, this.failure.instanceId, this.failure.reason);
     }
