@@ -119,6 +119,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
         region,
         awsProfile: profile,
         importId,
+        resourceName: name,
         ...Object.fromEntries(OUTPUT_ATTRIBUTES.map(({ name }) => [name, undefined])),
       },
       resourceOptions,

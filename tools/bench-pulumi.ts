@@ -7,16 +7,23 @@
  *   node dist/tools/bench-pulumi.js [--instances 50] [--parallel default,64] [--with-preview]
  *
  * --with-preview runs `pulumi up --yes` (preview, then update) instead of `--skip-preview`.
+ * --front-end plugin runs the same stack through the provider plugin (nestedvirt:index:Enablement,
+ * the generated TypeScript SDK) instead of the dynamic resource.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { createPulumiProject } from "../tests/e2e/support/pulumi-project";
+import { createTypeScriptPluginProject } from "../tests/e2e/support/plugin-project";
 import { startEmulator, mostNotRunningAtOnce } from "../emulator";
 
 const STOP_MS = 3000;
 const STOP_STAGGER_MS = 53;
 const START_MS = 2000;
 const withPreview = process.argv.includes("--with-preview");
+const plugin =
+  process.argv.includes("--front-end") && process.argv[process.argv.indexOf("--front-end") + 1] === "plugin";
+/** How the provider's process shows in its command line: the dynamic provider or the plugin. */
+const PROVIDER_COMMAND = plugin ? "run-plugin" : "dynamic-provider";
 
 function arg(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -51,7 +58,7 @@ async function defaultParallelism(run: (args: string[]) => Promise<{ stdout: str
   return Number(match[1]);
 }
 
-/** Descendants of `root` whose command line runs Pulumi's Node.js dynamic provider. */
+/** Descendants of `root` whose command line runs the provider (PROVIDER_COMMAND). */
 function dynamicProviderPids(root: number): number[] {
   const parents = new Map<number, number>();
   const commands = new Map<number, string>();
@@ -69,7 +76,7 @@ function dynamicProviderPids(root: number): number[] {
     for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === root) return true;
     return false;
   };
-  return [...commands].filter(([pid, cmd]) => cmd.includes("dynamic-provider") && descends(pid)).map(([pid]) => pid);
+  return [...commands].filter(([pid, cmd]) => cmd.includes(PROVIDER_COMMAND) && descends(pid)).map(([pid]) => pid);
 }
 
 async function measure(
@@ -94,7 +101,7 @@ async function measure(
       // Default package settings: the poll interval is the package's own, not the tests' short one.
       NESTEDVIRT_POLL_INTERVAL_MS: undefined,
     });
-    await workspace.initStack({ instanceIds: JSON.stringify(ids) });
+    await workspace.initStack({ [plugin ? "pluginInstanceIds" : "instanceIds"]: JSON.stringify(ids) });
     emulator.resetCalls();
 
     const providers = new Set<number>();
@@ -168,7 +175,7 @@ async function main(): Promise<void> {
     .split(",")
     .map((s) => (s === "default" ? undefined : Number(s)));
   process.stderr.write("bench-pulumi: packing the package into a temporary Pulumi project…\n");
-  const project = createPulumiProject();
+  const project = plugin ? createTypeScriptPluginProject() : createPulumiProject();
   try {
     const defaultParallel = await defaultParallelism((args) =>
       project.workspace("help", "http://127.0.0.1:9").run(args),
@@ -177,9 +184,9 @@ async function main(): Promise<void> {
     for (const parallel of settings) rows.push(await measure(project, size, parallel, defaultParallel));
     const slowest = (STOP_MS + (size - 1) * STOP_STAGGER_MS) / 1000;
     const out = [
-      `${size} NestedVirtEnablement resources, ${size} running c8i.large, stop ${STOP_MS / 1000}–${slowest.toFixed(1)} s (${STOP_STAGGER_MS} ms apart), start ${START_MS / 1000} s; \`pulumi up --yes${withPreview ? "" : " --skip-preview"}\`, packed package, default package settings, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+      `${size} ${plugin ? "nestedvirt:index:Enablement (provider plugin)" : "NestedVirtEnablement (dynamic)"} resources, ${size} running c8i.large, stop ${STOP_MS / 1000}–${slowest.toFixed(1)} s (${STOP_STAGGER_MS} ms apart), start ${START_MS / 1000} s; \`pulumi up --yes${withPreview ? "" : " --skip-preview"}\`, packed package, default package settings, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
       "",
-      "| `pulumi up` | wall s | floor s | target s | start → first EC2 request s | first → last EC2 request s | EC2 requests | per instance | most instances down at once | dynamic-provider processes | not converged | load avg |",
+      `| \`pulumi up\` | wall s | floor s | target s | start → first EC2 request s | first → last EC2 request s | EC2 requests | per instance | most instances down at once | ${PROVIDER_COMMAND} processes | not converged | load avg |`,
       "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows.map(
         (r) =>

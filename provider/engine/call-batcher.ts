@@ -6,21 +6,37 @@
 export class InstanceCallBatcher {
   private readonly groups = new Map<string, Group>();
 
+  /**
+   * `readyAt(operation)` says when the operation may send next; while it is being paced (EC2 is
+   * throttling it) the batch keeps gathering until then, so a slow bucket serves more instances.
+   */
   constructor(
     private readonly windowMs: number,
     private readonly maxInstances: number,
+    private readonly readyAt: (operation: string) => number = () => 0,
   ) {}
 
   /** Runs `send` for this instance, together with the other calls of `groupKey` in the window. */
-  call(groupKey: string, instanceId: string, send: (instanceIds: string[]) => Promise<void>): Promise<void> {
+  call(
+    groupKey: string,
+    operation: string,
+    instanceId: string,
+    send: (instanceIds: string[]) => Promise<void>,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       let group = this.groups.get(groupKey);
       if (!group) {
         const created: Group = { send, callers: new Map() };
-        setTimeout(() => {
+        const close = () => {
+          const wait = this.readyAt(operation) - Date.now();
+          if (wait > this.windowMs && created.callers.size < this.maxInstances) {
+            setTimeout(close, wait);
+            return;
+          }
           this.groups.delete(groupKey);
           void flush(created, this.maxInstances);
-        }, this.windowMs);
+        };
+        setTimeout(close, this.windowMs);
         this.groups.set(groupKey, created);
         group = created;
       }

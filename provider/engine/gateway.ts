@@ -53,7 +53,7 @@ const MAX_STATUS_IDS_PER_CALL = 100;
  */
 export class Ec2Gateway {
   private readonly instances = new Batcher<string, Instance>((ids) => this.describeInstances(ids), MAX_IDS_PER_CALL);
-  private readonly batches = new InstanceCallBatcher(BATCH_WINDOW_MS, MAX_IDS_PER_CALL);
+  private readonly batches: InstanceCallBatcher;
   private readonly permitted = new Map<string, number>();
   /** One polling loop per connection for every wait on instance state. */
   readonly instancePoller = new SharedPoller<Instance>({
@@ -68,19 +68,28 @@ export class Ec2Gateway {
     budget: DESCRIBE_INSTANCE_STATUS_BUDGET,
   });
 
-  constructor(readonly client: EC2Client) {
+  /** `retries` (the client's retry strategy) lets batches gather while EC2 throttles an operation. */
+  constructor(
+    readonly client: EC2Client,
+    retries?: FleetRetryStrategy,
+  ) {
     scopeRetriesByOperation(client);
+    this.batches = new InstanceCallBatcher(BATCH_WINDOW_MS, MAX_IDS_PER_CALL, (operation) =>
+      retries ? retries.nextSendAt(operation) : 0,
+    );
   }
 
   static connect(connection: AwsConnection): Ec2Gateway {
     const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
+    const retries = new FleetRetryStrategy(maxAttempts);
     return new Ec2Gateway(
       new EC2Client({
         ...(connection.region ? { region: connection.region } : {}),
         ...(connection.profile ? { profile: connection.profile } : {}),
         ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-        retryStrategy: new FleetRetryStrategy(maxAttempts),
+        retryStrategy: retries,
       }),
+      retries,
     );
   }
 
@@ -158,24 +167,33 @@ export class Ec2Gateway {
     }
   }
 
-  /** Whether stop protection (the `disableApiStop` attribute) is on: StopInstances would be refused. */
+  /**
+   * Whether stop protection (the `disableApiStop` attribute) is on: StopInstances would be refused.
+   * "Off" is remembered like a permitted DryRun, so Pulumi's `check` and the `create` after it read
+   * it once; "on" is read again, as the user may turn it off. Should it be turned on in between, the
+   * StopInstances of the cycle is refused before anything has stopped.
+   */
   async isStopProtected(instanceId: string): Promise<boolean> {
+    const key = `disableApiStop ${instanceId}`;
+    if ((this.permitted.get(key) ?? 0) > Date.now()) return false;
     const out = await this.client.send(
       new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: "disableApiStop" }),
     );
-    return out.DisableApiStop?.Value === true;
+    const on = out.DisableApiStop?.Value === true;
+    if (!on) this.permitted.set(key, Date.now() + PERMISSION_TTL_MS);
+    return on;
   }
 
   /** StopInstances, batched with other instances' stops issued at the same moment. */
   stopInstance(instanceId: string, dryRun = false): Promise<void> {
-    return this.batches.call(`StopInstances ${dryRun}`, instanceId, async (ids) => {
+    return this.batches.call(`StopInstances ${dryRun}`, "StopInstances", instanceId, async (ids) => {
       await this.send(() => this.client.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
     });
   }
 
   /** StartInstances, batched like stopInstance. */
   startInstance(instanceId: string, dryRun = false): Promise<void> {
-    return this.batches.call(`StartInstances ${dryRun}`, instanceId, async (ids) => {
+    return this.batches.call(`StartInstances ${dryRun}`, "StartInstances", instanceId, async (ids) => {
       await this.send(() => this.client.send(new StartInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
     });
   }
@@ -205,20 +223,25 @@ export class Ec2Gateway {
 
   /** CreateTags of one tag, batched with other instances getting the same tag and value. */
   createTag(instanceId: string, key: string, value: string, dryRun = false): Promise<void> {
-    return this.batches.call(JSON.stringify(["CreateTags", key, value, dryRun]), instanceId, async (ids) => {
-      await this.send(
-        () =>
-          this.client.send(
-            new CreateTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
-          ),
-        dryRun,
-      );
-    });
+    return this.batches.call(
+      JSON.stringify(["CreateTags", key, value, dryRun]),
+      "CreateTags",
+      instanceId,
+      async (ids) => {
+        await this.send(
+          () =>
+            this.client.send(
+              new CreateTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
+            ),
+          dryRun,
+        );
+      },
+    );
   }
 
   /** DeleteTags of one key, batched with other instances losing the same key. */
   deleteTag(instanceId: string, key: string, dryRun = false): Promise<void> {
-    return this.batches.call(JSON.stringify(["DeleteTags", key, dryRun]), instanceId, async (ids) => {
+    return this.batches.call(JSON.stringify(["DeleteTags", key, dryRun]), "DeleteTags", instanceId, async (ids) => {
       await this.send(
         () => this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key }], DryRun: dryRun })),
         dryRun,

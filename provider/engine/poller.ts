@@ -33,7 +33,12 @@ export interface PollerOptions<V> {
   fetch: (keys: string[]) => Promise<Map<string, V>>;
   maxKeysPerCall: number;
   budget: PollBudget;
+  /** Learned durations per kind of wait, in ms; shared by the pollers of a process by default. */
+  durations?: Map<string, number>;
 }
+
+/** What the process has seen so far: a region's stops take alike times whatever the connection. */
+const PROCESS_DURATIONS = new Map<string, number>();
 
 /** A token bucket of poll calls: refills at one call per interval, holds a short burst. */
 export class PollBudget {
@@ -80,14 +85,16 @@ const MAX_BACKOFF_MS = 10_000;
 export class SharedPoller<V> {
   private readonly entries = new Set<Entry<V>>();
   /** Learned duration per kind: exponentially weighted mean, in ms. */
-  private readonly expected = new Map<string, number>();
+  private readonly expected: Map<string, number>;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private ticking = false;
   private failedTicks = 0;
   private lastTickAt = 0;
 
-  constructor(private readonly options: PollerOptions<V>) {}
+  constructor(private readonly options: PollerOptions<V>) {
+    this.expected = options.durations ?? PROCESS_DURATIONS;
+  }
 
   get waiting(): number {
     return this.entries.size;

@@ -44,9 +44,9 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
     this.rateOf(operationOf(token)).record(false);
   }
 
-  /** The current send rate of an operation (requests per second), Infinity while unlimited. */
-  sendRate(operation: string): number {
-    return this.rateOf(operation).perSecond;
+  /** When the operation may send next without waiting (now or earlier while it is unlimited). */
+  nextSendAt(operation: string): number {
+    return this.rateOf(operation).nextSendAt();
   }
 
   private rateOf(operation: string): SendRate {
@@ -78,15 +78,17 @@ const DOCUMENTED_REFILL_PER_SECOND: Readonly<Record<string, number>> = {
 /** The mutating-actions bucket, the lowest category the page lists besides a few special actions. */
 const DEFAULT_REFILL_PER_SECOND = 5;
 
-/** Throttled share of recent answers above which an operation slows down. */
+/** Throttled share of recent answers above which an operation slows down… */
 const DENSE_THROTTLING = 0.5;
+/** …and below which a slowed operation speeds up again. */
+const RARE_THROTTLING = 0.1;
 /** Weight of the newest answer in the throttled share (about the last ten answers count). */
 const SHARE_WEIGHT = 0.1;
 
 /**
  * One operation's pace: unlimited until throttling turns dense, then a FIFO schedule of send
  * slots at `perSecond`, halved at most once a second while throttling stays dense and raised by a
- * tenth every second it does not; back to unlimited once well above what it ever needed.
+ * twentieth every second it is rare; back to unlimited once well above what it ever needed.
  */
 export class SendRate {
   perSecond = Number.POSITIVE_INFINITY;
@@ -96,6 +98,10 @@ export class SendRate {
   private readonly sent: number[] = [];
 
   constructor(private readonly floorPerSecond: number) {}
+
+  nextSendAt(): number {
+    return Number.isFinite(this.perSecond) ? this.nextSlotAt : 0;
+  }
 
   async acquire(): Promise<void> {
     const now = Date.now();
@@ -114,8 +120,8 @@ export class SendRate {
       const recent = Math.max(this.sent.length, this.floorPerSecond);
       this.perSecond = Math.max(this.floorPerSecond, Math.min(this.perSecond, recent) / 2);
       this.changedAt = now;
-    } else if (!throttled && Number.isFinite(this.perSecond)) {
-      this.perSecond *= 1.1;
+    } else if (this.throttledShare < RARE_THROTTLING && Number.isFinite(this.perSecond)) {
+      this.perSecond *= 1.05;
       this.changedAt = now;
       if (this.perSecond > 100 * this.floorPerSecond) this.perSecond = Number.POSITIVE_INFINITY;
     }

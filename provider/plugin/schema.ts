@@ -149,9 +149,18 @@ export function pulumiSchema(version: string): PulumiPackageSchema {
       },
     },
     language: {
-      nodejs: { packageName: "@nestedvirt/pulumi", dependencies: { "@pulumi/pulumi": "^3.142.0" } },
-      python: { packageName: "pulumi_nestedvirt", requires: { pulumi: ">=3.142.0,<4.0.0" } },
-      go: { importBasePath: GO_IMPORT_BASE_PATH, generateResourceContainerTypes: false },
+      // The SDKs carry the schema's version (the package's), so a program asks for the matching plugin.
+      nodejs: {
+        packageName: "@nestedvirt/pulumi",
+        respectSchemaVersion: true,
+        dependencies: { "@pulumi/pulumi": "^3.142.0" },
+      },
+      python: {
+        packageName: "pulumi_nestedvirt",
+        respectSchemaVersion: true,
+        requires: { pulumi: ">=3.142.0,<4.0.0" },
+      },
+      go: { importBasePath: GO_IMPORT_BASE_PATH, respectSchemaVersion: true, generateResourceContainerTypes: false },
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   type ParsedInputs,
   type RawInputs,
 } from "../engine";
+import { RunControl, watchParent } from "../engine/run-control";
 import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
 
 /**
@@ -30,6 +31,41 @@ export interface CheckResult {
   failures: CheckFailure[];
   /** What the pending cycle will do besides the CPU option; the plugin prints them at preview. */
   warnings: string[];
+}
+
+/**
+ * This process's cycles. Pulumi's Node.js dynamic provider host answers Cancel without telling its
+ * provider, so the stop signal comes from the host process dying: no StopInstances after that,
+ * cycles past their stop finish, then the process exits instead of lingering as an orphan.
+ */
+let control: RunControl | undefined;
+
+function runControl(): RunControl {
+  if (!control) {
+    const created = new RunControl();
+    control = created;
+    watchParent(() => {
+      created.stop("the Pulumi engine process is gone");
+      void created.settled().then(() => process.exit(0));
+    });
+  }
+  return control;
+}
+
+/** The resources of this run by instance, to catch one instance declared twice in one program. */
+const declaredBy = new Map<string, string>();
+
+function duplicateDeclaration(news: Props, desired: DesiredState, region: string | undefined): string | undefined {
+  const name = typeof news.resourceName === "string" ? news.resourceName : undefined;
+  if (!name) return undefined;
+  const key = `${region ?? ""}/${desired.instanceId}`;
+  const other = declaredBy.get(key);
+  if (other === undefined || other === name) {
+    declaredBy.set(key, name);
+    return undefined;
+  }
+  const [a, b] = [other, name].sort();
+  return `Instance ${desired.instanceId} is declared by two NestedVirtEnablement resources in this program, "${a}" and "${b}". Each instance must be managed by exactly one resource (two would stop it twice, or fight over the setting): remove one of them.`;
 }
 
 function engineFor(props: Props): Engine {
@@ -66,6 +102,7 @@ function normalizedInputs(news: Props, parsed: ParsedInputs): EnablementInputs {
     ...(parsed.values as unknown as EnablementInputs),
     ...(typeof news.awsProfile === "string" ? { awsProfile: news.awsProfile } : {}),
     ...(typeof news.importId === "string" ? { importId: news.importId } : {}),
+    ...(typeof news.resourceName === "string" ? { resourceName: news.resourceName } : {}),
   };
 }
 
@@ -79,6 +116,9 @@ export async function check(_olds: Props, news: Props): Promise<CheckResult> {
   const failures = parsed.failures.map((f) => ({ property: f.attribute.split(".")[0], reason: f.message }));
   if (!parsed.desired) return { inputs: news, failures, warnings: [] };
   const inputs = normalizedInputs(news, parsed);
+  const duplicate = duplicateDeclaration(news, parsed.desired, parsed.region);
+  if (duplicate)
+    return { inputs: news, failures: [...failures, { property: "instanceId", reason: duplicate }], warnings: [] };
   if (inputs.importId !== undefined && inputs.importId !== inputs.instanceId) {
     failures.push({
       property: "instanceId",
@@ -123,12 +163,17 @@ function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): Enablem
 export async function create(inputs: Props) {
   const engine = engineFor(inputs);
   const desired = desiredFrom(inputs);
-  const applied = typeof inputs.importId === "string" ? await engine.adopt(desired) : await engine.apply(desired);
+  const applied =
+    typeof inputs.importId === "string"
+      ? await engine.adopt(desired)
+      : await runControl().track((signal) => engine.apply(desired, { signal }));
   return { id: applied.instanceId, outs: outputsOf(inputs, applied) };
 }
 
 export async function update(_id: string, olds: Props, news: Props) {
-  const applied = await engineFor(news).apply(desiredFrom(news));
+  const engine = engineFor(news);
+  const desired = desiredFrom(news);
+  const applied = await runControl().track((signal) => engine.apply(desired, { signal }));
   return { outs: outputsOf(news, applied, olds) };
 }
 
@@ -167,5 +212,9 @@ export async function read(id: string, props: Props): Promise<ReadResult> {
 }
 
 export async function remove(_id: string, props: Props): Promise<void> {
-  await engineFor(props).remove(desiredFrom(props), settingOf(props.previousNestedVirtualization));
+  const engine = engineFor(props);
+  const desired = desiredFrom(props);
+  await runControl().track((signal) =>
+    engine.remove(desired, settingOf(props.previousNestedVirtualization), { signal }),
+  );
 }

@@ -13,6 +13,8 @@ export type EnablementInputs = DeclaredInputs & {
   awsProfile?: string;
   /** Set from the `import` resource option: create adopts the instance and must not change it. */
   importId?: string;
+  /** The resource's name in the program, to name both resources when one instance is declared twice. */
+  resourceName?: string;
 };
 
 /** The resource's state: its inputs plus what the provider computed. */
@@ -24,10 +26,13 @@ export type EnablementOutputs = EnablementInputs & {
   lastCycle?: CycleTimings;
 };
 
-true satisfies NamesExactly<Exclude<keyof EnablementOutputs, "awsProfile" | "importId">, AttributeName>;
+true satisfies NamesExactly<
+  Exclude<keyof EnablementOutputs, "awsProfile" | "importId" | "resourceName">,
+  AttributeName
+>;
 
 /** Pulumi's marker for a value not known until apply (dynamic providers see it as this string). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /** Properties that describe the connection or our own bookkeeping, never a change to make. */
-export const NON_SEMANTIC_PROPERTIES = new Set(["__provider", "awsProfile", "importId"]);
+export const NON_SEMANTIC_PROPERTIES = new Set(["__provider", "awsProfile", "importId", "resourceName"]);

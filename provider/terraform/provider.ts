@@ -1,3 +1,4 @@
+import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
 import { CtyError, decodeJson, decodeMsgpack, encodeMsgpack, isObjectValue, type CtyType, type CtyValue } from "./cty";
 import { errorDiagnostic } from "./diagnostics";
@@ -28,6 +29,7 @@ import type {
 } from "./protocol";
 import {
   applyResourceChange,
+  type ApplyRequest,
   importResourceState,
   planResourceChange,
   readResource,
@@ -72,6 +74,8 @@ export interface ProviderHandlers {
 export interface ProviderOptions {
   access: EngineAccess;
   log: (line: string) => void;
+  /** Told to stop by StopProvider, a signal or the parent's death; tracks applies under way. */
+  control?: RunControl;
 }
 
 const CAPABILITIES: ServerCapabilities = {
@@ -110,7 +114,13 @@ function connectionFrom(config: CtyValue): AwsConnection {
 }
 
 export function createProvider(options: ProviderOptions): ProviderHandlers {
-  const context: ResourceContext = { connection: {}, access: options.access };
+  const control = options.control ?? new RunControl();
+  const context: ResourceContext = {
+    connection: {},
+    access: options.access,
+    signal: control.signal,
+    planning: new Map(),
+  };
   const schema = { provider: providerSchema(), resource: resourceSchema() };
 
   return {
@@ -213,14 +223,12 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
 
     async ApplyResourceChange(request) {
       if (request.type_name !== RESOURCE_TYPE_NAME) return { diagnostics: [unknownTypeDiagnostic(request.type_name)] };
-      const { newState, diagnostics } = await applyResourceChange(
-        {
-          prior: decodeDynamicValue(request.prior_state, RESOURCE_VALUE_TYPE),
-          planned: decodeDynamicValue(request.planned_state, RESOURCE_VALUE_TYPE),
-          config: decodeDynamicValue(request.config, RESOURCE_VALUE_TYPE),
-        },
-        context,
-      );
+      const change: ApplyRequest = {
+        prior: decodeDynamicValue(request.prior_state, RESOURCE_VALUE_TYPE),
+        planned: decodeDynamicValue(request.planned_state, RESOURCE_VALUE_TYPE),
+        config: decodeDynamicValue(request.config, RESOURCE_VALUE_TYPE),
+      };
+      const { newState, diagnostics } = await control.track(() => applyResourceChange(change, context));
       return {
         new_state: encodeDynamicValue(newState, RESOURCE_VALUE_TYPE),
         private: request.planned_private,
@@ -256,9 +264,9 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     },
 
     async StopProvider() {
-      // The engine's waits have their own timeouts and a journal on the instance makes an
-      // interrupted cycle resumable, so there is nothing to abort here.
-      options.log("[INFO] nestedvirt: StopProvider received");
+      // No new StopInstances from here on; a cycle past its stop runs until the instance is up again.
+      options.log("[INFO] nestedvirt: StopProvider received; no instance will be stopped from now on");
+      control.stop("Terraform asked the provider to stop (StopProvider)");
       return { Error: "" };
     },
   };

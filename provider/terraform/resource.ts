@@ -23,6 +23,13 @@ export interface ResourceContext {
   /** Provider-level connection from ConfigureProvider; a resource's own `region` overrides its region. */
   connection: AwsConnection;
   access: EngineAccess;
+  /** Fires when the provider is told to stop: no cycle may stop an instance after that. */
+  signal?: AbortSignal;
+  /**
+   * Plans seen by this provider process (Terraform starts one per walk and plans each resource once
+   * in it), by region and instance: a second one is the same instance declared twice.
+   */
+  planning?: Map<string, number>;
 }
 
 type MutableObject = Record<string, CtyValue>;
@@ -119,9 +126,15 @@ export async function planResourceChange(request: PlanRequest, context: Resource
   if (prior && ctyEqual(planned[NESTED_VIRTUALIZATION], prior[NESTED_VIRTUALIZATION] ?? null)) return result();
 
   const desired = validation.parsed.desired;
+  const planning = context.planning ?? new Map<string, number>();
+  const key = `${String(planned[REGION])}/${desired.instanceId}`;
+  planning.set(key, (planning.get(key) ?? 0) + 1);
   try {
     const engine = await context.access.engine(connectionFor(context, planned[REGION]));
     const { plan } = await engine.inspect(desired, { checkPermissions: true });
+    // Terraform plans independent resources at once: give a twin a moment to arrive, so both get the error.
+    if ((planning.get(key) ?? 0) === 1) await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WINDOW_MS));
+    if ((planning.get(key) ?? 0) > 1) diagnostics.push(duplicateDiagnostic(desired.instanceId));
     for (const blocker of plan.blockers) diagnostics.push(blockerDiagnostic(desired.instanceId, blocker));
     for (const warning of plan.warnings) diagnostics.push(planWarningDiagnostic(desired.instanceId, warning));
     if (prior && plan.steps.length > 0) {
@@ -135,6 +148,17 @@ export async function planResourceChange(request: PlanRequest, context: Resource
     diagnostics.push(...engineErrorDiagnostics(error, `inspect instance ${desired.instanceId}`));
   }
   return result();
+}
+
+/** How long a plan that will change an instance waits for another plan of the same instance. */
+const DUPLICATE_WINDOW_MS = 250;
+
+function duplicateDiagnostic(instanceId: string): Diagnostic {
+  return errorDiagnostic(
+    "Instance declared twice",
+    `Instance ${instanceId} is declared by more than one nestedvirt_enablement resource in this configuration; Terraform marks each of them with this error. Each instance must be managed by exactly one resource (two would stop it twice, or fight over the setting): remove all but one.`,
+    [INSTANCE_ID],
+  );
 }
 
 export interface ApplyRequest {
@@ -162,7 +186,7 @@ export async function applyResourceChange(request: ApplyRequest, context: Resour
     planned[REGION] === Unknown ? ((await context.access.region(context.connection)) ?? null) : planned[REGION];
   try {
     const engine = await context.access.engine(connectionFor(context, region));
-    const applied = await engine.apply(desired);
+    const applied = await engine.apply(desired, { signal: context.signal });
     const reported = stateValues(applied);
     const next: MutableObject = { ...planned, [REGION]: region ?? null, [ID_ATTRIBUTE]: desired.instanceId };
     // Values known at plan time stay as planned (Terraform holds the provider to them);
@@ -186,7 +210,7 @@ async function destroy(prior: CtyObject, context: ResourceContext): Promise<Stat
   const previousSetting = previous === "enabled" || previous === "disabled" ? previous : undefined;
   try {
     const engine = await context.access.engine(connectionFor(context, prior[REGION]));
-    await engine.remove(parsed.desired, previousSetting);
+    await engine.remove(parsed.desired, previousSetting, { signal: context.signal });
     return { newState: null, diagnostics: [] };
   } catch (error) {
     return { newState: prior, diagnostics: engineErrorDiagnostics(error, "delete") };

@@ -8,6 +8,7 @@ import {
   RUN_BY_HAND_MESSAGE,
   startedByHost,
 } from "./handshake";
+import { RunControl, watchParent } from "../engine/run-control";
 import { createProvider, type ProviderHandlers } from "./provider";
 import { startPluginServer } from "./server";
 import { generateCertificate, handshakeCertificate } from "./tls";
@@ -59,9 +60,10 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
     : grpc.ServerCredentials.createInsecure();
 
   let stopping = false;
+  const control = new RunControl();
   const server = await startPluginServer({
     provider: (options.decorate ?? ((handlers) => handlers))(
-      createProvider({ access: options.access ?? engineAccess(log), log }),
+      createProvider({ access: options.access ?? engineAccess(log), log, control }),
     ),
     credentials,
     ports: portCandidates(process.env),
@@ -77,12 +79,30 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
   process.stdout.write(
     `${handshakeLine(server.port, serverCertificate ? handshakeCertificate(serverCertificate.der) : "")}\n`,
   );
+  // Once Terraform is gone its end of our stderr pipe is closed: a failed log write must not kill a
+  // cycle that is still bringing an instance back up.
+  process.stderr.on("error", () => undefined);
   // Anything a dependency prints later must not land on stdout, which belongs to the handshake.
   console.log = console.error;
   console.info = console.error;
   // Terraform forwards Ctrl-C to the whole process group and then asks politely (StopProvider,
-  // Shutdown); dying on the signal would cut a stop/modify/start cycle in half.
-  process.on("SIGINT", () => log("[DEBUG] nestedvirt: interrupt received; waiting for Terraform to stop the provider"));
+  // Shutdown); dying on the signal would cut a stop/modify/start cycle in half. So: no new stops,
+  // and the process stays until Terraform shuts it down.
+  process.on("SIGINT", () => {
+    log("[INFO] nestedvirt: interrupt received; no instance will be stopped from now on");
+    control.stop("interrupted (SIGINT)");
+  });
+  // Told to go, or left alone (Terraform killed): finish what is past its stop, then exit.
+  const finishAndExit = (why: string) => {
+    log(`[INFO] nestedvirt: ${why}; finishing cycles under way, then exiting`);
+    control.stop(why);
+    void control
+      .settled()
+      .then(() => server.stop())
+      .then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => finishAndExit("SIGTERM received"));
+  watchParent(() => finishAndExit("the Terraform process is gone"));
   log(
     `[DEBUG] nestedvirt: serving plugin protocol ${version} on 127.0.0.1:${server.port} (${serverCertificate ? "mTLS" : "plaintext"}), ready in ${Math.round(performance.now() - started)} ms`,
   );

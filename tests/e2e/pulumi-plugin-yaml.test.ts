@@ -4,7 +4,7 @@ import { expect } from "chai";
 import type { Ec2Emulator } from "../../emulator";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import { useEmulatedStacks } from "./support/emulated-stacks";
-import { createYamlProject, type PluginProject } from "./support/plugin-project";
+import { createYamlProject, type PluginProject, importEnablement } from "./support/plugin-project";
 
 const TYPE = "nestedvirt:index:Enablement";
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
@@ -104,18 +104,7 @@ describe("the provider plugin from a Pulumi YAML program", function () {
     const workspace = await stackFor("import", { instanceId: managed, "aws:region": "eu-west-1" });
     emulator.resetCalls();
     const generated = path.join(project.dir, "imported.yaml");
-    await workspace.ok([
-      "import",
-      TYPE,
-      "adopted",
-      existing,
-      "--yes",
-      "--protect=false",
-      "--out",
-      generated,
-      "--stack",
-      workspace.stack,
-    ]);
+    await importEnablement(workspace, "adopted", existing, "--protect=false", "--out", generated);
     expect(emulator.mutatingCalls()).to.deep.equal([]);
     const code = fs.readFileSync(generated, "utf8");
     expect(code).to.contain(`instanceId: ${existing}`).and.contain("nestedVirtualization: disabled");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
-import { killProcessTree } from "../../tools/cli/run";
+import { isAlive, killProcessTree, processTree } from "../../tools/cli/run";
 import { mostNotRunningAtOnce, type Ec2Emulator, type SeedInstance } from "../../emulator";
 import { useEmulatedStacks, setStackConfig } from "./support/emulated-stacks";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
@@ -200,6 +200,11 @@ describe("end to end with the real Pulumi CLI", function () {
         "allowAutoScalingGroupMember",
       ],
       ["a malformed instance ID", () => "i-not-an-id", "is not an EC2 instance ID"],
+      [
+        "an instance with stop protection",
+        () => emulator.addInstance({ instanceType: "m8i.large", state: "running", disableApiStop: true }),
+        "--no-disable-api-stop",
+      ],
     ];
     cases.forEach(([what, makeInstance, phrase], index) => {
       it(`refuses ${what}`, async () => {
@@ -257,6 +262,68 @@ describe("end to end with the real Pulumi CLI", function () {
     const live = emulator.instance(instanceId);
     expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
     expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+  });
+
+  it("the same instance twice in one program fails the preview, naming both resources, with zero mutating calls", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    const workspace = await stackFor("duplicate", { instanceIds: [instanceId, instanceId] });
+    emulator.resetCalls();
+    const preview = await workspace.run(["preview", "--stack", workspace.stack]);
+    expect(preview.code).to.not.equal(0);
+    expect(preview.stdout + preview.stderr, preview.stdout + preview.stderr).to.contain(
+      `Instance ${instanceId} is declared by two NestedVirtEnablement resources in this program, "kvm-0" and "kvm-1"`,
+    );
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+  });
+
+  it("two stacks applying the same change at once: one stop, both report the instance's setting", async () => {
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+      stoppingMs: 1000,
+      pendingMs: 1000,
+    });
+    const first = await stackFor("twin-a", { instanceIds: [instanceId] });
+    const second = await stackFor("twin-b", { instanceIds: [instanceId] });
+    emulator.resetCalls();
+    const ups = [first, second].map((workspace, index) =>
+      new Promise((resolve) => setTimeout(resolve, index * 500)).then(() =>
+        workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]),
+      ),
+    );
+    await Promise.all(ups);
+    expect(emulator.mutatingCalls().filter((c) => c.action === "StopInstances")).to.have.length(1);
+    for (const workspace of [first, second]) {
+      expect((await workspace.outputs()).nestedVirtualizationSetting).to.equal("enabled");
+    }
+    const live = emulator.instance(instanceId);
+    expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
+    expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+  });
+
+  it("pulumi up interrupted with SIGINT mid-cycle: the instance runs again and every process exits", async () => {
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+      stoppingMs: 1500,
+    });
+    const workspace = await stackFor("interrupted", { instanceIds: [instanceId] });
+    emulator.resetCalls();
+    let pid = 0;
+    const up = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack], {
+      onSpawn: (p) => (pid = p),
+    });
+    await waitFor(() => emulator.mutatingCalls().some((c) => c.action === "StopInstances"), 120_000);
+    const processes = processTree(pid);
+    process.kill(pid, "SIGINT"); // Ctrl-C
+    await up;
+    const live = emulator.instance(instanceId);
+    expect(live.state).to.equal("running");
+    expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+    expect(emulator.mutatingCalls().filter((c) => c.action === "StopInstances")).to.have.length(1);
+    await waitFor(() => processes.every((p) => !isAlive(p)), 30_000);
   });
 
   it("imports an instance that is already enabled without touching it", async () => {

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import { repoRoot } from "../../tools/cli/paths";
-import type { RunResult } from "../../tools/cli/run";
+import { isAlive, processTree, type RunResult } from "../../tools/cli/run";
 import {
   platformDir,
   PROVIDER_ADDRESS,
@@ -322,6 +322,11 @@ describe("end to end with the real Terraform CLI", function () {
       ],
       ["a malformed instance ID", () => "i-not-an-id", "is not an EC2 instance ID"],
       ["a missing instance", () => "i-0000000000000dead", "was not found"],
+      [
+        "an instance with stop protection",
+        () => emulator.addInstance({ instanceType: "m8i.large", state: "running", disableApiStop: true }),
+        "--no-disable-api-stop",
+      ],
     ];
     cases.forEach(([what, makeInstance, phrase], index) => {
       it(`refuses ${what}`, async () => {
@@ -368,6 +373,46 @@ describe("end to end with the real Terraform CLI", function () {
     const live = emulator.instance(instanceId);
     expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
     expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+  });
+
+  it("the same instance twice in one configuration fails at plan, naming both resources, with zero mutating calls", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    const workspace = workspaceWith("duplicate", [
+      { name: "first", instanceId },
+      { name: "second", instanceId },
+    ]);
+    emulator.resetCalls();
+    const plan = await workspace.run(["plan"]);
+    expect(plan.code).to.equal(1);
+    expect(output(plan))
+      .to.contain(`Instance ${instanceId} is declared by more than one nestedvirt_enablement`)
+      .and.contain("with nestedvirt_enablement.first")
+      .and.contain("with nestedvirt_enablement.second");
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+  });
+
+  it("terraform SIGKILLed after StopInstances: the provider brings the instance up again by itself and exits", async () => {
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+      stoppingMs: 1500,
+    });
+    const workspace = workspaceWith("killed", [{ name: "kvm", instanceId, timeouts: { stop: "1m", start: "1m" } }]);
+    emulator.resetCalls();
+    let pid = 0;
+    const applying = workspace.run(["apply", "-auto-approve"], { onSpawn: (p) => (pid = p) });
+    await waitFor(() => mutating().includes("StopInstances"), 120_000);
+    const providers = processTree(pid).slice(1);
+    expect(providers).to.not.deep.equal([]);
+    process.kill(pid, "SIGKILL"); // Terraform alone, as a crash or `kill -9` would
+    await applying;
+
+    // No other apply: the orphaned provider finishes the cycle within the start timeout, then exits.
+    await waitFor(() => mutating().includes("DeleteTags"), 60_000);
+    expect(mutating()).to.deep.equal(FULL_CYCLE);
+    expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+    await waitFor(() => providers.every((p) => !isAlive(p)), 30_000);
   });
 
   it("drops the resource from state on refresh once the instance is terminated", async () => {
@@ -527,6 +572,14 @@ describe("end to end with the real Terraform CLI", function () {
     });
   });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 function describeTimes(times: number[]): string {
   const sorted = [...times].sort((a, b) => a - b);

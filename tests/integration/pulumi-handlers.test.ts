@@ -143,6 +143,47 @@ describe("the Pulumi dynamic provider's methods", () => {
     expect(mutatingActions(ctx.emulator)).to.include("ModifyInstanceCpuOptions");
   });
 
+  describe("a stack of many resources in one provider process, as `pulumi up` runs them", () => {
+    const CYCLE_ACTIONS = ["CreateTags", "DeleteTags", "ModifyInstanceCpuOptions", "StartInstances", "StopInstances"];
+
+    /** DryRun requests per action, and the instances each one asked about. */
+    function dryRunsByAction(): Record<string, { requests: number; instances: string[] }> {
+      const byAction: Record<string, { requests: number; instances: string[] }> = {};
+      for (const call of ctx.emulator.calls.filter((c) => c.dryRun)) {
+        const entry = byAction[call.action] ?? { requests: 0, instances: [] };
+        byAction[call.action] = entry;
+        entry.requests++;
+        entry.instances.push(...call.instanceIds);
+      }
+      return byAction;
+    }
+
+    it("asks EC2 with DryRun once per action and instance: in check, not again in create", async () => {
+      const instanceId = running();
+      const { inputs } = await handlers.check({}, { instanceId, ...provider });
+      await handlers.create(inputs);
+      const dryRuns = dryRunsByAction();
+      expect(Object.keys(dryRuns).sort()).to.deep.equal(CYCLE_ACTIONS);
+      for (const action of CYCLE_ACTIONS) expect(dryRuns[action].instances, action).to.deep.equal([instanceId]);
+    });
+
+    it("checks and creates 20 resources at once: one DryRun and one stop-protection read per instance, lists batched", async () => {
+      const ids = Array.from({ length: 20 }, running);
+      const checked = await Promise.all(ids.map((instanceId) => handlers.check({}, { instanceId, ...provider })));
+      await Promise.all(checked.map(({ inputs }) => handlers.create(inputs)));
+      const dryRuns = dryRunsByAction();
+      for (const action of CYCLE_ACTIONS) {
+        expect([...dryRuns[action].instances].sort(), action).to.deep.equal([...ids].sort());
+      }
+      // Everything but ModifyInstanceCpuOptions takes a list of instances.
+      expect(dryRuns.StopInstances.requests).to.be.lessThan(ids.length);
+      const attributeReads = ctx.emulator.calls.filter((c) => c.action === "DescribeInstanceAttribute");
+      expect(attributeReads.flatMap((c) => c.instanceIds).sort()).to.deep.equal([...ids].sort());
+      expect(ctx.emulator.instances().every((i) => i.state === "running" && i.nestedVirtualization === "enabled")).to.be
+        .true;
+    });
+  });
+
   it("adopts an instance on create with the import option, without touching it", async () => {
     const instanceId = ctx.emulator.addInstance({
       instanceType: "m8i.large",

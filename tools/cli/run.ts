@@ -65,11 +65,8 @@ function childrenOf(pid: number): number[] {
   return children;
 }
 
-/**
- * SIGKILLs a process and all its descendants at once, as a machine crash would. Pulumi starts its
- * plugins in process groups of their own, so killing the CLI alone leaves them running.
- */
-export function killProcessTree(pid: number): void {
+/** A process and all its descendants (Linux), the process first. */
+export function processTree(pid: number): number[] {
   const all: number[] = [];
   const queue = [pid];
   while (queue.length > 0) {
@@ -77,7 +74,25 @@ export function killProcessTree(pid: number): void {
     all.push(next);
     queue.push(...childrenOf(next));
   }
-  for (const target of all) {
+  return all;
+}
+
+/** Whether a process is still alive (a zombie awaiting its parent counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGKILLs a process and all its descendants at once, as a machine crash would. Pulumi starts its
+ * plugins in process groups of their own, so killing the CLI alone leaves them running.
+ */
+export function killProcessTree(pid: number): void {
+  for (const target of processTree(pid)) {
     try {
       process.kill(target, "SIGKILL");
     } catch {

@@ -102,7 +102,8 @@ async function buildExecutables(dir: string, version: string, bundle: string, lo
 function pruneBuilds(buildsDir: string, keep: string): void {
   const builds = fs
     .readdirSync(buildsDir)
-    .filter((name) => name !== keep)
+    // Staging directories (".<key>-…") may belong to a build still running in another process.
+    .filter((name) => name !== keep && !name.startsWith("."))
     .map((name) => ({ name, time: fs.statSync(path.join(buildsDir, name)).mtimeMs }))
     .sort((a, b) => b.time - a.time);
   for (const old of builds.slice(KEPT_BUILDS - 1))

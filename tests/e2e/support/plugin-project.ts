@@ -4,6 +4,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { repoRoot } from "../../../tools/cli/paths";
 import { PulumiWorkspace, setupPulumiCli } from "../../../tools/cli/pulumi";
+import type { RunResult } from "../../../tools/cli/run";
+import { ENABLEMENT_TOKEN } from "../../../provider/plugin/schema";
+import { createPulumiProject, type PulumiProject } from "./pulumi-project";
 import { installedPackage } from "./terraform-project";
 
 /** Builds (or finds in the cache) pulumi-language-yaml and returns the directory holding it. */
@@ -54,4 +57,28 @@ export function createYamlProject(): PluginProject {
       }),
     dispose: () => fs.rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A temporary Pulumi TypeScript project with the packed package installed (see createPulumiProject),
+ * the generated TypeScript SDK (sdk/nodejs) copied next to the program, and `plugins.providers`
+ * pointing at the installed package's plugin directory.
+ */
+export function createTypeScriptPluginProject(): PulumiProject {
+  const project = createPulumiProject("pulumi-plugin-project");
+  fs.cpSync(path.join(repoRoot(), "sdk", "nodejs"), path.join(project.dir, "nestedvirt-sdk"), { recursive: true });
+  const manifest = path.join(project.dir, "Pulumi.yaml");
+  const pluginDir = path.join(project.dir, "node_modules", "nestedvirt", "provider", "plugin");
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, "utf8").replace("PLUGIN_DIR", pluginDir));
+  return project;
+}
+
+/** `pulumi import nestedvirt:index:Enablement <name> <instanceId> --yes [flags]` in the workspace's stack. */
+export function importEnablement(
+  workspace: PulumiWorkspace,
+  name: string,
+  instanceId: string,
+  ...flags: string[]
+): Promise<RunResult> {
+  return workspace.ok(["import", ENABLEMENT_TOKEN, name, instanceId, "--yes", ...flags, "--stack", workspace.stack]);
 }

@@ -1,0 +1,2 @@
+// EC2 nested virtualization as a declared, diffable resource.
+package nestedvirt

@@ -1,0 +1,103 @@
+import { expect } from "chai";
+import type { Ec2Emulator } from "../../emulator";
+import type { PulumiStateResource, PulumiWorkspace } from "../../tools/cli/pulumi";
+import { useEmulatedStacks } from "./support/emulated-stacks";
+import { createTypeScriptPluginProject, importEnablement } from "./support/plugin-project";
+
+const TYPE = "nestedvirt:index:Enablement";
+const DYNAMIC_TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
+
+interface Result {
+  instanceId: string;
+  nestedVirtualization: string;
+  instanceState: string;
+  previousNestedVirtualization: string;
+  warnings: string[];
+}
+
+/**
+ * The provider plugin from a TypeScript program through the generated TypeScript SDK (sdk/nodejs),
+ * next to the dynamic resource, with the real CLI; the plugin is the packed package's.
+ */
+describe("the provider plugin from a TypeScript program", function () {
+  this.timeout(20 * 60 * 1000);
+  let emulator: Ec2Emulator;
+  const stackFor = useEmulatedStacks(createTypeScriptPluginProject, (_project, started) => {
+    emulator = started;
+  });
+
+  const actionsOn = (instanceId: string) =>
+    emulator
+      .mutatingCalls()
+      .filter((c) => c.instanceIds.includes(instanceId))
+      .map((c) => c.action);
+
+  it("gives the same results and makes the same EC2 calls as the dynamic resource, and warns at preview", async () => {
+    const seed = {
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+      publicIp: "ephemeral",
+    } as const;
+    const viaPlugin = emulator.addInstance(seed);
+    const viaDynamic = emulator.addInstance(seed);
+    const workspace = await stackFor("same", {
+      pluginInstanceIds: [viaPlugin],
+      dynamicInstanceIds: [viaDynamic],
+      providerRegion: "eu-central-1",
+    });
+    emulator.resetCalls();
+
+    const preview = await workspace.ok(["preview", "--stack", workspace.stack]);
+    expect(preview.stdout).to.contain(`${TYPE} (plugin-0):`);
+    expect(preview.stdout).to.contain(`warning: Instance ${viaPlugin} will get a new public IPv4 address`);
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+    await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    const outputs = await workspace.outputs();
+    const [plugin] = outputs.pluginResults as Result[];
+    const [dynamic] = outputs.dynamicResults as Result[];
+    const withoutId = ({ instanceId: _, warnings, ...rest }: Result) => ({
+      ...rest,
+      warnings: warnings.map((w) => w.replace(/i-[0-9a-f]+/g, "i-…").replace(/\d+\.\d+\.\d+\.\d+/g, "IP")),
+    });
+    expect(withoutId(plugin)).to.deep.equal(withoutId(dynamic));
+    expect(plugin).to.deep.include({ nestedVirtualization: "enabled", instanceState: "running" });
+    expect(actionsOn(viaPlugin)).to.deep.equal(actionsOn(viaDynamic));
+    expect(actionsOn(viaPlugin)).to.deep.equal([
+      "CreateTags",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "DeleteTags",
+    ]);
+
+    // The explicit Provider's region reached the plugin through Configure.
+    const state = await workspace.exportState();
+    const ours = state.resources?.find((r: PulumiStateResource) => r.type === TYPE);
+    expect(ours?.inputs?.region).to.equal("eu-central-1");
+    expect(state.resources?.some((r) => r.type === DYNAMIC_TYPE)).to.equal(true);
+  });
+
+  it("pulumi import adopts an instance into a TypeScript stack without touching it", async () => {
+    const existing = emulator.addInstance({
+      instanceType: "r8i.large",
+      state: "running",
+      nestedVirtualization: "enabled",
+    });
+    const workspace: PulumiWorkspace = await stackFor("import", {});
+    emulator.resetCalls();
+    // The Node.js language host here generates no code, so the import writes state only.
+    await importEnablement(workspace, "adopted", existing, "--generate-code=false");
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+    const state = await workspace.exportState();
+    const imported = state.resources?.find((r) => r.type === TYPE);
+    expect(imported?.id).to.equal(existing);
+    expect(imported?.outputs).to.deep.include({
+      instanceId: existing,
+      nestedVirtualization: "enabled",
+      instanceType: "r8i.large",
+      previousNestedVirtualization: "enabled",
+    });
+  });
+});
