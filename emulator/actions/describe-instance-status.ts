@@ -1,11 +1,10 @@
-import { Ec2Error } from "../errors";
 import type { InstanceRecord } from "../instances";
 import { booleanParam, integerParam, listParam } from "../query";
 import { detailStatusOf, type CheckStatus } from "../status-checks";
 import { type XmlElement, el, itemList } from "../xml";
 import type { ActionContext, ActionHandler } from "./context";
 import { instanceStateXml } from "./instance-xml";
-import { findInstances } from "./lookup";
+import { describedInstances } from "./lookup";
 import { paginate } from "./pagination";
 
 function checkXml(name: string, status: CheckStatus): XmlElement {
@@ -31,13 +30,7 @@ export const describeInstanceStatus: ActionHandler = (ctx) => {
   const ids = listParam(ctx.params, "InstanceId");
   const includeAll = booleanParam(ctx.params, "IncludeAllInstances");
   const maxResults = integerParam(ctx.params, "MaxResults");
-  if (maxResults !== undefined && ids.length > 0) {
-    throw new Ec2Error(
-      "InvalidParameterCombination",
-      "The parameter instancesSet cannot be used with the parameter maxResults",
-    );
-  }
-  const candidates = ids.length > 0 ? findInstances(ctx.store, ids) : ctx.store.all();
+  const candidates = describedInstances(ctx.store, ids, maxResults);
   ctx.authorize(["*"]);
   const listed = candidates.filter((record) => includeAll || record.state === "running");
   const page = paginate(listed, maxResults, ctx.params.get("NextToken"), { min: 5, max: 1000 });

@@ -32,17 +32,8 @@ describe("planning a cycle (pure)", () => {
   it("in a rollout group takes a slot before the stop; gated, ends with the status checks", () => {
     const desired = desiredOf({ rolloutGroup: "runners", maxUnavailable: 3, waitForStatusChecks: true });
     const plan = planCycle(factsOf(), desired);
-    expect(kindsOf(plan)).to.deep.equal([
-      "acquire-slot",
-      "write-journal",
-      "stop",
-      "wait-stopped",
-      "modify",
-      "start",
-      "wait-running",
-      "clear-journal",
-      "wait-healthy",
-    ]);
+    const ungated = kindsOf(planCycle(factsOf(), desiredOf()));
+    expect(kindsOf(plan)).to.deep.equal(["acquire-slot", ...ungated, "wait-healthy"]);
     expect(plan.steps[0].description).to.contain('rollout group "runners" (at most 3 out of service)');
     // A stopped instance is neither taken out of service nor started: no slot, no gate.
     expect(kindsOf(planCycle(factsOf({ state: "stopped" }), desired))).to.deep.equal(["modify"]);
