@@ -60,7 +60,7 @@ Declares the \`NestedVirtualization\` CPU option of an existing EC2 instance. Wh
 differs, \`terraform apply\` stops a running instance, changes the option and starts it again; a
 stopped instance is changed and left stopped. An instance already in the desired state is never
 touched. Blockers (unsupported instance type, Spot, hibernation, instance-store root, Windows on more
-than 192 vCPUs, Auto Scaling membership, missing IAM permission) fail \`terraform plan\` before any
+than 192 vCPUs, Auto Scaling membership, stop protection, missing IAM permission, an unreadable journal tag, another run setting the opposite value) fail \`terraform plan\` before any
 instance is touched; side effects of a cycle (new public IP, lost instance-store data, VSM off on
 Windows) are shown as warnings.
 

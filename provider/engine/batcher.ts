@@ -7,9 +7,14 @@ export class Batcher<K, V> {
   private pending = new Map<K, { resolve: (v: V | undefined) => void; reject: (e: unknown) => void }[]>();
   private scheduled = false;
 
+  /**
+   * `windowMs` > 0 also gathers lookups made within that many milliseconds: a front end's requests
+   * (Pulumi's check and create of each resource) arrive one by one, not in one turn.
+   */
   constructor(
     private readonly loadMany: (keys: K[]) => Promise<Map<K, V>>,
     private readonly maxBatch: number,
+    private readonly windowMs = 0,
   ) {}
 
   load(key: K): Promise<V | undefined> {
@@ -19,7 +24,8 @@ export class Batcher<K, V> {
       this.pending.set(key, waiters);
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
+        else setImmediate(() => this.flush());
       }
     });
   }

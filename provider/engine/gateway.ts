@@ -30,7 +30,7 @@ const DEFAULT_MAX_ATTEMPTS = 25;
 /** IDs per DescribeInstances, StopInstances, StartInstances, CreateTags or DeleteTags call: EC2's maximum. */
 const MAX_IDS_PER_CALL = 1000;
 
-/** Mutating calls for different instances issued within this window go out as one request. */
+/** Lookups and mutating calls for different instances issued within this window go out as one request. */
 const BATCH_WINDOW_MS = 15;
 
 /**
@@ -52,7 +52,11 @@ const MAX_STATUS_IDS_PER_CALL = 100;
  * transient errors happen inside the SDK's standard retry strategy.
  */
 export class Ec2Gateway {
-  private readonly instances = new Batcher<string, Instance>((ids) => this.describeInstances(ids), MAX_IDS_PER_CALL);
+  private readonly instances = new Batcher<string, Instance>(
+    (ids) => this.describeInstances(ids),
+    MAX_IDS_PER_CALL,
+    BATCH_WINDOW_MS,
+  );
   private readonly batches: InstanceCallBatcher;
   private readonly permitted = new Map<string, number>();
   /** One polling loop per connection for every wait on instance state. */

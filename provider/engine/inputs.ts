@@ -72,7 +72,7 @@ function parseTimeouts(raw: unknown, fail: Fail): Parsed | undefined {
     const seconds = typeof text === "string" ? parseDuration(text) : undefined;
     if (seconds === undefined || seconds < MIN_WAIT_SECONDS || seconds > MAX_WAIT_SECONDS) {
       fail(
-        `timeouts.${name} must be a duration between 1s and 24h such as "90s", "10m" or "1h"; got ${JSON.stringify(fields[name])}.`,
+        `timeouts.${name} must be a duration from ${MIN_WAIT_SECONDS}s to ${MAX_WAIT_SECONDS / 3600}h such as "90s", "10m" or "1h"; got ${JSON.stringify(fields[name])}.`,
         name,
       );
       continue;
@@ -90,8 +90,13 @@ function parseString(spec: AttributeSpec, raw: unknown, fail: Fail): Parsed | un
     fail(`${spec.name} must be one of ${enumValues.map((v) => `"${v}"`).join(", ")}; got ${JSON.stringify(raw)}.`);
     return undefined;
   }
-  const text = typeof raw === "string" ? raw.trim() : raw;
-  if (typeof text === "string" && (!format || format.pattern.test(text))) return { declared: text, engine: text };
+  // An ID or region with spaces around it is a copy-paste slip, not a different value: say so rather
+  // than trim it, so the value Terraform and Pulumi store is exactly the one written.
+  if (format && typeof raw === "string" && raw !== raw.trim() && format.pattern.test(raw.trim())) {
+    fail(`${spec.name} ${JSON.stringify(raw)} has spaces around it; write ${JSON.stringify(raw.trim())}.`);
+    return undefined;
+  }
+  if (typeof raw === "string" && (!format || format.pattern.test(raw))) return { declared: raw, engine: raw };
   const expected = format
     ? `${format.noun}${format.rule ? `: expected ${format.rule},` : ""} such as ${format.example}`
     : "a string";

@@ -124,7 +124,8 @@ const TABLE = [
       rule: '"i-" followed by 8 or 17 lowercase hex digits',
       example: "i-0123456789abcdef0",
     },
-    description: "ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.",
+    description:
+      "ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.",
   },
   {
     name: "nestedVirtualization",
@@ -173,7 +174,7 @@ const TABLE = [
     kind: "timeouts",
     role: "input",
     defaultText: `\`${DEFAULT_WAIT_TIMEOUT}\` each`,
-    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks), each a duration (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
   },
   {
     name: "waitForStatusChecks",

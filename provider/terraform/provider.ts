@@ -1,3 +1,4 @@
+import { parseInputs } from "../engine/inputs";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
 import { CtyError, decodeJson, decodeMsgpack, encodeMsgpack, isObjectValue, type CtyType, type CtyValue } from "./cty";
@@ -148,6 +149,13 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     async ValidateProviderConfig(request) {
       const config = decodeDynamicValue(request.config, PROVIDER_VALUE_TYPE);
       const diagnostics: Diagnostic[] = [];
+      // The provider block's region follows the resource's rule (schema.ts), so a typo fails at plan.
+      const region = isObjectValue(config) ? config.region : null;
+      if (typeof region === "string") {
+        for (const failure of parseInputs({ region }).failures.filter((f) => f.attribute === "region")) {
+          diagnostics.push(errorDiagnostic("Invalid region", failure.message, ["region"]));
+        }
+      }
       const endpoint = isObjectValue(config) ? config.endpoint : null;
       if (typeof endpoint === "string" && !URL.canParse(endpoint)) {
         diagnostics.push(

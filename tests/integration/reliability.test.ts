@@ -96,6 +96,32 @@ describe("reliability: stop protection, journals, start failures, cancellation (
     expect(ctx.emulator.instance(instanceId).tags).to.have.property(JOURNAL_TAG_KEY);
   });
 
+  describe("messages say where the instance is, once, without doubled periods", () => {
+    it("a DeleteTags failure after a completed cycle says the instance is running", async () => {
+      const { instanceId, desired } = seeded(ctx.emulator);
+      ctx.emulator.faults.failNext("DeleteTags", "UnauthorizedOperation", "You are not authorized.", 1, {
+        dryRun: false,
+      });
+      const error = await rejection(ctx.engine().apply(desired));
+      expect(error.message)
+        .to.contain(`${instanceId} is running with NestedVirtualization=enabled`)
+        .and.contain(JOURNAL_TAG_KEY)
+        .and.not.contain("stopping")
+        .and.not.contain("..");
+      expect(ctx.emulator.instance(instanceId).state).to.equal("running");
+    });
+
+    it("an EC2 message ending in a period is not followed by another", async () => {
+      const { desired } = seeded(ctx.emulator);
+      ctx.emulator.faults.failNext("ModifyInstanceCpuOptions", "InvalidParameterCombination", "Not now.", 1, {
+        dryRun: false,
+      });
+      const error = await rejection(ctx.engine().apply(desired));
+      expect(error.message).to.contain("InvalidParameterCombination: Not now. The instance was started again");
+      expect(error.message).to.not.contain("..");
+    });
+  });
+
   describe("told to stop", () => {
     it("before the stop: no StopInstances, and its journal is taken off again", async () => {
       const { instanceId, desired } = seeded(ctx.emulator);

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { encodeMsgpack } from "../../provider/terraform/cty";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../../provider/terraform/handshake";
 import type { Diagnostic, GetProviderSchemaResponse } from "../../provider/terraform/protocol";
-import { RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
+import { PROVIDER_VALUE_TYPE, RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
 import { loadServices } from "../../provider/terraform/server";
 import { generateCertificate, type SelfSignedCertificate } from "../../provider/terraform/tls";
 
@@ -159,6 +159,21 @@ describe("terraform-provider-nestedvirt over gRPC (compiled binary)", function (
     expect(diagnostic.summary).to.equal("Invalid instance_id");
     expect(diagnostic.detail).to.contain('"i-XYZ" is not an EC2 instance ID');
     expect(diagnostic.attribute?.steps.map((s) => s.attribute_name)).to.deep.equal(["instance_id"]);
+  });
+
+  it("rejects a provider block region that is not an AWS region, as the resource does", async () => {
+    const config = { region: "moon-1", profile: null, endpoint: null };
+    const response = await call<{ diagnostics: Diagnostic[] }>(
+      providerClient,
+      "tfplugin6.Provider",
+      "ValidateProviderConfig",
+      {
+        config: { msgpack: Buffer.from(encodeMsgpack(config, PROVIDER_VALUE_TYPE)) },
+      },
+    );
+    expect(response.diagnostics.map((d) => [d.summary, d.detail])).to.deep.equal([
+      ["Invalid region", 'region "moon-1" is not an AWS region name such as us-east-1.'],
+    ]);
   });
 
   it("offers no functions and refuses to move state", async () => {

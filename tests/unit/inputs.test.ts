@@ -70,6 +70,28 @@ describe("validating inputs (pure)", () => {
     expect(parseInputs({ instanceId: "i-0123456789abcdef0", region: "Mars" }).failures[0].attribute).to.equal("region");
   });
 
+  it("holds timeouts to the rule its message states: from 1s to 24h", () => {
+    const failing = (stop: string) =>
+      parseInputs({ instanceId: "i-0123456789abcdef0", timeouts: { stop } }).failures.map((f) => f.message);
+    for (const stop of ["1ms", "500ms", "0.9s", "24h1s", "25h"]) {
+      expect(failing(stop), stop).to.have.length(1);
+      expect(failing(stop)[0], stop).to.contain("from 1s to 24h");
+    }
+    for (const stop of ["1s", "1000ms", "90s", "24h"]) expect(failing(stop), stop).to.deep.equal([]);
+  });
+
+  it("refuses an instance ID or region with spaces around it, saying what to write, instead of trimming it", () => {
+    const { desired, failures } = parseInputs({ instanceId: " i-0123456789abcdef0 ", region: "us-east-1 " });
+    expect(desired).to.equal(undefined);
+    expect(failures).to.deep.equal([
+      {
+        attribute: "instanceId",
+        message: 'instanceId " i-0123456789abcdef0 " has spaces around it; write "i-0123456789abcdef0".',
+      },
+      { attribute: "region", message: 'region "us-east-1 " has spaces around it; write "us-east-1".' },
+    ]);
+  });
+
   it("parses Go-style durations", () => {
     expect(parseDuration("90s")).to.equal(90);
     expect(parseDuration("1h30m")).to.equal(5400);
