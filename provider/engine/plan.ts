@@ -205,52 +205,28 @@ export function planCycle(
   const base = { instanceId: id, desiredSetting: desired.nestedVirtualization };
   if (!facts) {
     const where = context.region ? ` in region ${context.region}` : "";
-    return {
-      ...base,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "instance-not-found",
-          attribute: "instanceId",
-          message: `Instance ${id} was not found${where}. Check the instance ID and the region it is looked up in (the resource's region, the provider's or stack's region setting, or AWS_REGION).`,
-        },
-      ],
-    };
+    return blockedBy(base, {
+      code: "instance-not-found",
+      attribute: "instanceId",
+      message: `Instance ${id} was not found${where}. Check the instance ID and the region it is looked up in (the resource's region, the provider's or stack's region setting, or AWS_REGION).`,
+    });
   }
   const current = { ...base, currentSetting: facts.nestedVirtualization };
   if (facts.state === "terminated" || facts.state === "shutting-down") {
-    return {
-      ...current,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "instance-terminated",
-          attribute: "instanceId",
-          message: `Instance ${id} is ${facts.state}; its CPU options can no longer be changed. Point instanceId at a live instance.`,
-        },
-      ],
-    };
+    return blockedBy(current, {
+      code: "instance-terminated",
+      attribute: "instanceId",
+      message: `Instance ${id} is ${facts.state}; its CPU options can no longer be changed. Point instanceId at a live instance.`,
+    });
   }
 
   if (facts.unreadableJournal) {
     const { value, problem } = facts.unreadableJournal;
-    return {
-      ...current,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "unreadable-journal",
-          attribute: "instanceId",
-          message: `Instance ${id} carries a ${JOURNAL_TAG_KEY} tag this version cannot read (${problem}): ${JSON.stringify(value)}. It may record an interrupted cycle, so nothing is changed on a guess. Check the instance (start it if it should be running), then remove the tag with \`aws ec2 delete-tags --resources ${id} --tags Key=${JOURNAL_TAG_KEY}\` and run again.`,
-        },
-      ],
-    };
+    return blockedBy(current, {
+      code: "unreadable-journal",
+      attribute: "instanceId",
+      message: `Instance ${id} carries a ${JOURNAL_TAG_KEY} tag this version cannot read (${problem}): ${JSON.stringify(value)}. It may record an interrupted cycle, so nothing is changed on a guess. Check the instance (start it if it should be running), then remove the tag with \`aws ec2 delete-tags --resources ${id} --tags Key=${JOURNAL_TAG_KEY}\` and run again.`,
+    });
   }
   const held = heldByAnotherRun(facts, context);
   if (held) return otherCyclePlan(current, held, desired);
@@ -280,6 +256,14 @@ export function planCycle(
   };
 }
 
+/** A plan that changes nothing because of one blocker. */
+function blockedBy(
+  base: Omit<CyclePlan, "steps" | "warnings" | "blockers" | "causesDowntime">,
+  blocker: PlanBlocker,
+): CyclePlan {
+  return { ...base, steps: [], warnings: [], causesDowntime: false, blockers: [blocker] };
+}
+
 /** Another run's journal whose lease is still held, unless we are taking over from a stalled holder. */
 function heldByAnotherRun(facts: InstanceFacts, context: PlanContext): CycleJournal | undefined {
   const journal = facts.journal;
@@ -297,19 +281,11 @@ function otherCyclePlan(
   const id = current.instanceId;
   const other = `a cycle begun ${held.startedAt} that sets NestedVirtualization=${held.to}`;
   if (held.to !== desired.nestedVirtualization) {
-    return {
-      ...current,
-      steps: [],
-      warnings: [],
-      causesDowntime: false,
-      blockers: [
-        {
-          code: "conflicting-cycle",
-          attribute: "nestedVirtualization",
-          message: `Instance ${id} is being changed by another run (${other}), which conflicts with this run's "${desired.nestedVirtualization}". Nothing was changed. Two configurations (stacks, workspaces) should not manage the same instance; once that run has finished, run again to apply "${desired.nestedVirtualization}".`,
-        },
-      ],
-    };
+    return blockedBy(current, {
+      code: "conflicting-cycle",
+      attribute: "nestedVirtualization",
+      message: `Instance ${id} is being changed by another run (${other}), which conflicts with this run's "${desired.nestedVirtualization}". Nothing was changed. Two configurations (stacks, workspaces) should not manage the same instance; once that run has finished, run again to apply "${desired.nestedVirtualization}".`,
+    });
   }
   return {
     ...current,

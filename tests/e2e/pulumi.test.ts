@@ -5,6 +5,7 @@ import { isAlive, killProcessTree, processTree } from "../../tools/cli/run";
 import { mostNotRunningAtOnce, type Ec2Emulator, type SeedInstance } from "../../emulator";
 import { useEmulatedStacks, setStackConfig } from "./support/emulated-stacks";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
+import { waitFor } from "./support/wait-for";
 
 const TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
@@ -498,12 +499,4 @@ function warningsByResource(output: string): Record<string, string> {
     else if (current && line.trim() !== "") byResource[current] = `${byResource[current] ?? ""}${line.trim()}\n`;
   }
   return byResource;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }

@@ -18,6 +18,7 @@ import {
   type EnablementBlock,
   type TerraformProject,
 } from "./support/terraform-project";
+import { waitFor } from "./support/wait-for";
 
 /** Terraform says `Installed nestedvirt/nestedvirt v0.1.0`, OpenTofu the full address (its default registry is another host). */
 const installed = (version: string) =>
@@ -572,14 +573,6 @@ describe("end to end with the real Terraform CLI", function () {
     });
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 function describeTimes(times: number[]): string {
   const sorted = [...times].sort((a, b) => a - b);
