@@ -9,11 +9,11 @@
 # Order of preference:
 #   1. A `pulumi` v3 already on PATH together with `pulumi-language-nodejs` (an official install).
 #      Set NESTEDVIRT_PULUMI_FROM_PATH=0 to skip this and always use the pinned build.
-#   2. The cache: ${NESTEDVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestedvirt}/pulumi-v3.274.1/bin,
+#   2. The cache: ${NESTEDVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestedvirt}/pulumi-v3.274.1/bin-<stamp>,
 #      reused while its stamp matches (pinned version + hash of tools/pulumi's go.mod, go.sum,
 #      language-host source and launcher scripts + Go version).
-#   3. A build with the Go toolchain (`go` on PATH, else /usr/local/go/bin/go), about 4-5 minutes
-#      on 2 cores with an empty Go build cache. Modules come from the Go module proxy.
+#   3. A build with the Go toolchain (`go` on PATH, else /usr/local/go/bin/go), about 3 minutes
+#      on 2 cores with empty Go caches (188 s measured, BENCHMARKS.md), about 1 minute with a warm one. Modules come from the Go module proxy.
 #
 # The language host is our own (tools/pulumi/cmd/pulumi-language-nodejs): the upstream one is not
 # published as a Go module. See tools/pulumi/README.md.
@@ -46,7 +46,6 @@ fi
 # shellcheck source=go-tools.sh
 . "$script_dir/go-tools.sh"
 base="$cache_root/pulumi-$PULUMI_VERSION"
-bin="$base/bin"
 
 hash_inputs() {
     # Everything that changes the output: pinned version, module files, our sources, Go version.
@@ -56,6 +55,9 @@ hash_inputs() {
         -print | LC_ALL=C sort | while read -r f; do echo "$f"; cat "$f"; done)
 }
 stamp=$(hash_inputs | sha256sum | cut -d' ' -f1)
+# One directory per stamp: checkouts with different language-host sources (branches, worktrees)
+# keep their own build instead of replacing each other's while tests run from it.
+bin="$base/bin-${stamp:0:16}"
 
 cache_ok() {
     [ -f "$bin/.stamp" ] && [ "$(cat "$bin/.stamp")" = "$stamp" ] &&

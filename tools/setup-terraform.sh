@@ -104,7 +104,7 @@ fi
 tmp=$(mktemp -d "$base/bin.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-log "building OpenTofu $OPENTOFU_VERSION with $("$GO" env GOVERSION) (5-15 minutes on 2 cores with a cold Go cache)..."
+log "building OpenTofu $OPENTOFU_VERSION with $("$GO" env GOVERSION) (about 4 minutes on 2 cores with a cold Go cache)..."
 start=$(date +%s)
 (
     cd "$mod_dir"

@@ -4,6 +4,7 @@ import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { waitInstanceStatusOk } from "./health-gate";
 import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
 import { journalTagOf } from "./lease";
+import { STEP_ACTIONS } from "./plan";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
 import { sleep, waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
 
@@ -180,7 +181,7 @@ export async function executeCycle(
     }
     // Halt the group first, so no waiting cycle gets this slot while this instance is restarted.
     if (group && !(error instanceof RolloutHaltedError)) {
-      group.halt(id, `${STEP_CALL[current ?? "modify"] ?? `waiting (${current})`} failed: ${describeError(error)}`);
+      group.halt(id, `${STEP_ACTIONS[current ?? "modify"] ?? `waiting (${current})`} failed: ${describeError(error)}`);
     }
     const stuckStopping = error instanceof WaitTimeoutError && error.target === "stopped";
     // Restart only an instance that is down because of this cycle (or the interrupted one it resumes),
@@ -190,7 +191,7 @@ export async function executeCycle(
     if (!mustRestart) {
       slot?.release();
       if (error instanceof NestedVirtError) throw error;
-      const what = STEP_CALL[current ?? "modify"] ?? current;
+      const what = STEP_ACTIONS[current ?? "modify"] ?? current;
       throw new CycleFailedError(
         id,
         `${what} failed on ${id}: ${describeError(error)}. ${outcome(id, { stopRequested, startedAt, modifiedAt, setting: plan.desiredSetting })}`,
@@ -251,15 +252,6 @@ interface FailureContext {
   heldTag?: string;
 }
 
-const STEP_CALL: Partial<Record<StepKind, string>> = {
-  stop: "StopInstances",
-  modify: "ModifyInstanceCpuOptions",
-  start: "StartInstances",
-  "write-journal": "CreateTags",
-  "clear-journal": "DeleteTags",
-  "wait-healthy": "the health gate",
-};
-
 async function restartAfterFailure(
   gateway: Ec2Gateway,
   context: FailureContext,
@@ -268,7 +260,7 @@ async function restartAfterFailure(
   log: (line: string) => void,
 ): Promise<CycleFailedError> {
   const id = context.facts.instanceId;
-  const what = STEP_CALL[context.failedStep] ?? `waiting (${context.failedStep})`;
+  const what = STEP_ACTIONS[context.failedStep] ?? `waiting (${context.failedStep})`;
   const reason = `${what} failed on ${id}: ${describeError(error)}`;
   let setting: string = context.modified ? context.desired : context.facts.nestedVirtualization;
   log(`${reason}; starting ${id} again`);

@@ -75,7 +75,6 @@ export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): In
     rootDeviceType: instance.RootDeviceType === "instance-store" ? "instance-store" : "ebs",
     platform: instance.Platform?.toLowerCase() === "windows" ? "windows" : "linux",
     ephemeralPublicIp: publicIp && !isElastic ? publicIp : undefined,
-    elasticIp: publicIp && isElastic ? publicIp : undefined,
     tags,
     autoScalingGroupName: tags[AUTO_SCALING_GROUP_TAG],
     ...journalFacts(tags[JOURNAL_TAG_KEY]),

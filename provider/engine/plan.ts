@@ -53,6 +53,12 @@ function withRolloutAndGate(kinds: StepKind[], desired: DesiredState): StepKind[
   return desired.rolloutGroup && kinds.includes("stop") ? ["acquire-slot", ...gated] : gated;
 }
 
+/** The instance's own vCPUs (CoreCount × ThreadsPerCore, which CpuOptions may lower); else its type's default. */
+export function vCpusOf(facts: InstanceFacts): number {
+  const { coreCount, threadsPerCore } = facts;
+  return coreCount && threadsPerCore ? coreCount * threadsPerCore : facts.type.defaultVCpus;
+}
+
 function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanContext): PlanBlocker[] {
   const id = facts.instanceId;
   const blockers: PlanBlocker[] = [];
@@ -85,11 +91,12 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
       message: `Instance ${id} has an instance-store root device and cannot be stopped. Use an EBS-backed AMI.`,
     });
   }
-  if (enabling && facts.platform === "windows" && facts.type.defaultVCpus > WINDOWS_MAX_VCPUS) {
+  const vCpus = vCpusOf(facts);
+  if (enabling && facts.platform === "windows" && vCpus > WINDOWS_MAX_VCPUS) {
     blockers.push({
       code: "windows-too-many-vcpus",
       attribute: "instanceId",
-      message: `Instance ${id} runs Windows on ${facts.type.defaultVCpus} vCPUs; nested virtualization on Windows supports at most ${WINDOWS_MAX_VCPUS}. Choose a smaller size.`,
+      message: `Instance ${id} runs Windows on ${vCpus} vCPUs; nested virtualization on Windows supports at most ${WINDOWS_MAX_VCPUS}. Choose a smaller size or launch it with fewer cores (CpuOptions).`,
     });
   }
   if (facts.autoScalingGroupName && !desired.allowAutoScalingGroupMember) {
@@ -302,15 +309,17 @@ function otherCyclePlan(
   };
 }
 
+/** The EC2 call each mutating step makes (waits make none). */
+export const STEP_ACTIONS: Partial<Record<StepKind, MutatingAction>> = {
+  "write-journal": "CreateTags",
+  stop: "StopInstances",
+  modify: "ModifyInstanceCpuOptions",
+  start: "StartInstances",
+  "clear-journal": "DeleteTags",
+};
+
 /** The mutating actions a plan will call, for the DryRun permission check. */
 export function actionsOf(plan: CyclePlan): MutatingAction[] {
-  const byStep: Partial<Record<StepKind, MutatingAction>> = {
-    "write-journal": "CreateTags",
-    stop: "StopInstances",
-    modify: "ModifyInstanceCpuOptions",
-    start: "StartInstances",
-    "clear-journal": "DeleteTags",
-  };
-  const actions = plan.steps.map((s) => byStep[s.kind]).filter((a): a is MutatingAction => a !== undefined);
+  const actions = plan.steps.map((s) => STEP_ACTIONS[s.kind]).filter((a): a is MutatingAction => a !== undefined);
   return [...new Set(actions)];
 }

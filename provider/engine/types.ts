@@ -61,7 +61,6 @@ export interface InstanceFacts {
   platform: "windows" | "linux";
   /** The auto-assigned public IPv4 address, when there is one that is not an Elastic IP. */
   ephemeralPublicIp?: string;
-  elasticIp?: string;
   tags: Record<string, string>;
   autoScalingGroupName?: string;
   journal?: CycleJournal;

@@ -11,6 +11,7 @@ import {
   type ParsedInputs,
   type RawInputs,
 } from "../engine";
+import type { dynamic } from "@pulumi/pulumi";
 import { RunControl, watchParent } from "../engine/run-control";
 import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
 
@@ -21,17 +22,11 @@ import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type Ena
 
 type Props = Record<string, unknown>;
 
-export interface CheckFailure {
-  property: string;
-  reason: string;
-}
-
-export interface CheckResult {
-  inputs: Props;
-  failures: CheckFailure[];
-  /** What the pending cycle will do besides the CPU option; the plugin prints them at preview. */
+/** Pulumi's check result, always with both fields, plus what the plugin prints at preview. */
+export type CheckResult = Required<dynamic.CheckResult<Props>> & {
+  /** What the pending cycle will do besides the CPU option. */
   warnings: string[];
-}
+};
 
 /**
  * This process's cycles. Pulumi's Node.js dynamic provider host answers Cancel without telling its
@@ -136,7 +131,12 @@ function changed(a: unknown, b: unknown): boolean {
 }
 
 /** Only the semantic inputs count; `__provider` and connection details never cause a diff. */
-export async function diff(_id: string, olds: Props, news: Props) {
+/** Pulumi's diff result, plus the properties that differ (the plugin's DiffResponse carries them). */
+export type DiffResult = Required<Pick<dynamic.DiffResult, "changes" | "replaces" | "deleteBeforeReplace">> & {
+  readonly diffs: string[];
+};
+
+export async function diff(_id: string, olds: Props, news: Props): Promise<DiffResult> {
   const names = INPUT_ATTRIBUTES.map((a) => a.name).filter((n) => !NON_SEMANTIC_PROPERTIES.has(n));
   const differing = names.filter((name) => news[name] === UNKNOWN_VALUE || changed(olds[name], news[name]));
   const replaces = differing.filter((name) => REPLACING_ATTRIBUTES.includes(name));
@@ -160,7 +160,7 @@ function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): Enablem
   };
 }
 
-export async function create(inputs: Props) {
+export async function create(inputs: Props): Promise<dynamic.CreateResult<EnablementOutputs>> {
   const engine = engineFor(inputs);
   const desired = desiredFrom(inputs);
   const applied =
@@ -170,7 +170,7 @@ export async function create(inputs: Props) {
   return { id: applied.instanceId, outs: outputsOf(inputs, applied) };
 }
 
-export async function update(_id: string, olds: Props, news: Props) {
+export async function update(_id: string, olds: Props, news: Props): Promise<dynamic.UpdateResult<EnablementOutputs>> {
   const engine = engineFor(news);
   const desired = desiredFrom(news);
   const applied = await runControl().track((signal) => engine.apply(desired, { signal }));
@@ -178,13 +178,7 @@ export async function update(_id: string, olds: Props, news: Props) {
 }
 
 /** Live state for `pulumi refresh` and `import`; a vanished instance reads as deleted. */
-export interface ReadResult {
-  id?: string;
-  props?: Props;
-  inputs?: Props;
-}
-
-export async function read(id: string, props: Props): Promise<ReadResult> {
+export async function read(id: string, props: Props): Promise<dynamic.ReadResult<Props>> {
   const live = await engineFor(props).read(id);
   if (!live) return {};
   const known = props.instanceId === id;

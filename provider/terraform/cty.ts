@@ -84,55 +84,84 @@ export function encodeMsgpack(value: CtyValue, type: CtyType): Uint8Array {
   return encode(toWire(value, type, []), { sortKeys: true });
 }
 
-function fromWire(wire: Wire, type: CtyType, path: Path): CtyValue {
+/** How a serialization carries what JSON and msgpack do differently. */
+interface Encoding {
+  /** Unknown marker (msgpack extension values); JSON state holds no unknowns. */
+  isUnknown(value: unknown): boolean;
+  /** A dynamic value's concrete type and value. */
+  dynamic(value: unknown, path: Path): { type: CtyType; value: unknown };
+  /** Attributes the object type lacks: an error from Terraform (msgpack), dropped from stored state (JSON). */
+  rejectsExtraAttributes: boolean;
+}
+
+const MSGPACK: Encoding = {
   // cty treats every extension value as unknown, whatever its type code.
-  if (wire instanceof ExtData) return Unknown;
-  if (wire === null || wire === undefined) return null;
-  if (type === "dynamic") {
+  isUnknown: (value) => value instanceof ExtData,
+  dynamic(wire, path) {
     if (!Array.isArray(wire) || wire.length !== 2) throw new CtyError(path, "dynamic value must be [type, value]");
     const typeText = wire[0] instanceof Uint8Array ? Buffer.from(wire[0]).toString("utf8") : String(wire[0]);
-    const concrete = parseTypeJson(typeText, path);
-    return new CtyDynamic(concrete, fromWire(wire[1], concrete, path));
+    return { type: parseTypeJson(typeText, path), value: wire[1] };
+  },
+  rejectsExtraAttributes: true,
+};
+
+const JSON_STATE: Encoding = {
+  isUnknown: () => false,
+  dynamic(json, path) {
+    if (!isRecord(json) || !("type" in json)) throw new CtyError(path, 'dynamic JSON value must be {"value", "type"}');
+    return { type: json.type as CtyType, value: json.value };
+  },
+  // Stored state may hold attributes an older schema had.
+  rejectsExtraAttributes: false,
+};
+
+function decodeValue(value: unknown, type: CtyType, path: Path, encoding: Encoding): CtyValue {
+  if (encoding.isUnknown(value)) return Unknown;
+  if (value === null || value === undefined) return null;
+  const recurse = (v: unknown, t: CtyType, p: Path): CtyValue => decodeValue(v, t, p, encoding);
+  if (type === "dynamic") {
+    const concrete = encoding.dynamic(value, path);
+    return new CtyDynamic(concrete.type, recurse(concrete.value, concrete.type, path));
   }
-  switch (type) {
-    case "string":
-      if (typeof wire !== "string") throw new CtyError(path, "string is required");
-      return wire;
-    case "bool":
-      if (typeof wire !== "boolean") throw new CtyError(path, "bool is required");
-      return wire;
-    case "number":
-      return wireNumber(wire, path);
+  if (type === "number") return wireNumber(value, path);
+  if (type === "string" || type === "bool") {
+    if (typeof value !== (type === "bool" ? "boolean" : "string")) throw new CtyError(path, `${type} is required`);
+    return value as string | boolean;
   }
   const [kind, inner] = type;
   switch (kind) {
     case "list":
     case "set":
-      if (!Array.isArray(wire)) throw new CtyError(path, `a ${kind} is required`);
-      return wire.map((element, i) => fromWire(element, inner, [...path, i]));
-    case "tuple": {
-      if (!Array.isArray(wire) || wire.length !== inner.length)
+      if (!Array.isArray(value)) throw new CtyError(path, `a ${kind} is required`);
+      return value.map((element: unknown, i: number) => recurse(element, inner, [...path, i]));
+    case "tuple":
+      if (!Array.isArray(value) || value.length !== inner.length)
         throw new CtyError(path, `a tuple of length ${inner.length} is required`);
-      return wire.map((element, i) => fromWire(element, inner[i], [...path, i]));
-    }
+      return value.map((element: unknown, i: number) => recurse(element, inner[i], [...path, i]));
     case "map": {
-      if (!isRecord(wire)) throw new CtyError(path, "a map is required");
+      if (!isRecord(value)) throw new CtyError(path, "a map is required");
       const out: Record<string, CtyValue> = {};
-      for (const [key, element] of Object.entries(wire)) out[key] = fromWire(element, inner, [...path, key]);
+      for (const [key, element] of Object.entries(value)) out[key] = recurse(element, inner, [...path, key]);
       return out;
     }
     case "object": {
-      if (!isRecord(wire)) throw new CtyError(path, "an object is required");
-      const out: Record<string, CtyValue> = {};
-      for (const key of Object.keys(wire)) {
-        if (!(key in inner)) throw new CtyError([...path, key], "unsupported attribute");
+      if (!isRecord(value)) throw new CtyError(path, "an object is required");
+      if (encoding.rejectsExtraAttributes) {
+        for (const key of Object.keys(value)) {
+          if (!(key in inner)) throw new CtyError([...path, key], "unsupported attribute");
+        }
       }
+      const out: Record<string, CtyValue> = {};
       for (const [name, attributeType] of Object.entries(inner)) {
-        out[name] = fromWire(wire[name], attributeType, [...path, name]);
+        out[name] = recurse(value[name], attributeType, [...path, name]);
       }
       return out;
     }
   }
+}
+
+function fromWire(wire: Wire, type: CtyType, path: Path): CtyValue {
+  return decodeValue(wire, type, path, MSGPACK);
 }
 
 function wireNumber(wire: Wire, path: Path): number {
@@ -208,60 +237,11 @@ export function decodeJson(bytes: Uint8Array | string, type: CtyType): CtyValue 
 }
 
 export function fromJson(json: unknown, type: CtyType, path: Path = []): CtyValue {
-  if (json === null || json === undefined) return null;
-  if (type === "dynamic") {
-    if (!isRecord(json) || !("type" in json)) throw new CtyError(path, 'dynamic JSON value must be {"value", "type"}');
-    const concrete = json.type as CtyType;
-    return new CtyDynamic(concrete, fromJson(json.value, concrete, path));
-  }
-  switch (type) {
-    case "string":
-      if (typeof json !== "string") throw new CtyError(path, "string is required");
-      return json;
-    case "bool":
-      if (typeof json !== "boolean") throw new CtyError(path, "bool is required");
-      return json;
-    case "number":
-      return wireNumber(json, path);
-  }
-  const [kind, inner] = type;
-  switch (kind) {
-    case "list":
-    case "set":
-      if (!Array.isArray(json)) throw new CtyError(path, `a ${kind} is required`);
-      return json.map((element: unknown, i: number) => fromJson(element, inner, [...path, i]));
-    case "tuple":
-      if (!Array.isArray(json) || json.length !== inner.length)
-        throw new CtyError(path, `a tuple of length ${inner.length} is required`);
-      return json.map((element: unknown, i: number) => fromJson(element, inner[i], [...path, i]));
-    case "map": {
-      if (!isRecord(json)) throw new CtyError(path, "a map is required");
-      const out: Record<string, CtyValue> = {};
-      for (const [key, element] of Object.entries(json)) out[key] = fromJson(element, inner, [...path, key]);
-      return out;
-    }
-    case "object": {
-      if (!isRecord(json)) throw new CtyError(path, "an object is required");
-      // Stored state may hold attributes an older schema had; they are dropped, not an error.
-      const out: Record<string, CtyValue> = {};
-      for (const [name, attributeType] of Object.entries(inner))
-        out[name] = fromJson(json[name], attributeType, [...path, name]);
-      return out;
-    }
-  }
+  return decodeValue(json, type, path, JSON_STATE);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers for planning
-
-/** True when no part of the value is unknown. */
-export function isWhollyKnown(value: CtyValue): boolean {
-  if (value === Unknown) return false;
-  if (value instanceof CtyDynamic) return isWhollyKnown(value.value);
-  if (Array.isArray(value)) return value.every(isWhollyKnown);
-  if (isObjectValue(value)) return Object.values(value).every(isWhollyKnown);
-  return true;
-}
 
 /** Structural equality; an unknown equals only another unknown (same as "not yet different"). */
 export function ctyEqual(a: CtyValue, b: CtyValue): boolean {

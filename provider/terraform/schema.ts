@@ -9,6 +9,11 @@ import type { Schema, SchemaAttribute, SchemaBlock, SchemaNestedBlock } from "./
 
 export { RESOURCE_TYPE_NAME };
 
+/** The provider's name in configurations. */
+export const PROVIDER_NAME = "nestedvirt";
+/** The provider's address in `required_providers` (full hostname, so OpenTofu resolves the same). */
+export const PROVIDER_ADDRESS = `registry.terraform.io/nestedvirt/${PROVIDER_NAME}`;
+
 /** Bumped whenever stored state needs rewriting; UpgradeResourceState reads older versions. */
 export const RESOURCE_SCHEMA_VERSION = 2;
 
@@ -162,8 +167,6 @@ export const PROVIDER_FIELDS = [
   },
   { name: "endpoint", description: "Custom EC2 endpoint URL, for example a local emulator or a VPC endpoint." },
 ] as const;
-
-export type ProviderField = (typeof PROVIDER_FIELDS)[number]["name"];
 
 export const PROVIDER_VALUE_TYPE: CtyType = [
   "object",

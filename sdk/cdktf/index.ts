@@ -29,7 +29,7 @@ import {
 } from "cdktf";
 import type { Construct } from "constructs";
 import {
-  attribute,
+  ATTRIBUTES,
   INPUT_ATTRIBUTES,
   RESOURCE_TYPE_NAME,
   TIMEOUT_FIELDS,
@@ -40,18 +40,46 @@ import {
   type NamesExactly,
 } from "../../provider/engine/schema";
 import type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../../provider/engine/types";
-import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
+import { PROVIDER_ADDRESS, PROVIDER_FIELDS, PROVIDER_NAME } from "../../provider/terraform/schema";
 
 export type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };
 
-/** The provider's name in configurations and its registry address (full hostname, so OpenTofu resolves the same). */
-export const PROVIDER_NAME = "nestedvirt";
-export const PROVIDER_SOURCE = "registry.terraform.io/nestedvirt/nestedvirt";
+export { PROVIDER_ADDRESS, PROVIDER_NAME };
 
-/** Terraform (snake_case) name of an engine attribute, from the schema table. */
-const tf = (engineName: string): string => attribute(engineName).tfName;
-const timingTf = (name: (typeof TIMING_FIELDS)[number]["name"]): string =>
-  TIMING_FIELDS.find((f) => f.name === name)?.tfName ?? name;
+/** The token of a computed value: what Terraform interpolates once the attribute is known. */
+function attributeToken(
+  parent: TerraformResource | ComplexObject,
+  tfName: string,
+  kind: AttributeSpec["kind"],
+): unknown {
+  switch (kind) {
+    case "bool":
+      return parent.getBooleanAttribute(tfName);
+    case "number":
+      return parent.getNumberAttribute(tfName);
+    case "string-list":
+      return parent.getListAttribute(tfName);
+    case "timings":
+      return new NestedVirtEnablementLastCycleOutputReference(parent as TerraformResource, tfName);
+    default:
+      return parent.getStringAttribute(tfName);
+  }
+}
+
+/** Defines read-only getters on `target` that return the tokens of the given attributes. */
+function defineTokenGetters(
+  target: object,
+  fields: readonly { name: string; tfName: string; kind: AttributeSpec["kind"] }[],
+): void {
+  for (const { name, tfName, kind } of fields) {
+    Object.defineProperty(target, name, {
+      get(this: TerraformResource | ComplexObject) {
+        return attributeToken(this, tfName, kind);
+      },
+      configurable: true,
+    });
+  }
+}
 
 // -------------------------------------------------------------------------------------------------
 // Provider
@@ -73,39 +101,24 @@ type ProviderSetting = keyof Omit<NestedvirtProviderConfig, "alias">;
 export class NestedvirtProvider extends TerraformProvider {
   static readonly tfResourceType = PROVIDER_NAME;
 
-  private readonly settings: { [K in ProviderSetting]?: string } = {};
+  /** @internal The provider settings, behind the `region`, `profile` and `endpoint` properties. */
+  readonly settings: { [K in ProviderSetting]?: string } = {};
   private _alias?: string;
 
   constructor(scope: Construct, id: string, config: NestedvirtProviderConfig = {}) {
     super(scope, id, {
       terraformResourceType: PROVIDER_NAME,
       terraformGeneratorMetadata: { providerName: PROVIDER_NAME },
-      terraformProviderSource: PROVIDER_SOURCE,
+      terraformProviderSource: PROVIDER_ADDRESS,
     });
     for (const { name } of PROVIDER_FIELDS) this.settings[name] = config[name];
     this._alias = config.alias;
   }
 
-  get region(): string | undefined {
-    return this.settings.region;
-  }
-  set region(value: string | undefined) {
-    this.settings.region = value;
-  }
-
-  get profile(): string | undefined {
-    return this.settings.profile;
-  }
-  set profile(value: string | undefined) {
-    this.settings.profile = value;
-  }
-
-  get endpoint(): string | undefined {
-    return this.settings.endpoint;
-  }
-  set endpoint(value: string | undefined) {
-    this.settings.endpoint = value;
-  }
+  // Read-write properties for the settings, defined from PROVIDER_FIELDS below the class.
+  declare region: string | undefined;
+  declare profile: string | undefined;
+  declare endpoint: string | undefined;
 
   override get alias(): string | undefined {
     return this._alias;
@@ -176,35 +189,19 @@ export class NestedVirtEnablementLastCycleOutputReference extends ComplexObject 
     super(terraformResource, terraformAttribute, false);
   }
 
+  // Tokens for the sub-fields, defined from TIMING_FIELDS below; these declarations type them.
   /** When the instance reached `stopped` (ISO 8601); null when it was already stopped. */
-  get stoppedAt(): string {
-    return this.getStringAttribute(timingTf("stoppedAt"));
-  }
-
+  declare readonly stoppedAt: string;
   /** When ModifyInstanceCpuOptions succeeded (ISO 8601). */
-  get modifiedAt(): string {
-    return this.getStringAttribute(timingTf("modifiedAt"));
-  }
-
+  declare readonly modifiedAt: string;
   /** When the instance was `running` again (ISO 8601); null when it was left stopped. */
-  get startedAt(): string {
-    return this.getStringAttribute(timingTf("startedAt"));
-  }
-
+  declare readonly startedAt: string;
   /** Seconds between the stop request and `running` again; 0 for a stopped instance. */
-  get downtimeSeconds(): number {
-    return this.getNumberAttribute(timingTf("downtimeSeconds"));
-  }
-
+  declare readonly downtimeSeconds: number;
   /** When both status checks were `ok` (ISO 8601); null unless the cycle waited for them. */
-  get healthyAt(): string {
-    return this.getStringAttribute(timingTf("healthyAt"));
-  }
-
+  declare readonly healthyAt: string;
   /** Seconds the cycle waited for a slot in its rollout group; null outside a group. */
-  get slotWaitSeconds(): number {
-    return this.getNumberAttribute(timingTf("slotWaitSeconds"));
-  }
+  declare readonly slotWaitSeconds: number;
 }
 
 /**
@@ -233,7 +230,6 @@ export class NestedVirtEnablement extends TerraformResource {
   }
 
   private readonly inputs: { -readonly [K in InputName]?: NestedVirtEnablementConfig[K] };
-  private readonly _lastCycle = new NestedVirtEnablementLastCycleOutputReference(this, tf("lastCycle"));
 
   constructor(scope: Construct, id: string, config: NestedVirtEnablementConfig) {
     super(scope, id, {
@@ -255,64 +251,27 @@ export class NestedVirtEnablement extends TerraformResource {
     return this.getStringAttribute("id");
   }
 
-  get instanceId(): string {
-    return this.getStringAttribute(tf("instanceId"));
-  }
-
+  // Tokens for the attributes, defined from the schema table below the class; these declarations type them.
+  declare readonly instanceId: string;
   /** The live setting of the instance (`refresh` shows drift here). */
-  get nestedVirtualization(): string {
-    return this.getStringAttribute(tf("nestedVirtualization"));
-  }
-
+  declare readonly nestedVirtualization: string;
   /** The region used: the resource's own, else the provider's. */
-  get region(): string {
-    return this.getStringAttribute(tf("region"));
-  }
-
-  get allowAutoScalingGroupMember(): IResolvable {
-    return this.getBooleanAttribute(tf("allowAutoScalingGroupMember"));
-  }
-
-  get onDelete(): string {
-    return this.getStringAttribute(tf("onDelete"));
-  }
-
-  get waitForStatusChecks(): IResolvable {
-    return this.getBooleanAttribute(tf("waitForStatusChecks"));
-  }
-
-  get rolloutGroup(): string {
-    return this.getStringAttribute(tf("rolloutGroup"));
-  }
-
-  get maxUnavailable(): number {
-    return this.getNumberAttribute(tf("maxUnavailable"));
-  }
-
+  declare readonly region: string;
+  declare readonly allowAutoScalingGroupMember: IResolvable;
+  declare readonly onDelete: string;
+  declare readonly waitForStatusChecks: IResolvable;
+  declare readonly rolloutGroup: string;
+  declare readonly maxUnavailable: number;
   /** Instance type, e.g. `m8i.large`. */
-  get instanceType(): string {
-    return this.getStringAttribute(tf("instanceType"));
-  }
-
+  declare readonly instanceType: string;
   /** Instance state after the last operation (`running`, `stopped`, …). */
-  get instanceState(): string {
-    return this.getStringAttribute(tf("instanceState"));
-  }
-
+  declare readonly instanceState: string;
   /** The setting the instance had before this resource first changed it; `restore` on delete puts it back. */
-  get previousNestedVirtualization(): string {
-    return this.getStringAttribute(tf("previousNestedVirtualization"));
-  }
-
+  declare readonly previousNestedVirtualization: string;
   /** What the last cycle did besides the CPU option: new public IP, lost instance-store data, VSM off. */
-  get warnings(): string[] {
-    return this.getListAttribute(tf("warnings"));
-  }
-
+  declare readonly warnings: string[];
   /** Timestamps and downtime of the last cycle. */
-  get lastCycle(): NestedVirtEnablementLastCycleOutputReference {
-    return this._lastCycle;
-  }
+  declare readonly lastCycle: NestedVirtEnablementLastCycleOutputReference;
 
   protected override synthesizeAttributes(): { [name: string]: unknown } {
     const out: Record<string, unknown> = {};
@@ -395,6 +354,23 @@ function withoutUnset(attributes: Record<string, unknown>): Record<string, unkno
   return Object.fromEntries(
     Object.entries(attributes).filter(([, a]) => a !== undefined && (a as HclAttribute).value !== undefined),
   );
+}
+
+defineTokenGetters(
+  NestedVirtEnablement.prototype,
+  ATTRIBUTES.filter((a) => a.kind !== "timeouts"),
+);
+defineTokenGetters(NestedVirtEnablementLastCycleOutputReference.prototype, TIMING_FIELDS);
+for (const { name } of PROVIDER_FIELDS) {
+  Object.defineProperty(NestedvirtProvider.prototype, name, {
+    get(this: NestedvirtProvider) {
+      return this.settings[name];
+    },
+    set(this: NestedvirtProvider, value: string | undefined) {
+      this.settings[name] = value;
+    },
+    configurable: true,
+  });
 }
 
 // The hand-written config and getters (kept for their doc comments) must cover exactly the schema's attributes.

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { KvmRunnerStack } from "../../examples/cdktf/main";
 import { INPUT_ATTRIBUTES, JOURNAL_TAG_KEY } from "../../provider/engine";
 import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
-import { NestedVirtEnablement, NestedvirtProvider, PROVIDER_SOURCE } from "../../sdk/cdktf";
+import { NestedVirtEnablement, NestedvirtProvider, PROVIDER_ADDRESS } from "../../sdk/cdktf";
 import { repoRoot } from "../../tools/cli/paths";
 import { runCommand } from "../../tools/cli/run";
 import { startEmulator, type Ec2Emulator } from "../../emulator";
@@ -43,7 +43,7 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       endpoint: "http://127.0.0.1:4599",
     });
     const synthesized = synth(stack);
-    expect(synthesized.terraform.required_providers).to.deep.equal({ nestedvirt: { source: PROVIDER_SOURCE } });
+    expect(synthesized.terraform.required_providers).to.deep.equal({ nestedvirt: { source: PROVIDER_ADDRESS } });
     expect(synthesized.provider.nestedvirt).to.deep.equal([{ region: "eu-west-1", endpoint: "http://127.0.0.1:4599" }]);
     const [name, attributes] = enablementOf(synthesized);
     expect(attributes).to.deep.equal({
@@ -164,7 +164,7 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       .to.match(/instance_id = "i-0123456789abcdef0"/)
       .and.match(/allow_auto_scaling_group_member = false/)
       .and.match(/timeouts \{\s*start = "5m"\s*\}/);
-    expect(hcl).to.contain(`source = "${PROVIDER_SOURCE}"`);
+    expect(hcl).to.contain(`source = "${PROVIDER_ADDRESS}"`);
   });
 
   it("synthesizes with app.synth() into cdktf.out/stacks/<stack>/cdk.tf.json", () => {

@@ -1,20 +1,9 @@
-// Shared test helpers: a real EC2Client pointed at the emulator, and error assertions.
+// Shared helpers of the emulator tests: a manual clock and EC2 error assertions (the harness is shared with all tests).
 
-import { EC2Client, type EC2ClientConfig, EC2ServiceException } from "@aws-sdk/client-ec2";
+import { EC2ServiceException } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
-import { type Ec2Emulator, type EmulatorOptions, startEmulator } from "../../emulator";
 
-// The SDK warns once per process about Node < 22; it is noise in test output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
-export function ec2Client(emulator: Ec2Emulator, overrides: Partial<EC2ClientConfig> = {}): EC2Client {
-  return new EC2Client({
-    endpoint: emulator.endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    ...overrides,
-  });
-}
+export { ec2Client, useEmulator, type EmulatorHarness } from "../support/emulated";
 
 /** A controllable clock for deterministic state-machine tests. */
 export class ManualClock {
@@ -23,25 +12,6 @@ export class ManualClock {
   advance(ms: number): void {
     this.nowMs += ms;
   }
-}
-
-export interface EmulatorHarness {
-  emulator: Ec2Emulator;
-  client: EC2Client;
-}
-
-/** Starts an emulator + client before each test and tears both down after. */
-export function useEmulator(options: EmulatorOptions = {}): EmulatorHarness {
-  const harness = {} as EmulatorHarness;
-  beforeEach(async () => {
-    harness.emulator = await startEmulator(options);
-    harness.client = ec2Client(harness.emulator);
-  });
-  afterEach(async () => {
-    harness.client.destroy();
-    await harness.emulator.close();
-  });
-  return harness;
 }
 
 /** Awaits a rejected SDK call and checks the EC2 error code (and optionally message). */

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { Ec2Gateway } from "../../provider/engine";
-import { seeded, useEmulator } from "../support/emulated";
+import { FAST_TRANSITIONS, seeded, useEmulator } from "../support/emulated";
 
 describe("batched EC2 calls and DryRun once per operation", () => {
-  const ctx = useEmulator();
+  const ctx = useEmulator(FAST_TRANSITIONS);
   const gateway = () => Ec2Gateway.connect({ endpoint: ctx.emulator.endpoint, region: "us-east-1" });
 
   it("sends stops issued together for several instances as one StopInstances call", async () => {

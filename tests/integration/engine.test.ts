@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { BlockedError, CycleFailedError, JOURNAL_TAG_KEY, WaitTimeoutError } from "../../provider/engine";
-import { mutatingActions, seeded, useEmulator } from "../support/emulated";
+import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
 
 describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
-  const ctx = useEmulator();
+  const ctx = useEmulator(FAST_TRANSITIONS);
 
   it("enables a running instance with Stop → Modify → Start and leaves it running", async () => {
     const { instanceId, desired } = seeded(ctx.emulator);

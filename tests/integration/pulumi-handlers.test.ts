@@ -1,14 +1,14 @@
 import { expect } from "chai";
 import * as handlers from "../../provider/pulumi/handlers";
 import { UNKNOWN_VALUE } from "../../provider/pulumi/properties";
-import { mutatingActions, useEmulator } from "../support/emulated";
+import { FAST_TRANSITIONS, mutatingActions, useEmulator } from "../support/emulated";
 
 /**
  * The dynamic provider's methods as the Pulumi engine calls them (plain property bags), against
  * the emulator through AWS_ENDPOINT_URL_EC2, the way a user points the SDK at an endpoint.
  */
 describe("the Pulumi dynamic provider's methods", () => {
-  const ctx = useEmulator();
+  const ctx = useEmulator(FAST_TRANSITIONS);
   const provider = { __provider: "serialized" };
 
   beforeEach(() => {

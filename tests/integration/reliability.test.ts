@@ -9,13 +9,13 @@ import {
   type NestedVirtSetting,
 } from "../../provider/engine";
 import type { ApplyJob, ApplyOutcome } from "../support/apply-process";
-import { mutatingActions, seeded, useEmulator } from "../support/emulated";
+import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
 
 describe("reliability: stop protection, journals, start failures, cancellation (real SDK over HTTP)", () => {
-  const ctx = useEmulator();
+  const ctx = useEmulator(FAST_TRANSITIONS);
 
   it("blocks an instance with stop protection at inspection and apply, with zero mutating calls", async () => {
     const { instanceId, desired } = seeded(ctx.emulator, { disableApiStop: true });

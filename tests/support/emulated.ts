@@ -1,25 +1,59 @@
+import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
 import { createEngine, type DesiredState, type Engine } from "../../provider/engine";
-import { startEmulator, type Ec2Emulator, type SeedInstance } from "../../emulator";
+import { startEmulator, type Ec2Emulator, type EmulatorOptions, type SeedInstance } from "../../emulator";
 import { desiredOf } from "./facts";
 
-/** Starts a fresh emulator per test and tears it down afterwards; transitions take 60 ms. */
-export function useEmulator(): { readonly emulator: Ec2Emulator; engine(): Engine } {
+// The SDK warns once per process about Node < 22; it is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+/** Transitions short enough for fast tests, long enough that waits really poll. */
+export const FAST_TRANSITIONS: EmulatorOptions = { stoppingMs: 60, pendingMs: 60 };
+
+/** A real EC2Client pointed at the emulator. */
+export function ec2Client(emulator: Ec2Emulator, overrides: Partial<EC2ClientConfig> = {}): EC2Client {
+  return new EC2Client({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    ...overrides,
+  });
+}
+
+export interface EmulatorHarness {
+  readonly emulator: Ec2Emulator;
+  /** An EC2Client for the emulator, made on first use. */
+  readonly client: EC2Client;
+  /** An engine talking to the emulator, polling every 20 ms. */
+  engine(): Engine;
+}
+
+/** Starts a fresh emulator before each test and tears it (and its client) down afterwards. */
+export function useEmulator(options: EmulatorOptions = {}): EmulatorHarness {
   let current: Ec2Emulator | undefined;
+  let client: EC2Client | undefined;
+  const started = (): Ec2Emulator => {
+    if (!current) throw new Error("emulator not started");
+    return current;
+  };
   beforeEach(async () => {
-    current = await startEmulator({ stoppingMs: 60, pendingMs: 60 });
+    current = await startEmulator(options);
   });
   afterEach(async () => {
+    client?.destroy();
+    client = undefined;
     await current?.close();
     current = undefined;
   });
   return {
     get emulator() {
-      if (!current) throw new Error("emulator not started");
-      return current;
+      return started();
+    },
+    get client() {
+      client ??= ec2Client(started());
+      return client;
     },
     engine() {
-      if (!current) throw new Error("emulator not started");
-      return createEngine({ connection: { endpoint: current.endpoint, region: "us-east-1" }, pollIntervalMs: 20 });
+      return createEngine({ connection: { endpoint: started().endpoint, region: "us-east-1" }, pollIntervalMs: 20 });
     },
   };
 }

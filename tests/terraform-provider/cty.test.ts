@@ -7,7 +7,6 @@ import {
   decodeJson,
   decodeMsgpack,
   encodeMsgpack,
-  isWhollyKnown,
   Unknown,
   type CtyObject,
   type CtyType,
@@ -133,12 +132,6 @@ describe("cty MessagePack codec", () => {
         "x",
         Unknown,
       ]);
-    });
-
-    it("tells wholly known values from ones with an unknown somewhere inside", () => {
-      expect(isWhollyKnown({ a: "x", b: [null, "y"] })).to.equal(true);
-      expect(isWhollyKnown({ a: "x", b: ["y", Unknown] })).to.equal(false);
-      expect(isWhollyKnown(Unknown)).to.equal(false);
     });
   });
 

@@ -13,7 +13,7 @@ import {
 } from "../../provider/terraform/resource";
 import { RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES } from "../../provider/terraform/schema";
 import type { SeedInstance } from "../../emulator";
-import { mutatingActions, useEmulator } from "../support/emulated";
+import { FAST_TRANSITIONS, mutatingActions, useEmulator } from "../support/emulated";
 
 const ID = "i-0123456789abcdef0";
 const PROVIDER_REGION = "eu-central-1";
@@ -39,7 +39,7 @@ function proposed(prior: CtyObject | null, config: CtyObject): CtyObject {
  * front end's job), and otherwise is the provider's own: createEngine, and the SDK's region chain.
  */
 describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)", () => {
-  const emulated = useEmulator();
+  const emulated = useEmulator(FAST_TRANSITIONS);
 
   function setup(seed: SeedInstance = {}, connection: AwsConnection = { region: PROVIDER_REGION }) {
     const emulator = emulated.emulator;

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { actionsOf, planCycle } from "../../provider/engine";
+import { actionsOf, planCycle, type InstanceFacts } from "../../provider/engine";
+import { toInstanceFacts } from "../../provider/engine/finders";
 import { desiredOf, factsOf } from "../support/facts";
 
 const kindsOf = (plan: ReturnType<typeof planCycle>) => plan.steps.map((s) => s.kind);
@@ -92,6 +93,8 @@ describe("planning a cycle (pure)", () => {
         "Windows on more than 192 vCPUs",
         {
           platform: "windows",
+          coreCount: 192,
+          threadsPerCore: 2,
           type: {
             instanceType: "m8i.96xlarge",
             supportsNestedVirtualization: true,
@@ -139,31 +142,58 @@ describe("planning a cycle (pure)", () => {
       expect(plan.steps).to.deep.equal([]);
     });
 
+    const windowsOn = (type: { instanceType: string; defaultVCpus: number }, cpu: Partial<InstanceFacts> = {}) =>
+      factsOf({
+        platform: "windows",
+        instanceType: type.instanceType,
+        type: { ...type, supportsNestedVirtualization: true, instanceStorageSupported: false, instanceStorageGiB: 0 },
+        ...cpu,
+      });
+    const m8i48xlarge = { instanceType: "m8i.48xlarge", defaultVCpus: 192 };
+    const m8i96xlarge = { instanceType: "m8i.96xlarge", defaultVCpus: 384 };
+
     it("allows Windows with up to 192 vCPUs but warns that VSM goes off", () => {
-      const plan = planCycle(
-        factsOf({
-          platform: "windows",
-          type: {
-            instanceType: "m8i.48xlarge",
-            supportsNestedVirtualization: true,
-            defaultVCpus: 192,
-            instanceStorageSupported: false,
-            instanceStorageGiB: 0,
-          },
-        }),
-        desiredOf(),
-      );
+      const plan = planCycle(windowsOn(m8i48xlarge, { coreCount: 96, threadsPerCore: 2 }), desiredOf());
       expect(plan.blockers).to.deep.equal([]);
       expect(plan.warnings.map((w) => w.code)).to.deep.equal(["windows-vsm-disabled"]);
+    });
+
+    it("counts a Windows instance's own vCPUs (CoreCount × ThreadsPerCore), not its type's default", () => {
+      const trimmed = windowsOn(m8i96xlarge, { coreCount: 96, threadsPerCore: 2 });
+      expect(planCycle(trimmed, desiredOf()).blockers).to.deep.equal([]);
+      const singleThreaded = windowsOn(m8i96xlarge, { coreCount: 193, threadsPerCore: 1 });
+      const blocked = planCycle(singleThreaded, desiredOf());
+      expect(codesOf(blocked)).to.deep.equal(["windows-too-many-vcpus"]);
+      expect(blocked.blockers[0].message).to.contain("on 193 vCPUs");
+    });
+
+    it("falls back to the type's default vCPUs when EC2 reports no CPU options", () => {
+      const plan = planCycle(windowsOn(m8i96xlarge), desiredOf());
+      expect(codesOf(plan)).to.deep.equal(["windows-too-many-vcpus"]);
+      expect(plan.blockers[0].message).to.contain("on 384 vCPUs");
     });
   });
 
   describe("warnings", () => {
     it("warns that an auto-assigned public IP will change, not an Elastic IP", () => {
-      expect(planCycle(factsOf({ ephemeralPublicIp: "203.0.113.7" }), desiredOf()).warnings[0].message).to.contain(
-        "203.0.113.7",
-      );
-      expect(planCycle(factsOf({ elasticIp: "198.51.100.2" }), desiredOf()).warnings).to.deep.equal([]);
+      // From EC2's own description: auto-assigned addresses are owned by "amazon", Elastic IPs by the account.
+      const withPublicIp = (publicIp: string, ipOwnerId: string) =>
+        toInstanceFacts(
+          {
+            InstanceId: "i-0123456789abcdef0",
+            InstanceType: "m8i.large",
+            State: { Name: "running" },
+            CpuOptions: { CoreCount: 1, ThreadsPerCore: 2, NestedVirtualization: "disabled" },
+            NetworkInterfaces: [{ Association: { PublicIp: publicIp, IpOwnerId: ipOwnerId } }],
+          },
+          factsOf().type,
+        );
+      const autoAssigned = planCycle(withPublicIp("203.0.113.7", "amazon"), desiredOf());
+      expect(autoAssigned.warnings.map((w) => w.code)).to.deep.equal(["public-ip-will-change"]);
+      expect(autoAssigned.warnings[0].message).to.contain("203.0.113.7");
+      const elastic = planCycle(withPublicIp("198.51.100.2", "123456789012"), desiredOf());
+      expect(elastic.steps).to.have.length.greaterThan(0);
+      expect(elastic.warnings).to.deep.equal([]);
     });
 
     it("warns that instance-store data will be lost", () => {

@@ -4,41 +4,22 @@ import * as path from "node:path";
 import { repoRoot } from "./paths";
 import { runCommand, type RunOptions, type RunResult } from "./run";
 
-/** The provider address every configuration in this repository requires (full hostname: tofu resolves the same). */
-export const PROVIDER_ADDRESS = "registry.terraform.io/nestedvirt/nestedvirt";
+import { PROVIDER_ADDRESS } from "../../provider/terraform/schema";
+
+export { PROVIDER_ADDRESS };
 /** The executable name Terraform looks for in a dev override directory or a mirror. */
 export const PROVIDER_EXECUTABLE = "terraform-provider-nestedvirt";
 
 /**
  * The Terraform-compatible CLI to use: `tools/setup-terraform.sh` decides (terraform from PATH,
- * else a cached OpenTofu build) and prints the binary's path as its last stdout line. Without
- * that script (older checkouts), `terraform` from PATH.
+ * else a cached OpenTofu build) and prints the binary's path as its last stdout line.
  */
 export function setupTerraformCli(env: NodeJS.ProcessEnv = process.env): string {
   const script = path.join(repoRoot(), "tools", "setup-terraform.sh");
-  if (fs.existsSync(script)) {
-    const out = execFileSync("bash", [script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "inherit"] });
-    const cli = out.trim().split("\n").pop()?.trim() ?? "";
-    if (!cli) throw new Error(`${script} printed no CLI path`);
-    return cli;
-  }
-  const found = findOnPath("terraform");
-  if (!found) throw new Error("no tools/setup-terraform.sh and no terraform on PATH");
-  return found;
-}
-
-function findOnPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  const out = execFileSync("bash", [script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "inherit"] });
+  const cli = out.trim().split("\n").pop()?.trim() ?? "";
+  if (!cli) throw new Error(`${script} printed no CLI path`);
+  return cli;
 }
 
 /** `Terraform v1.11.4` or `OpenTofu v1.12.6`: the product and version `<cli> version` reports. */

@@ -1,16 +1,16 @@
-// Command pulumi-language-nodejs is a small Node.js language host for the Pulumi CLI.
+// Command pulumi-language-nodejs is the Node.js language host this project's Pulumi CLI uses.
 //
 // The upstream language host (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3)
-// is not published as a tagged Go module, so the Go module proxy cannot serve it. This is a
-// self-contained replacement written against the LanguageRuntime gRPC interface of
-// github.com/pulumi/pulumi/sdk/v3. It launches programs through the scripts that ship in the
-// @pulumi/pulumi npm package (cmd/run, cmd/run-plugin, cmd/run-policy-pack), resolved from the
-// program's own node_modules, so the JavaScript side behaves as it does with the official binary.
+// is not published as a tagged Go module, so the Go module proxy cannot serve it. This one
+// implements what the project needs of the LanguageRuntime gRPC service of
+// github.com/pulumi/pulumi/sdk/v3: it runs programs through @pulumi/pulumi/cmd/run and Node.js
+// plugins (providers) through @pulumi/pulumi/cmd/run-plugin, both resolved from the program's own
+// node_modules, so the JavaScript side behaves as it does with the official binary.
 //
-// Supported: Handshake, GetPluginInfo, GetRequiredPlugins, GetRequiredPackages, Run, RunPlugin,
-// InstallDependencies, About, GetProgramDependencies, RuntimeOptionsPrompts. Code generation
-// (GenerateProgram/Project/Package, Pack, Template) is not: `pulumi convert`, `pulumi new` templating
-// and `pulumi package gen-sdk` for Node.js are out of scope for this project.
+// Served: Handshake, GetPluginInfo, GetRequiredPackages, Run, RunPlugin, InstallDependencies (npm)
+// and About. Everything else answers Unimplemented, which the CLI tolerates where it matters:
+// policy packs, yarn/pnpm/bun, parameterized packages, code generation and `pulumi new` prompts
+// are outside this project.
 package main
 
 import (
@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,8 +34,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -44,15 +41,13 @@ import (
 const exitCodeErrorAlreadyReported = 32
 
 func main() {
-	// Flags are parsed leniently: the engine passes the engine address as the last positional
-	// argument, and older engines passed runtime options as `-name=value` flags. Unknown flags are
-	// ignored rather than fatal.
+	// The engine passes the engine address as the last positional argument, after options given as
+	// `-name=value` flags (older engines passed runtime options that way). Unknown flags are ignored.
 	flags := map[string]string{}
 	var positional []string
 	for _, a := range os.Args[1:] {
 		if strings.HasPrefix(a, "-") && len(positional) == 0 {
-			kv := strings.TrimLeft(a, "-")
-			k, v, ok := strings.Cut(kv, "=")
+			k, v, ok := strings.Cut(strings.TrimLeft(a, "-"), "=")
 			if !ok {
 				v = "true"
 			}
@@ -107,70 +102,46 @@ func (h *host) engine() string {
 // Runtime options (Pulumi.yaml `runtime.options`).
 
 type runtimeOptions struct {
-	typescript     bool
-	tsconfig       string
-	nodeargs       []string
-	packagemanager string
+	typescript bool
+	tsconfig   string
+	nodeargs   []string
 }
 
-func (h *host) options(info *pulumirpc.ProgramInfo) runtimeOptions {
+func (h *host) options(info *pulumirpc.ProgramInfo) (runtimeOptions, error) {
 	o := runtimeOptions{typescript: true}
-	get := func(k string) (any, bool) {
+	get := func(k string) (string, bool) {
 		if info != nil && info.GetOptions() != nil {
 			if v, ok := info.GetOptions().AsMap()[k]; ok {
-				return v, true
+				return fmt.Sprint(v), true
 			}
 		}
-		if v, ok := h.flagOptions[k]; ok {
-			return v, true
-		}
-		return nil, false
+		v, ok := h.flagOptions[k]
+		return v, ok
 	}
 	if v, ok := get("typescript"); ok {
-		switch t := v.(type) {
-		case bool:
-			o.typescript = t
-		case string:
-			if b, err := strconv.ParseBool(t); err == nil {
-				o.typescript = b
-			}
+		if b, err := strconv.ParseBool(v); err == nil {
+			o.typescript = b
 		}
 	}
-	if v, ok := get("tsconfig"); ok {
-		o.tsconfig = fmt.Sprint(v)
-	}
+	o.tsconfig, _ = get("tsconfig")
 	if v, ok := get("nodeargs"); ok {
-		o.nodeargs = strings.Fields(fmt.Sprint(v))
+		o.nodeargs = strings.Fields(v)
 	}
-	if v, ok := get("packagemanager"); ok {
-		o.packagemanager = fmt.Sprint(v)
+	if pm, ok := get("packagemanager"); ok && pm != "" && pm != "auto" && pm != "npm" {
+		return o, fmt.Errorf("runtime option packagemanager: %q is not supported by this language host; use npm", pm)
 	}
-	return o
+	return o, nil
 }
 
-// programDir returns the directory holding the program (and, normally, its node_modules).
-func programDir(info *pulumiInfo) string {
-	if info.programDir != "" {
-		return info.programDir
-	}
-	if info.rootDir != "" {
-		return info.rootDir
+// programDir is the directory holding the program (and, normally, its node_modules).
+func programDir(pi *pulumirpc.ProgramInfo, fallback string) string {
+	for _, d := range []string{pi.GetProgramDirectory(), fallback, pi.GetRootDirectory()} {
+		if d != "" {
+			return d
+		}
 	}
 	wd, _ := os.Getwd()
 	return wd
-}
-
-type pulumiInfo struct{ rootDir, programDir, entryPoint string }
-
-func infoOf(pi *pulumirpc.ProgramInfo, fallbackDir string) *pulumiInfo {
-	i := &pulumiInfo{}
-	if pi != nil {
-		i.rootDir, i.programDir, i.entryPoint = pi.GetRootDirectory(), pi.GetProgramDirectory(), pi.GetEntryPoint()
-	}
-	if i.programDir == "" {
-		i.programDir = fallbackDir
-	}
-	return i
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,8 +155,8 @@ func nodeBinary() (string, error) {
 	return p, nil
 }
 
-// resolveModule finds `spec` (e.g. "@pulumi/pulumi/cmd/run") the way Node's require.resolve does,
-// starting from dir. An override from the environment wins.
+// resolveModule finds `spec` (e.g. "@pulumi/pulumi/cmd/run") with Node's own require.resolve,
+// starting from dir.
 func resolveModule(node, dir, spec string) (string, error) {
 	script := "process.stdout.write(require.resolve(process.argv[1], {paths: [process.argv[2]]}))"
 	cmd := exec.Command(node, "-e", script, spec, dir)
@@ -193,36 +164,32 @@ func resolveModule(node, dir, spec string) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err == nil && len(out) > 0 {
-		return string(out), nil
+	if err != nil || len(out) == 0 {
+		return "", fmt.Errorf("could not resolve %s from %s: %v %s", spec, dir, err, strings.TrimSpace(stderr.String()))
 	}
-	// Fallback: walk up looking for node_modules/<spec> (a directory with index.js).
-	for d := dir; ; d = filepath.Dir(d) {
-		cand := filepath.Join(d, "node_modules", filepath.FromSlash(spec))
-		for _, c := range []string{cand + ".js", filepath.Join(cand, "index.js")} {
-			if st, serr := os.Stat(c); serr == nil && !st.IsDir() {
-				return c, nil
-			}
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	return "", fmt.Errorf("could not resolve %s from %s: %v %s", spec, dir, err, strings.TrimSpace(stderr.String()))
+	return string(out), nil
 }
 
-func exitError(err error) (code int, signaled bool) {
+// exitCode is the process's exit status, or -1 when it did not exit normally (signalled, not started).
+func exitCode(err error) (code int, signaled bool) {
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
-			if ws.Signaled() {
-				return -1, true
-			}
-			return ws.ExitStatus(), false
-		}
-		return ee.ExitCode(), false
+	if !errors.As(err, &ee) {
+		return -1, false
 	}
-	return -1, false
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -1, true
+	}
+	return ee.ExitCode(), false
+}
+
+// streamWriter forwards a child process's output to a gRPC stream.
+type streamWriter func([]byte) error
+
+func (f streamWriter) Write(p []byte) (int, error) {
+	if err := f(append([]byte{}, p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,20 +208,16 @@ func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Plugin
 	return &pulumirpc.PluginInfo{Version: version.Version}, nil
 }
 
-func (h *host) RuntimeOptionsPrompts(
-	context.Context, *pulumirpc.RuntimeOptionsRequest,
-) (*pulumirpc.RuntimeOptionsResponse, error) {
-	return &pulumirpc.RuntimeOptionsResponse{}, nil
-}
-
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	info := infoOf(req.GetInfo(), req.GetPwd())
-	opts := h.options(req.GetInfo())
+	opts, err := h.options(req.GetInfo())
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
 	node, err := nodeBinary()
 	if err != nil {
 		return nil, err
 	}
-	dir := programDir(info)
+	dir := programDir(req.GetInfo(), req.GetPwd())
 
 	runPath := os.Getenv("PULUMI_LANGUAGE_NODEJS_RUN_PATH")
 	if runPath == "" {
@@ -262,27 +225,26 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		if err != nil {
 			logging.V(3).Infof("resolving run script: %v", err)
 			return &pulumirpc.RunResponse{Error: "It looks like the Pulumi SDK has not been installed. " +
-				"Have you run npm install or yarn install?"}, nil
+				"Have you run npm install?"}, nil
 		}
 	}
 
-	args := append([]string{}, opts.nodeargs...)
-	args = append(args, runPath)
+	args := append(append([]string{}, opts.nodeargs...), runPath)
 	add := func(k, v string) {
 		if v != "" {
 			args = append(args, "--"+k+"="+v)
 		}
+	}
+	pwd := req.GetPwd()
+	if pwd == "" {
+		pwd = dir
 	}
 	add("monitor", req.GetMonitorAddress())
 	add("engine", h.engine())
 	add("organization", req.GetOrganization())
 	add("project", req.GetProject())
 	add("stack", req.GetStack())
-	add("root-directory", info.rootDir)
-	pwd := req.GetPwd()
-	if pwd == "" {
-		pwd = dir
-	}
+	add("root-directory", req.GetInfo().GetRootDirectory())
 	add("pwd", pwd)
 	if req.GetDryRun() {
 		args = append(args, "--dry-run")
@@ -295,26 +257,24 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if program == "" {
 		program = "."
 	}
-	args = append(args, program)
-	args = append(args, req.GetArgs()...)
+	args = append(append(args, program), req.GetArgs()...)
 
 	config := req.GetConfig()
 	if config == nil {
 		config = map[string]string{}
 	}
-	configJSON, err := json.Marshal(config)
-	if err != nil {
-		return nil, fmt.Errorf("serializing config: %w", err)
-	}
 	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
 		secretKeys = []string{}
+	}
+	configJSON, err := json.Marshal(config)
+	if err != nil {
+		return nil, fmt.Errorf("serializing config: %w", err)
 	}
 	secretJSON, err := json.Marshal(secretKeys)
 	if err != nil {
 		return nil, fmt.Errorf("serializing config secret keys: %w", err)
 	}
-
 	env := append(os.Environ(),
 		"PULUMI_CONFIG="+string(configJSON),
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secretJSON),
@@ -340,7 +300,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
 	defer stop()
 	if err := cmd.Wait(); err != nil {
-		code, signaled := exitError(err)
+		code, signaled := exitCode(err)
 		switch {
 		case signaled:
 			return &pulumirpc.RunResponse{Error: fmt.Sprintf("Program exited unexpectedly: %v", err)}, nil
@@ -357,43 +317,30 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	return &pulumirpc.RunResponse{}, nil
 }
 
-// RunPlugin runs a Node.js plugin: a provider/converter/tool via @pulumi/pulumi/cmd/run-plugin, or a
-// policy pack (kind "analyzer") via @pulumi/pulumi/cmd/run-policy-pack.
+// RunPlugin runs a Node.js plugin (a provider written with @pulumi/pulumi/provider, next to a
+// PulumiPlugin.yaml) through @pulumi/pulumi/cmd/run-plugin, streaming its output and exit code.
 func (h *host) RunPlugin(
 	req *pulumirpc.RunPluginRequest, server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
 ) error {
-	info := infoOf(req.GetInfo(), req.GetPwd())
-	opts := h.options(req.GetInfo())
+	if req.GetKind() == "analyzer" {
+		return errors.New("policy packs are not supported by this language host")
+	}
+	opts, err := h.options(req.GetInfo())
+	if err != nil {
+		return err
+	}
 	node, err := nodeBinary()
 	if err != nil {
 		return err
 	}
-	dir := programDir(info)
-
-	args := append([]string{}, opts.nodeargs...)
-	if req.GetKind() == "analyzer" {
-		script, err := resolveModule(node, dir, "@pulumi/pulumi/cmd/run-policy-pack")
-		if err != nil {
-			return fmt.Errorf("it looks like the policy pack's dependencies are not installed; "+
-				"try running npm install or yarn install in %q: %w", dir, err)
-		}
-		// run-policy-pack expects <engine-address> <program>.
-		engine := h.engine()
-		rest := req.GetArgs()
-		if len(rest) > 0 {
-			engine, rest = rest[0], rest[1:]
-		}
-		args = append(args, script, engine, dir)
-		args = append(args, rest...)
-	} else {
-		script, err := resolveModule(node, dir, "@pulumi/pulumi/cmd/run-plugin")
-		if err != nil {
-			return fmt.Errorf("it looks like the plugin's dependencies are not installed; "+
-				"try running npm install or yarn install in %q: %w", dir, err)
-		}
-		args = append(args, script, dir)
-		args = append(args, req.GetArgs()...)
+	dir := programDir(req.GetInfo(), req.GetPwd())
+	script, err := resolveModule(node, dir, "@pulumi/pulumi/cmd/run-plugin")
+	if err != nil {
+		return fmt.Errorf("it looks like the plugin's dependencies are not installed; try running npm install in %q: %w",
+			dir, err)
 	}
+	args := append(append([]string{}, opts.nodeargs...), script, dir)
+	args = append(args, req.GetArgs()...)
 
 	cmd := exec.CommandContext(server.Context(), node, args...)
 	cmd.Dir = req.GetPwd()
@@ -404,8 +351,7 @@ func (h *host) RunPlugin(
 	if len(env) == 0 {
 		env = os.Environ()
 	}
-	cmd.Env = append(append([]string{}, env...),
-		"PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(opts.typescript))
+	cmd.Env = append(append([]string{}, env...), "PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(opts.typescript))
 
 	var sendMu sync.Mutex
 	send := func(r *pulumirpc.RunPluginResponse) error {
@@ -413,82 +359,54 @@ func (h *host) RunPlugin(
 		defer sendMu.Unlock()
 		return server.Send(r)
 	}
-	cmd.Stdout = writerFunc(func(p []byte) error {
-		return send(&pulumirpc.RunPluginResponse{
-			Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: append([]byte{}, p...)},
-		})
+	cmd.Stdout = streamWriter(func(p []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: p}})
 	})
-	cmd.Stderr = writerFunc(func(p []byte) error {
-		return send(&pulumirpc.RunPluginResponse{
-			Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: append([]byte{}, p...)},
-		})
+	cmd.Stderr = streamWriter(func(p []byte) error {
+		return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: p}})
 	})
 
 	code := 0
 	if err := cmd.Run(); err != nil {
-		c, signaled := exitError(err)
+		c, signaled := exitCode(err)
 		if c < 0 && !signaled {
 			return fmt.Errorf("running plugin: %w", err)
 		}
 		code = c
 	}
-	return send(&pulumirpc.RunPluginResponse{
-		Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)},
-	})
+	return send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
 }
 
-type writerFunc func([]byte) error
-
-func (f writerFunc) Write(p []byte) (int, error) {
-	if err := f(p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// InstallDependencies runs the configured package manager's install in the program directory.
+// InstallDependencies runs `npm install` in the program directory: npm is the one package manager
+// this host supports, so the choice never depends on which lockfiles happen to exist.
 func (h *host) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest,
 	server grpc.ServerStreamingServer[pulumirpc.InstallDependenciesResponse],
 ) error {
-	info := infoOf(req.GetInfo(), req.GetDirectory())
-	opts := h.options(req.GetInfo())
-	pm := opts.packagemanager
-	if pm == "" || pm == "auto" {
-		pm = "npm"
-		dir := programDir(info)
-		for lock, name := range map[string]string{
-			"yarn.lock": "yarn", "pnpm-lock.yaml": "pnpm", "bun.lock": "bun", "bun.lockb": "bun",
-		} {
-			if _, err := os.Stat(filepath.Join(dir, lock)); err == nil {
-				pm = name
-			}
-		}
+	if _, err := h.options(req.GetInfo()); err != nil {
+		return err
 	}
-	bin, err := exec.LookPath(pm)
+	npm, err := exec.LookPath("npm")
 	if err != nil {
-		return fmt.Errorf("could not find %s on the $PATH: %w", pm, err)
+		return fmt.Errorf("could not find npm on the $PATH: %w", err)
 	}
-	cmd := exec.CommandContext(server.Context(), bin, "install")
-	cmd.Dir = programDir(info)
+	cmd := exec.CommandContext(server.Context(), npm, "install")
+	cmd.Dir = programDir(req.GetInfo(), req.GetDirectory())
 	var sendMu sync.Mutex
 	send := func(r *pulumirpc.InstallDependenciesResponse) error {
 		sendMu.Lock()
 		defer sendMu.Unlock()
 		return server.Send(r)
 	}
-	cmd.Stdout = writerFunc(func(p []byte) error {
-		return send(&pulumirpc.InstallDependenciesResponse{Stdout: append([]byte{}, p...)})
-	})
-	cmd.Stderr = writerFunc(func(p []byte) error {
-		return send(&pulumirpc.InstallDependenciesResponse{Stderr: append([]byte{}, p...)})
-	})
+	cmd.Stdout = streamWriter(func(p []byte) error { return send(&pulumirpc.InstallDependenciesResponse{Stdout: p}) })
+	cmd.Stderr = streamWriter(func(p []byte) error { return send(&pulumirpc.InstallDependenciesResponse{Stderr: p}) })
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s install failed: %w", pm, err)
+		return fmt.Errorf("npm install failed: %w", err)
 	}
 	return nil
 }
 
+// About reports the Node.js runtime; the CLI records it in every update's metadata.
 func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
 	node, err := nodeBinary()
 	if err != nil {
@@ -505,23 +423,16 @@ func (h *host) About(context.Context, *pulumirpc.AboutRequest) (*pulumirpc.About
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dependency discovery.
+// Required packages: every installed npm package that declares `"pulumi": {"resource": true}`.
 
 type packageJSON struct {
-	Name            string            `json:"name"`
-	Version         string            `json:"version"`
-	Dependencies    map[string]string `json:"dependencies"`
-	DevDependencies map[string]string `json:"devDependencies"`
-	Pulumi          *struct {
-		Resource         bool   `json:"resource"`
-		Name             string `json:"name"`
-		Version          string `json:"version"`
-		Server           string `json:"server"`
-		Parameterization *struct {
-			Name    string `json:"name"`
-			Version string `json:"version"`
-			Value   []byte `json:"value"` // base64 in JSON
-		} `json:"parameterization"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Pulumi  *struct {
+		Resource bool   `json:"resource"`
+		Name     string `json:"name"`
+		Version  string `json:"version"`
+		Server   string `json:"server"`
 	} `json:"pulumi"`
 }
 
@@ -537,71 +448,58 @@ func readPackageJSON(path string) (*packageJSON, error) {
 	return &p, nil
 }
 
-// walkNodeModules calls fn for each package.json of a package installed under dir/node_modules,
-// including nested node_modules, following symlinks once (pnpm, npm link).
-func walkNodeModules(dir string, fn func(path string, pkg *packageJSON)) {
+// walkNodeModules calls fn for each package installed under dir/node_modules, nested node_modules
+// included, following each symlink once (npm link, workspaces).
+func walkNodeModules(dir string, fn func(pkg *packageJSON)) {
 	seen := map[string]bool{}
-	var visitPkg func(pkgDir string)
 	var visitModules func(nm string)
-	visitModules = func(nm string) {
-		entries, err := os.ReadDir(nm)
-		if err != nil {
-			return
-		}
-		for _, e := range entries {
-			name := e.Name()
-			if strings.HasPrefix(name, ".") {
-				continue
-			}
-			p := filepath.Join(nm, name)
-			if strings.HasPrefix(name, "@") {
-				scoped, err := os.ReadDir(p)
-				if err != nil {
-					continue
-				}
-				for _, s := range scoped {
-					visitPkg(filepath.Join(p, s.Name()))
-				}
-				continue
-			}
-			visitPkg(p)
-		}
-	}
-	visitPkg = func(pkgDir string) {
+	visitPkg := func(pkgDir string) {
 		real, err := filepath.EvalSymlinks(pkgDir)
 		if err != nil || seen[real] {
 			return
 		}
 		seen[real] = true
 		if pkg, err := readPackageJSON(filepath.Join(real, "package.json")); err == nil {
-			fn(filepath.Join(real, "package.json"), pkg)
+			fn(pkg)
 		}
 		visitModules(filepath.Join(real, "node_modules"))
+	}
+	visitModules = func(nm string) {
+		entries, _ := os.ReadDir(nm)
+		for _, e := range entries {
+			name := e.Name()
+			switch {
+			case strings.HasPrefix(name, "."):
+			case strings.HasPrefix(name, "@"):
+				scoped, _ := os.ReadDir(filepath.Join(nm, name))
+				for _, s := range scoped {
+					visitPkg(filepath.Join(nm, name, s.Name()))
+				}
+			default:
+				visitPkg(filepath.Join(nm, name))
+			}
+		}
 	}
 	visitModules(filepath.Join(dir, "node_modules"))
 }
 
-func pluginVersion(v string) string {
-	if v != "" && !strings.HasPrefix(v, "v") {
-		return "v" + v
-	}
-	return v
-}
-
+// pluginName is the resource plugin's name: `pulumi.name`, else the package name without its scope
+// (`@pulumi/aws` → `aws`).
 func pluginName(pkg *packageJSON) string {
 	if pkg.Pulumi.Name != "" {
 		return pkg.Pulumi.Name
 	}
-	name := pkg.Name
-	if strings.HasPrefix(name, "@pulumi/") {
-		return strings.TrimPrefix(name, "@pulumi/")
+	if name, ok := strings.CutPrefix(pkg.Name, "@pulumi/"); ok {
+		return name
 	}
-	return strings.TrimPrefix(name, "@")
+	return strings.TrimPrefix(pkg.Name, "@")
 }
 
-func requiredPackages(dir string) []*pulumirpc.PackageDependency {
+func (h *host) GetRequiredPackages(
+	_ context.Context, req *pulumirpc.GetRequiredPackagesRequest,
+) (*pulumirpc.GetRequiredPackagesResponse, error) {
 	byKey := map[string]*pulumirpc.PackageDependency{}
-	walkNodeModules(dir, func(path string, pkg *packageJSON) {
+	walkNodeModules(programDir(req.GetInfo(), ""), func(pkg *packageJSON) {
 		if pkg.Pulumi == nil || !pkg.Pulumi.Resource {
 			return
 		}
@@ -609,103 +507,24 @@ func requiredPackages(dir string) []*pulumirpc.PackageDependency {
 		if version == "" {
 			version = pkg.Version
 		}
+		if version != "" && !strings.HasPrefix(version, "v") {
+			version = "v" + version
+		}
 		dep := &pulumirpc.PackageDependency{
-			Name:    pluginName(pkg),
-			Kind:    "resource",
-			Version: pluginVersion(version),
-			Server:  pkg.Pulumi.Server,
+			Name: pluginName(pkg), Kind: "resource", Version: version, Server: pkg.Pulumi.Server,
 		}
-		if p := pkg.Pulumi.Parameterization; p != nil {
-			dep.Parameterization = &pulumirpc.PackageParameterization{
-				Name: p.Name, Version: p.Version, Value: p.Value,
-			}
-		}
-		key := dep.Name + "@" + dep.Version
-		if dep.Parameterization != nil {
-			key += "/" + dep.Parameterization.Name + "@" + dep.Parameterization.Version
-		}
-		byKey[key] = dep
+		byKey[dep.Name+"@"+dep.Version] = dep
 	})
 	keys := make([]string, 0, len(byKey))
 	for k := range byKey {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	out := make([]*pulumirpc.PackageDependency, 0, len(keys))
+	sort.Strings(keys) // a stable answer, whatever order the directories were read in
+	packages := make([]*pulumirpc.PackageDependency, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, byKey[k])
+		packages = append(packages, byKey[k])
 	}
-	return out
+	return &pulumirpc.GetRequiredPackagesResponse{Packages: packages}, nil
 }
 
-func (h *host) GetRequiredPackages(
-	_ context.Context, req *pulumirpc.GetRequiredPackagesRequest,
-) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	return &pulumirpc.GetRequiredPackagesResponse{
-		Packages: requiredPackages(programDir(infoOf(req.GetInfo(), ""))),
-	}, nil
-}
-
-func (h *host) GetRequiredPlugins(
-	_ context.Context, req *pulumirpc.GetRequiredPluginsRequest,
-) (*pulumirpc.GetRequiredPluginsResponse, error) {
-	dir := programDir(infoOf(req.GetInfo(), req.GetProgram()))
-	var plugins []*pulumirpc.PluginDependency
-	for _, p := range requiredPackages(dir) {
-		if p.Parameterization != nil {
-			continue // parameterized packages cannot be expressed as plain plugins
-		}
-		plugins = append(plugins, &pulumirpc.PluginDependency{
-			Name: p.Name, Kind: p.Kind, Version: p.Version, Server: p.Server,
-		})
-	}
-	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
-}
-
-func (h *host) GetProgramDependencies(
-	_ context.Context, req *pulumirpc.GetProgramDependenciesRequest,
-) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	dir := programDir(infoOf(req.GetInfo(), req.GetPwd()))
-	root, err := readPackageJSON(filepath.Join(dir, "package.json"))
-	if err != nil {
-		return nil, status.Errorf(codes.FailedPrecondition, "reading package.json: %v", err)
-	}
-	var deps []*pulumirpc.DependencyInfo
-	if req.GetTransitiveDependencies() {
-		walkNodeModules(dir, func(_ string, pkg *packageJSON) {
-			deps = append(deps, &pulumirpc.DependencyInfo{Name: pkg.Name, Version: pkg.Version})
-		})
-	} else {
-		names := map[string]bool{}
-		for n := range root.Dependencies {
-			names[n] = true
-		}
-		for n := range root.DevDependencies {
-			names[n] = true
-		}
-		for n := range names {
-			v := ""
-			if pkg, err := readPackageJSON(filepath.Join(dir, "node_modules", filepath.FromSlash(n), "package.json")); err == nil {
-				v = pkg.Version
-			} else if spec, ok := root.Dependencies[n]; ok {
-				v = spec
-			} else {
-				v = root.DevDependencies[n]
-			}
-			deps = append(deps, &pulumirpc.DependencyInfo{Name: n, Version: v})
-		}
-	}
-	sort.Slice(deps, func(i, j int) bool {
-		if deps[i].Name != deps[j].Name {
-			return deps[i].Name < deps[j].Name
-		}
-		return deps[i].Version < deps[j].Version
-	})
-	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: deps}, nil
-}
-
-// Compile-time checks.
-var (
-	_ pulumirpc.LanguageRuntimeServer = (*host)(nil)
-	_ io.Writer                       = writerFunc(nil)
-)
+var _ pulumirpc.LanguageRuntimeServer = (*host)(nil)
