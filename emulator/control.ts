@@ -25,6 +25,7 @@ import {
   requiredString,
 } from "./json";
 import type { Permissions } from "./permissions";
+import type { StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 import type { StateHistory } from "./state-history";
 
 export const CONTROL_PREFIX = "/_emulator/";
@@ -38,6 +39,8 @@ export interface ControlTarget {
   addInstance(seed: SeedInstance): string;
   setNestedVirtualization(id: string, value: NestedVirtualization): void;
   setState(id: string, state: InstanceStateName): void;
+  setStatusChecks(id: string, settings: StatusCheckSettings): void;
+  statusChecks(id: string): StatusChecks;
   setTransitionDurations(id: string, durations: Partial<Durations>): void;
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
@@ -62,6 +65,7 @@ const STATES: readonly InstanceStateName[] = [
   "stopped",
 ];
 const NESTED: readonly NestedVirtualization[] = ["enabled", "disabled"];
+const CHECKS: readonly StatusCheckName[] = ["instance", "system"];
 const ARCHITECTURES: readonly Architecture[] = ["x86_64", "arm64", "i386", "x86_64_mac", "arm64_mac"];
 
 export function handleControlRequest(target: ControlTarget, method: string, url: URL, body: unknown): JsonReply {
@@ -87,6 +91,12 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
       case "POST instances/:id/state": {
         target.setState(id, requiredOneOf(asObject(body), "state", STATES));
         return ok(target.instance(id));
+      }
+      case "GET instances/:id/status-checks":
+        return ok(target.statusChecks(id));
+      case "POST instances/:id/status-checks": {
+        target.setStatusChecks(id, parseStatusChecks(asObject(body)));
+        return ok(target.statusChecks(id));
       }
       case "POST instances/:id/transition-durations": {
         const obj = asObject(body);
@@ -164,7 +174,18 @@ function parseSeed(obj: JsonObject): SeedInstance {
     tags: optionalStringRecord(obj, "tags"),
     stoppingMs: optionalNumber(obj, "stoppingMs"),
     pendingMs: optionalNumber(obj, "pendingMs"),
+    statusCheckMs: optionalNumber(obj, "statusCheckMs"),
+    impairedStatusCheck: oneOf(optionalString(obj, "impairedStatusCheck"), CHECKS, "impairedStatusCheck"),
     disableApiStop: optionalBoolean(obj, "disableApiStop"),
+  };
+}
+
+/** Body: { statusCheckMs?, impairedCheck?: "instance" | "system" | "none" } */
+function parseStatusChecks(obj: JsonObject): StatusCheckSettings {
+  const impaired = oneOf(optionalString(obj, "impairedCheck"), [...CHECKS, "none"] as const, "impairedCheck");
+  return {
+    ...(obj.statusCheckMs !== undefined ? { statusCheckMs: optionalNumber(obj, "statusCheckMs") } : {}),
+    ...(impaired !== undefined ? { impairedCheck: impaired === "none" ? undefined : impaired } : {}),
   };
 }
 
@@ -189,7 +210,7 @@ function parseInstanceType(obj: JsonObject): InstanceTypeInfo {
   };
 }
 
-/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?} | [...], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
+/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?} | [...], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
 function applyFaults(faults: Faults, obj: JsonObject): void {
   if (optionalBoolean(obj, "clear")) faults.clear();
   if (obj.errorRate !== undefined) {
@@ -210,7 +231,7 @@ function applyFaults(faults: Faults, obj: JsonObject): void {
       requiredString(spec, "code"),
       optionalString(spec, "message"),
       optionalNumber(spec, "count"),
-      { dryRun: optionalBoolean(spec, "dryRun") },
+      { dryRun: optionalBoolean(spec, "dryRun"), instanceId: optionalString(spec, "instanceId") },
     );
   }
   const latencyMs = optionalNumber(obj, "latencyMs");

@@ -15,6 +15,7 @@ import {
   type StateReason,
 } from "./instances";
 import { Permissions } from "./permissions";
+import type { StatusCheckSettings, StatusChecks } from "./status-checks";
 import { closeServer, createEmulatorServer, listen } from "./server";
 import { type StateHistory, StateHistoryLog } from "./state-history";
 
@@ -27,6 +28,8 @@ export interface EmulatorOptions {
   stoppingMs?: number;
   /** Time spent in "pending"; default 300 ms. */
   pendingMs?: number;
+  /** Time from entering "running" until the status checks pass (DescribeInstanceStatus); default 300 ms. */
+  statusCheckMs?: number;
   /** Default us-east-1. */
   region?: string;
   /** Clock used for lazy state transitions and the call log; default Date.now (so fake timers apply). */
@@ -56,6 +59,7 @@ export class Ec2Emulator implements ControlTarget {
       region,
       catalogue: this.catalogue,
       addresses: new AddressPool(),
+      statusCheckMs: options.statusCheckMs ?? 300,
       history: this.history,
       durations: { stoppingMs: options.stoppingMs ?? 300, pendingMs: options.pendingMs ?? 300 },
     });
@@ -122,6 +126,16 @@ export class Ec2Emulator implements ControlTarget {
   /** Out-of-band state change; transitional states complete after the usual duration. */
   setState(id: string, state: InstanceStateName): void {
     this.store.setState(this.store.require(id), state);
+  }
+
+  /** How the instance's status checks end after each start: `impairedCheck` fails that check. */
+  setStatusChecks(id: string, settings: StatusCheckSettings): void {
+    this.store.setStatusChecks(this.store.require(id), settings);
+  }
+
+  /** The instance and system status checks now, as DescribeInstanceStatus reports them. */
+  statusChecks(id: string): StatusChecks {
+    return this.store.statusChecks(this.store.require(id));
   }
 
   /** Turns stop protection (the `disableApiStop` attribute) on or off. */

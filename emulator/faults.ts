@@ -13,12 +13,18 @@ export interface InjectedFault {
 export interface FailNextOptions {
   /** Only match DryRun calls (true) or only real calls (false); default: any call. */
   dryRun?: boolean;
+  /**
+   * Only match calls that name this instance (StartInstances refused for one member of a fleet). A
+   * request naming other instances too fails whole, as EC2 fails it, without using up `count`:
+   * the count is of calls for this instance alone, so a client that batches and then retries one
+   * by one sees the same number of refusals as one that does not batch.
+   */
+  instanceId?: string;
 }
 
-interface ScriptedFailure extends InjectedFault {
+interface ScriptedFailure extends InjectedFault, FailNextOptions {
   action: string;
   remaining: number;
-  dryRun?: boolean;
 }
 
 interface ErrorRateFault {
@@ -90,6 +96,7 @@ export class Faults {
       message: message ?? defaultFaultMessage(code),
       remaining: count,
       dryRun: options.dryRun,
+      instanceId: options.instanceId,
     });
   }
 
@@ -119,9 +126,15 @@ export class Faults {
   /** Consumes and returns the fault for this call, if any. */
   take(action: string, dryRun: boolean, params: QueryParams = new Map()): InjectedFault | undefined {
     const scripted = this.scripted.find(
-      (fault) => fault.action === action && (fault.dryRun === undefined || fault.dryRun === dryRun),
+      (fault) =>
+        fault.action === action &&
+        (fault.dryRun === undefined || fault.dryRun === dryRun) &&
+        (fault.instanceId === undefined || namesInstance(params, fault.instanceId)),
     );
     if (scripted) {
+      if (scripted.instanceId !== undefined && instanceCount(params) > 1) {
+        return { code: scripted.code, message: scripted.message };
+      }
       scripted.remaining -= 1;
       if (scripted.remaining <= 0) this.scripted = this.scripted.filter((fault) => fault !== scripted);
       return { code: scripted.code, message: scripted.message };
@@ -135,4 +148,17 @@ export class Faults {
     }
     return undefined;
   }
+}
+
+/** How many instances the request names. */
+function instanceCount(params: QueryParams): number {
+  return [...params.keys()].filter((key) => /^(InstanceId|ResourceId)(\.\d+)?$/.test(key)).length;
+}
+
+/** True when the request names the instance (`InstanceId`, `InstanceId.N` or `ResourceId.N`). */
+function namesInstance(params: QueryParams, instanceId: string): boolean {
+  for (const [key, value] of params) {
+    if (value === instanceId && /^(InstanceId|ResourceId)(\.\d+)?$/.test(key)) return true;
+  }
+  return false;
 }

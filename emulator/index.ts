@@ -19,5 +19,6 @@ export {
   UnknownInstanceError,
 } from "./instances";
 export { Permissions } from "./permissions";
+export { CheckStatus, StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 export { NotRunningWindow, StateChange, StateHistory, mostNotRunningAtOnce } from "./state-history";
 export { ACCOUNT_ID } from "./constants";

@@ -4,6 +4,7 @@
 
 import { type AddressPool, randomHex, randomResourceId } from "./addresses";
 import type { InstanceTypeCatalogue } from "./catalogue";
+import { type StatusCheckName, type StatusCheckSettings, type StatusChecks, statusChecksOf } from "./status-checks";
 import type { StateHistoryLog } from "./state-history";
 
 export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
@@ -49,6 +50,10 @@ export interface SeedInstance {
   stoppingMs?: number;
   /** This instance's time in "pending"; default: the emulator-wide duration. */
   pendingMs?: number;
+  /** Time from entering "running" until the status checks leave "initializing". */
+  statusCheckMs?: number;
+  /** The status check that ends "impaired" instead of "ok" after each start. */
+  impairedStatusCheck?: StatusCheckName;
   /** Stop protection (the `disableApiStop` attribute): StopInstances is refused. Default false. */
   disableApiStop?: boolean;
 }
@@ -91,6 +96,9 @@ export interface InstanceRecord {
   stoppingMs?: number;
   pendingMs?: number;
   stuckInStopping: boolean;
+  /** When the instance last entered "running" (emulator clock); status checks count from here. */
+  runningSince: number;
+  statusChecks: StatusCheckSettings;
   stateTransitionReason: string;
   stateReason?: StateReason;
   disableApiStop: boolean;
@@ -135,6 +143,8 @@ export interface InstanceSnapshot {
 export interface InstanceStoreOptions {
   now: () => number;
   durations: Durations;
+  /** Time from entering "running" until the status checks pass (DescribeInstanceStatus). */
+  statusCheckMs: number;
   region: string;
   catalogue: InstanceTypeCatalogue;
   addresses: AddressPool;
@@ -179,6 +189,8 @@ export class InstanceStore {
       stoppingMs: seed.stoppingMs,
       pendingMs: seed.pendingMs,
       stuckInStopping: false,
+      runningSince: this.now(),
+      statusChecks: { statusCheckMs: seed.statusCheckMs, impairedCheck: seed.impairedStatusCheck },
       stateTransitionReason: "",
       disableApiStop: seed.disableApiStop ?? false,
       privateIp: this.options.addresses.nextPrivateIp(),
@@ -192,6 +204,8 @@ export class InstanceStore {
     this.records.set(instanceId, record);
     const state = seed.state ?? "running";
     this.setState(record, state);
+    // A seeded running instance has been up for a while: its checks have finished.
+    if (state === "running") record.runningSince = Number.NEGATIVE_INFINITY;
     // A seeded stopping/shutting-down instance was running a moment ago.
     if (state === "stopping" || state === "shutting-down") this.ensureEphemeralIp(record);
     return instanceId;
@@ -238,6 +252,18 @@ export class InstanceStore {
     checkDurations(durations);
     if (durations.stoppingMs !== undefined) record.stoppingMs = durations.stoppingMs;
     if (durations.pendingMs !== undefined) record.pendingMs = durations.pendingMs;
+  }
+
+  /** Instance and system status check of the instance now, as DescribeInstanceStatus reports them. */
+  statusChecks(record: InstanceRecord): StatusChecks {
+    this.settle(record);
+    return statusChecksOf(record, this.now(), this.options.statusCheckMs);
+  }
+
+  /** Changes how the instance's status checks end after its next start (and now, if running). */
+  setStatusChecks(record: InstanceRecord, settings: StatusCheckSettings): void {
+    this.settle(record);
+    record.statusChecks = { ...record.statusChecks, ...settings };
   }
 
   beginStop(record: InstanceRecord, hibernate: boolean): void {
@@ -341,6 +367,7 @@ export class InstanceStore {
         this.ensureEphemeralIp(record);
         break;
       case "running":
+        record.runningSince = at;
         this.ensureEphemeralIp(record);
         break;
       case "stopped":

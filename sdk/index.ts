@@ -7,6 +7,7 @@ import {
   type InputName,
   type NamesExactly,
 } from "../provider/engine/schema";
+import { warnBeforeOutage } from "./outage-warning";
 import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
 
 export type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };
@@ -17,6 +18,8 @@ export interface EnablementTimeouts {
   stop?: pulumi.Input<string>;
   /** How long to wait for the instance to be `running` again (default `"10m"`). */
   start?: pulumi.Input<string>;
+  /** How long to wait for both status checks to be `ok`, with `waitForStatusChecks` (default `"10m"`). */
+  healthy?: pulumi.Input<string>;
 }
 
 export interface NestedVirtEnablementArgs {
@@ -35,7 +38,23 @@ export interface NestedVirtEnablementArgs {
   onDelete?: pulumi.Input<OnDeleteBehaviour>;
   /** Wait bounds for the cycle. */
   timeouts?: pulumi.Input<EnablementTimeouts>;
+  /**
+   * Health gate: after the start, wait until EC2's instance and system status checks are both `ok`
+   * (DescribeInstanceStatus) before the cycle counts as done; `impaired` fails it. Default `false`.
+   */
+  waitForStatusChecks?: pulumi.Input<boolean>;
+  /**
+   * Rollout group: enablements naming the same group in one `pulumi up` never have more than
+   * `maxUnavailable` instances out of service at once; after a failed cycle, the group's cycles
+   * that have not stopped their instance yet fail without stopping it.
+   */
+  rolloutGroup?: pulumi.Input<string>;
+  /** The most instances of the rollout group out of service at once (default 1). */
+  maxUnavailable?: pulumi.Input<number>;
 }
+
+/** The type token Pulumi gives this dynamic resource (its URN carries it). */
+const NESTED_VIRT_TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
 
 /**
  * Declares the `NestedVirtualization` CPU option of an existing EC2 instance. `pulumi preview`
@@ -49,7 +68,10 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   declare public readonly region: pulumi.Output<string | undefined>;
   declare public readonly allowAutoScalingGroupMember: pulumi.Output<boolean>;
   declare public readonly onDelete: pulumi.Output<OnDeleteBehaviour>;
-  declare public readonly timeouts: pulumi.Output<{ stop: string; start: string }>;
+  declare public readonly timeouts: pulumi.Output<{ stop: string; start: string; healthy: string }>;
+  declare public readonly waitForStatusChecks: pulumi.Output<boolean>;
+  declare public readonly rolloutGroup: pulumi.Output<string | undefined>;
+  declare public readonly maxUnavailable: pulumi.Output<number>;
   /** Instance type, e.g. `m8i.large`. */
   declare public readonly instanceType: pulumi.Output<string>;
   /** Instance state after the last operation. */
@@ -58,7 +80,10 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   declare public readonly previousNestedVirtualization: pulumi.Output<NestedVirtSetting>;
   /** What the last cycle did besides the CPU option (public IP change, data loss, VSM). */
   declare public readonly warnings: pulumi.Output<string[]>;
-  /** Timestamps and downtime of the last cycle; undefined when none was needed. */
+  /**
+   * Timestamps and downtime of the last cycle, when it became healthy (gated) and how long it
+   * waited for a slot in its rollout group; undefined when no cycle was needed.
+   */
   declare public readonly lastCycle: pulumi.Output<CycleTimings | undefined>;
 
   /**
@@ -69,13 +94,30 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   constructor(name: string, args: NestedVirtEnablementArgs, opts?: pulumi.CustomResourceOptions) {
     const { import: importId, ...resourceOptions } = opts ?? {};
     const aws = new pulumi.Config("aws");
+    const region = args.region ?? aws.get("region");
+    const profile = aws.get("profile");
+    // The warning is printed before the provider sees the instance ID, so before any stop.
+    const urn = pulumi.createUrn(name, NESTED_VIRT_TYPE, resourceOptions.parent);
+    const instanceId = importId
+      ? args.instanceId
+      : pulumi
+          .all([args.instanceId, args.nestedVirtualization, region, args.rolloutGroup, args.maxUnavailable])
+          .apply(async ([id, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable]) => {
+            await warnBeforeOutage(
+              { instanceId: id, nestedVirtualization, rolloutGroup, maxUnavailable },
+              { region: knownRegion, profile },
+              urn,
+            );
+            return id;
+          });
     super(
       nestedVirtProvider,
       name,
       {
         ...Object.fromEntries(INPUT_ATTRIBUTES.map(({ name }) => [name, args[name as InputName]])),
-        region: args.region ?? aws.get("region"),
-        awsProfile: aws.get("profile"),
+        instanceId,
+        region,
+        awsProfile: profile,
         importId,
         resourceName: name,
         ...Object.fromEntries(OUTPUT_ATTRIBUTES.map(({ name }) => [name, undefined])),

@@ -109,6 +109,41 @@ ${TIMEOUT_FIELDS.map((f) => `- ${code(f.name)} (String) ${f.description} Default
 
 ${TIMING_FIELDS.map((f) => `- ${code(f.tfName)} (${f.kind === "number" ? "Number" : "String"}) ${f.description}`).join("\n")}
 
+## Rollouts and health gates
+
+Resources with the same \`rollout_group\` in one \`terraform apply\` never have more than
+\`max_unavailable\` instances out of service at once: from StopInstances until the instance runs
+again and, with \`wait_for_status_checks = true\`, until DescribeInstanceStatus shows its instance and
+system status checks \`ok\` (bounded by \`timeouts.healthy\`). A cycle waits for a slot before it stops
+its instance (\`last_cycle.slot_wait_seconds\`; \`last_cycle.healthy_at\` records the gate). If a cycle
+of the group fails (a refused start, a timeout, an \`impaired\` status check), cycles of the group that
+have not stopped their instance yet fail at once without stopping it, naming the failed instance;
+cycles already past their stop finish. Apply again once the cause is fixed.
+
+\`\`\`terraform
+resource "nestedvirt_enablement" "runner" {
+  for_each               = toset(var.runner_ids)
+  instance_id            = each.value
+  rollout_group          = "ci-runners"
+  max_unavailable        = 3
+  wait_for_status_checks = true
+  timeouts {
+    healthy = "15m"
+  }
+}
+\`\`\`
+
+The group lives in the provider process: it spans one apply of one provider configuration. Every
+member must declare the same \`max_unavailable\`; keep \`-parallelism\` (default 10) at or above it.
+
+## When not to use this resource
+
+An instance created by the same configuration is better given the option at launch:
+\`cpu_options { nested_virtualization = "enabled" }\` on \`aws_instance\` (Terraform AWS provider ≥ 6.33,
+or the launch template), which needs no stop. If both declare the option for one instance and agree,
+this resource finds it set and does nothing; if they disagree, each apply one changes it back — an
+outage on every apply and permanent drift. Declare it in one place.
+
 ## Import
 
 Import an instance's enablement by its instance ID; nothing on the instance changes:

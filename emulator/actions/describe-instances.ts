@@ -5,7 +5,7 @@ import { type QueryFilter, filtersParam, integerParam, listParam, wildcardMatch 
 import { el, itemList } from "../xml";
 import type { ActionHandler } from "./context";
 import { instanceXml } from "./instance-xml";
-import { findInstances } from "./lookup";
+import { describedInstances } from "./lookup";
 import { paginate } from "./pagination";
 
 type FieldReader = (record: InstanceRecord) => string[];
@@ -44,13 +44,7 @@ export const describeInstances: ActionHandler = (ctx) => {
   const filters = filtersParam(ctx.params);
   const readers = filters.map((filter) => fieldReader(filter.name));
   const maxResults = integerParam(ctx.params, "MaxResults");
-  if (maxResults !== undefined && ids.length > 0) {
-    throw new Ec2Error(
-      "InvalidParameterCombination",
-      "The parameter instancesSet cannot be used with the parameter maxResults",
-    );
-  }
-  const candidates = ids.length > 0 ? findInstances(ctx.store, ids) : ctx.store.all();
+  const candidates = describedInstances(ctx.store, ids, maxResults);
   ctx.authorize(["*"]);
   const matching = candidates.filter((record) => matchesAll(filters, readers, record));
   const page = paginate(matching, maxResults, ctx.params.get("NextToken"), { min: 5, max: 1000 });

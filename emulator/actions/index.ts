@@ -1,4 +1,5 @@
 import type { ActionHandler } from "./context";
+import { describeInstanceStatus } from "./describe-instance-status";
 import { describeInstanceAttribute } from "./describe-instance-attribute";
 import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
@@ -12,6 +13,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeInstances: describeInstances,
   DescribeInstanceAttribute: describeInstanceAttribute,
   DescribeInstanceTypes: describeInstanceTypes,
+  DescribeInstanceStatus: describeInstanceStatus,
   StopInstances: stopInstances,
   StartInstances: startInstances,
   ModifyInstanceCpuOptions: modifyInstanceCpuOptions,

@@ -1,7 +1,7 @@
 // Shared validation for instance-id parameters.
 
 import { ACCOUNT_ID } from "../constants";
-import { instanceIdMalformed, instanceNotFound } from "../errors";
+import { Ec2Error, instanceIdMalformed, instanceNotFound } from "../errors";
 import { INSTANCE_ID_PATTERN, type InstanceRecord, type InstanceStore } from "../instances";
 
 export function assertWellFormedInstanceIds(ids: readonly string[]): void {
@@ -15,6 +15,24 @@ export function findInstances(store: InstanceStore, ids: readonly string[]): Ins
   const missing = ids.filter((id) => store.get(id) === undefined);
   if (missing.length > 0) throw instanceNotFound(missing);
   return [...new Set(ids)].map((id) => store.require(id));
+}
+
+/**
+ * The records a Describe call looks at: the named instances, or all of them (paged by MaxResults,
+ * which EC2 refuses together with explicit IDs).
+ */
+export function describedInstances(
+  store: InstanceStore,
+  ids: readonly string[],
+  maxResults: number | undefined,
+): InstanceRecord[] {
+  if (maxResults !== undefined && ids.length > 0) {
+    throw new Ec2Error(
+      "InvalidParameterCombination",
+      "The parameter instancesSet cannot be used with the parameter maxResults",
+    );
+  }
+  return ids.length > 0 ? findInstances(store, ids) : store.all();
 }
 
 export function instanceArn(region: string, instanceId: string): string {

@@ -1,6 +1,8 @@
 import { CancelledError, CycleFailedError, describeError, NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
+import { waitInstanceStatusOk } from "./health-gate";
+import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
 import { journalTagOf } from "./lease";
 import { STEP_ACTIONS } from "./plan";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
@@ -9,6 +11,10 @@ import { sleep, waitInstanceRunning, waitInstanceStopped, type WaitOptions } fro
 export interface CycleOptions {
   stopTimeoutSeconds: number;
   startTimeoutSeconds: number;
+  /** Bound of the status-check wait (a plan with a `wait-healthy` step). */
+  healthyTimeoutSeconds: number;
+  /** The instance's rollout group, if any: its slot is held from the stop until running (and healthy). */
+  rollout?: RolloutSettings;
   pollIntervalMs: number;
   log: (line: string) => void;
   /** This run's token, written into the journal: the lease it holds on the instance. */
@@ -68,6 +74,9 @@ export async function executeCycle(
   let stoppedAt: string | undefined;
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
+  let healthyAt: string | undefined;
+  let slot: RolloutSlot | undefined;
+  const group = options.rollout ? rolloutGroupFor(options.rollout, id) : undefined;
   // A cycle resumed from a journal has been down since the earlier run stopped the instance.
   const resumedFrom = facts.journal && facts.state !== "running" ? Date.parse(facts.journal.startedAt) : NaN;
   let downtimeStart: number | undefined = Number.isFinite(resumedFrom) ? resumedFrom : undefined;
@@ -106,9 +115,14 @@ export async function executeCycle(
   }
 
   const run: Record<StepKind, () => Promise<void>> = {
+    "acquire-slot": async () => {
+      slot = await group?.acquire(id, options.signal);
+    },
     "write-journal": claim,
     stop: async () => {
       options.signal?.throwIfAborted();
+      // A cycle of the group may have failed while this one claimed the instance: then no stop.
+      group?.throwIfHalted(id);
       stopRequested = true;
       downtimeStart = Date.now();
       await gateway.stopInstance(id);
@@ -136,6 +150,14 @@ export async function executeCycle(
       if (heldTag !== undefined) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, heldTag);
       heldTag = undefined;
     },
+    "wait-healthy": async () => {
+      await waitInstanceStatusOk(gateway, id, {
+        timeoutSeconds: options.healthyTimeoutSeconds,
+        pollIntervalMs: options.pollIntervalMs,
+        signal: options.signal,
+      });
+      healthyAt = stamp();
+    },
   };
 
   let current: StepKind | undefined;
@@ -146,11 +168,20 @@ export async function executeCycle(
       await run[step.kind]();
     }
   } catch (error) {
-    if (error instanceof ClaimLostError) throw error;
-    if (!stopRequested && options.signal?.aborted) {
+    if (error instanceof ClaimLostError) {
+      slot?.release(); // the engine plans again and queues anew
+      throw error;
+    }
+    if (!stopRequested && (options.signal?.aborted || error instanceof RolloutHaltedError)) {
+      slot?.release();
       // Told to stop before stopping anything: leave no journal of ours behind.
       if (heldTag === ourTag) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
+      if (error instanceof RolloutHaltedError) throw error;
       throw new CancelledError(id, "nothing was changed.");
+    }
+    // Halt the group first, so no waiting cycle gets this slot while this instance is restarted.
+    if (group && !(error instanceof RolloutHaltedError)) {
+      group.halt(id, `${STEP_ACTIONS[current ?? "modify"] ?? `waiting (${current})`} failed: ${describeError(error)}`);
     }
     const stuckStopping = error instanceof WaitTimeoutError && error.target === "stopped";
     // Restart only an instance that is down because of this cycle (or the interrupted one it resumes),
@@ -158,6 +189,7 @@ export async function executeCycle(
     const down = stopRequested || (facts.state !== "running" && facts.state !== "pending");
     const mustRestart = down && kinds.includes("start") && !startRequested && !stuckStopping;
     if (!mustRestart) {
+      slot?.release();
       if (error instanceof NestedVirtError) throw error;
       const what = STEP_ACTIONS[current ?? "modify"] ?? current;
       throw new CycleFailedError(
@@ -179,8 +211,9 @@ export async function executeCycle(
       error,
       startWait,
       options.log,
-    );
+    ).finally(() => slot?.release());
   }
+  slot?.release();
 
   if (!modifiedAt) return {};
   const downtimeSeconds = downtimeStart !== undefined && startedAt ? (Date.now() - downtimeStart) / 1000 : 0;
@@ -191,6 +224,8 @@ export async function executeCycle(
       modifiedAt,
       ...(startedAt ? { startedAt } : {}),
       downtimeSeconds: Math.round(downtimeSeconds * 1000) / 1000,
+      ...(healthyAt ? { healthyAt } : {}),
+      ...(slot ? { slotWaitSeconds: slot.waitedSeconds } : {}),
     },
   };
 }

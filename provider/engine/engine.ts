@@ -6,6 +6,7 @@ import { Ec2Gateway } from "./gateway";
 import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
+import { rolloutOf } from "./rollout";
 import { pollIntervalFromEnvironment } from "./waiters";
 import type {
   AwsConnection,
@@ -176,6 +177,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
         record = await executeCycle(gateway, facts, plan, {
           stopTimeoutSeconds: desired.timeouts.stopSeconds,
           startTimeoutSeconds: desired.timeouts.startSeconds,
+          healthyTimeoutSeconds: desired.timeouts.healthySeconds,
+          rollout: rolloutOf(desired),
           pollIntervalMs,
           log,
           runToken,

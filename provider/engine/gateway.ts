@@ -3,12 +3,14 @@ import {
   DeleteTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
   DescribeInstanceTypesCommand,
   EC2Client,
   ModifyInstanceCpuOptionsCommand,
   StartInstancesCommand,
   StopInstancesCommand,
   type Instance,
+  type InstanceStatus,
   type InstanceTypeInfo,
 } from "@aws-sdk/client-ec2";
 import { Batcher } from "./batcher";
@@ -39,6 +41,11 @@ const PERMISSION_TTL_MS = 15 * 60_000;
 
 /** All waits of the process share one budget of DescribeInstances calls. */
 const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
+/** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
+const DESCRIBE_INSTANCE_STATUS_BUDGET = new PollBudget();
+
+/** DescribeInstanceStatus takes at most 100 explicit instance IDs. */
+const MAX_STATUS_IDS_PER_CALL = 100;
 
 /**
  * The only place that talks to EC2. Each method is one API call; retries of throttling and
@@ -57,6 +64,12 @@ export class Ec2Gateway {
     fetch: (ids) => this.describeInstances(ids),
     maxKeysPerCall: MAX_IDS_PER_CALL,
     budget: DESCRIBE_INSTANCES_BUDGET,
+  });
+  /** One polling loop per connection for every health gate (status checks). */
+  readonly statusPoller = new SharedPoller<InstanceStatus>({
+    fetch: (ids) => this.describeInstanceStatuses(ids),
+    maxKeysPerCall: MAX_STATUS_IDS_PER_CALL,
+    budget: DESCRIBE_INSTANCE_STATUS_BUDGET,
   });
 
   /** `retries` (the client's retry strategy) lets batches gather while EC2 throttles an operation. */
@@ -97,27 +110,48 @@ export class Ec2Gateway {
   }
 
   /** The instances EC2 knows among `instanceIds` (at most 1000). */
-  async describeInstances(instanceIds: string[]): Promise<Map<string, Instance>> {
-    try {
-      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: instanceIds }));
+  describeInstances(instanceIds: string[]): Promise<Map<string, Instance>> {
+    return this.knownOnly(instanceIds, async (ids) => {
+      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: ids }));
       const found = new Map<string, Instance>();
       for (const instance of out.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
         if (instance.InstanceId) found.set(instance.InstanceId, instance);
       }
       return found;
+    });
+  }
+
+  /** Status checks of the instances EC2 knows among `instanceIds` (at most 100), in any state. */
+  describeInstanceStatuses(instanceIds: string[]): Promise<Map<string, InstanceStatus>> {
+    return this.knownOnly(instanceIds, async (ids) => {
+      const out = await this.client.send(
+        new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }),
+      );
+      const found = new Map<string, InstanceStatus>();
+      for (const status of out.InstanceStatuses ?? []) if (status.InstanceId) found.set(status.InstanceId, status);
+      return found;
+    });
+  }
+
+  /** Runs a describe call; EC2 fails the whole call for unknown IDs and names them: ask again without them. */
+  private async knownOnly<V>(
+    instanceIds: string[],
+    describe: (ids: string[]) => Promise<Map<string, V>>,
+  ): Promise<Map<string, V>> {
+    try {
+      return await describe(instanceIds);
     } catch (error) {
       if (awsErrorCode(error) !== "InvalidInstanceID.NotFound" || instanceIds.length === 1) {
         if (awsErrorCode(error) === "InvalidInstanceID.NotFound") return new Map();
         throw error;
       }
-      // EC2 fails the whole call for unknown IDs and names them: ask again without them.
       const unknown = new Set((error as Error).message.match(/i-[0-9a-f]+/g) ?? []);
       const rest = instanceIds.filter((id) => !unknown.has(id));
       if (unknown.size > 0 && rest.length < instanceIds.length)
-        return rest.length > 0 ? this.describeInstances(rest) : new Map();
+        return rest.length > 0 ? this.knownOnly(rest, describe) : new Map();
       const half = Math.ceil(instanceIds.length / 2);
       const parts = await Promise.all(
-        [instanceIds.slice(0, half), instanceIds.slice(half)].map((ids) => this.describeInstances(ids)),
+        [instanceIds.slice(0, half), instanceIds.slice(half)].map((ids) => this.knownOnly(ids, describe)),
       );
       return new Map(parts.flatMap((m) => [...m]));
     }

@@ -5,5 +5,8 @@ export * from "./inputs";
 export * from "./schema";
 export { createEngine, type Engine, type EngineOptions, type Inspection, type AppliedState } from "./engine";
 export { planCycle, actionsOf, WINDOWS_MAX_VCPUS } from "./plan";
+export { outageWarning } from "./outage";
+export { HealthGateError } from "./health-gate";
+export { RolloutHaltedError, forgetRolloutGroups } from "./rollout";
 export { Ec2Gateway, type MutatingAction } from "./gateway";
 export { JOURNAL_TAG_KEY } from "./journal";

@@ -120,10 +120,14 @@ function parseAttribute(spec: AttributeSpec, raw: unknown, fail: Fail): Parsed |
       if (typeof raw === "boolean") return { declared: raw, engine: raw };
       fail(`${spec.name} must be true or false; got ${JSON.stringify(raw)}.`);
       return undefined;
-    case "number":
-      if (typeof raw === "number" && Number.isFinite(raw)) return { declared: raw, engine: raw };
-      fail(`${spec.name} must be a number; got ${JSON.stringify(raw)}.`);
+    case "number": {
+      const range = spec.integerRange;
+      const fits = range ? Number.isInteger(raw) && (raw as number) >= range.min && (raw as number) <= range.max : true;
+      if (typeof raw === "number" && Number.isFinite(raw) && fits) return { declared: raw, engine: raw };
+      const expected = range ? `a whole number from ${range.min} to ${range.max}` : "a number";
+      fail(`${spec.name} must be ${expected}; got ${JSON.stringify(raw)}.`);
       return undefined;
+    }
     case "string-list":
       if (Array.isArray(raw) && raw.every((v) => typeof v === "string")) return { declared: raw, engine: raw };
       fail(`${spec.name} must be a list of strings; got ${JSON.stringify(raw)}.`);

@@ -27,18 +27,30 @@ export interface PlanContext {
   takeOver?: string;
 }
 
-const STEP_TEXT: Record<StepKind, (id: string, to: string) => string> = {
+const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string> = {
+  "acquire-slot": (id, d) =>
+    `wait for a slot in rollout group "${d.rolloutGroup}" (at most ${d.maxUnavailable} out of service) before stopping ${id}`,
   "write-journal": (id) => `tag ${id} with the cycle journal`,
   stop: (id) => `stop ${id}`,
   "wait-stopped": (id) => `wait until ${id} is stopped`,
-  modify: (id, to) => `set NestedVirtualization=${to} on ${id}`,
+  modify: (id, d) => `set NestedVirtualization=${d.nestedVirtualization} on ${id}`,
   start: (id) => `start ${id}`,
   "wait-running": (id) => `wait until ${id} is running`,
   "clear-journal": (id) => `remove the cycle journal tag from ${id}`,
+  "wait-healthy": (id) => `wait until the status checks of ${id} are ok`,
 };
 
-function steps(instanceId: string, to: string, kinds: StepKind[]): Step[] {
-  return kinds.map((kind) => ({ kind, description: STEP_TEXT[kind](instanceId, to) }));
+function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): Step[] {
+  return kinds.map((kind) => ({ kind, description: STEP_TEXT[kind](instanceId, desired) }));
+}
+
+/**
+ * A cycle that stops the instance first takes a slot in its rollout group; one that starts it
+ * ends, when gated, only once EC2's status checks pass.
+ */
+function withRolloutAndGate(kinds: StepKind[], desired: DesiredState): StepKind[] {
+  const gated: StepKind[] = desired.waitForStatusChecks && kinds.includes("start") ? [...kinds, "wait-healthy"] : kinds;
+  return desired.rolloutGroup && kinds.includes("stop") ? ["acquire-slot", ...gated] : gated;
 }
 
 /** The instance's own vCPUs (CoreCount × ThreadsPerCore, which CpuOptions may lower); else its type's default. */
@@ -244,7 +256,7 @@ export function planCycle(
   const causesDowntime = kinds.includes("stop");
   return {
     ...current,
-    steps: steps(id, desired.nestedVirtualization, kinds),
+    steps: steps(id, desired, withRolloutAndGate(kinds, desired)),
     warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : [])],
     blockers,
     causesDowntime,

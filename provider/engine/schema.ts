@@ -34,6 +34,8 @@ export interface AttributeSpec {
   /** Docs wording for a default that is not a constant (the region comes from the provider). */
   readonly defaultText?: string;
   readonly format?: StringFormat;
+  /** A number input that must be a whole number within these bounds. */
+  readonly integerRange?: { readonly min: number; readonly max: number };
   /** Chooses where EC2 is reached (the region) rather than what the engine does: not in `DesiredState`. */
   readonly selectsConnection?: boolean;
   readonly description: string;
@@ -54,6 +56,11 @@ export const TIMEOUT_FIELDS = [
     description: "How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).",
   },
   { name: "start", description: "How long to wait for the instance to reach `running` again. Go-style duration." },
+  {
+    name: "healthy",
+    description:
+      "How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.",
+  },
 ] as const;
 
 /** Sub-fields of the `lastCycle` output; `optional` ones are absent when the cycle had no stop or start. */
@@ -83,6 +90,22 @@ export const TIMING_FIELDS = [
     tfName: "downtime_seconds",
     kind: "number",
     description: "Seconds between the stop request and `running` again; 0 for a stopped instance.",
+  },
+  {
+    name: "healthyAt",
+    tfName: "healthy_at",
+    kind: "string",
+    optional: true,
+    description:
+      "When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.",
+  },
+  {
+    name: "slotWaitSeconds",
+    tfName: "slot_wait_seconds",
+    kind: "number",
+    optional: true,
+    description:
+      "Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.",
   },
 ] as const;
 
@@ -151,7 +174,40 @@ const TABLE = [
     kind: "timeouts",
     role: "input",
     defaultText: `\`${DEFAULT_WAIT_TIMEOUT}\` each`,
-    description: `Bounds for the waits of a cycle: \`stop\` and \`start\`, each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+  },
+  {
+    name: "waitForStatusChecks",
+    tfName: "wait_for_status_checks",
+    kind: "bool",
+    role: "input",
+    defaultValue: false,
+    description:
+      "Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.",
+  },
+  {
+    name: "rolloutGroup",
+    tfName: "rollout_group",
+    kind: "string",
+    role: "input",
+    format: {
+      pattern: /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/,
+      noun: "a rollout group name",
+      rule: "1 to 128 letters, digits and _ . : / -",
+      example: "ci-runners",
+    },
+    description:
+      "Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.",
+  },
+  {
+    name: "maxUnavailable",
+    tfName: "max_unavailable",
+    kind: "number",
+    role: "input",
+    defaultValue: 1,
+    integerRange: { min: 1, max: 1000 },
+    description:
+      "The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.",
   },
   {
     name: "instanceType",
@@ -266,7 +322,7 @@ export const REPLACING_ATTRIBUTES = ATTRIBUTES.filter((a) => a.forcesReplacement
  */
 export const EC2_ACTIONS = {
   /** Describe calls without resource-level permissions: `Resource` must be `*`. */
-  read: ["DescribeInstances", "DescribeInstanceTypes"],
+  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus"],
   /** Reads of one instance (stop protection), grantable per instance. */
   readInstance: ["DescribeInstanceAttribute"],
   change: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],

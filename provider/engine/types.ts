@@ -80,7 +80,9 @@ export type StepKind =
   | "modify"
   | "start"
   | "wait-running"
-  | "clear-journal";
+  | "clear-journal"
+  | "acquire-slot"
+  | "wait-healthy";
 
 export interface Step {
   kind: StepKind;
@@ -142,6 +144,10 @@ export interface CycleTimings {
   modifiedAt: string;
   startedAt?: string;
   downtimeSeconds: number;
+  /** When both status checks were `ok` (only when the cycle waited for them). */
+  healthyAt?: string;
+  /** Seconds the cycle waited for a slot in its rollout group (only in a group). */
+  slotWaitSeconds?: number;
 }
 
 /** What the engine reports about an instance after applying (or reading) the desired state. */

@@ -42,7 +42,6 @@ const INSTANCE_TYPE = tfName("instanceType");
 const INSTANCE_STATE = tfName("instanceState");
 const WARNINGS = tfName("warnings");
 const LAST_CYCLE = tfName("lastCycle");
-const ON_DELETE = tfName("onDelete");
 
 /** Attributes whose change means another instance: Terraform replaces the resource. */
 const REPLACING = TERRAFORM_ATTRIBUTES.filter((a) => a.spec.forcesReplacement).map((a) => a.spec.tfName);
@@ -277,8 +276,10 @@ export function importResourceState(id: string): ValueResult {
 }
 
 /**
- * Rewrites stored state of an older schema version into the current one. Version 0 had no
- * `on_delete`; its behaviour was to leave the instance alone, which is `keep`.
+ * Rewrites stored state of an older schema version into the current one: inputs the older
+ * version did not have take their defaults, which are what it did (version 0 had no `on_delete`
+ * and left the instance alone, `keep`; version 1 had no rollout group or health gate), so the
+ * upgrade shows no diff.
  */
 export function upgradeResourceState(version: number, json: Uint8Array | undefined): ValueResult {
   if (version > RESOURCE_SCHEMA_VERSION) {
@@ -305,7 +306,9 @@ export function upgradeResourceState(version: number, json: Uint8Array | undefin
   }
   try {
     const raw = JSON.parse(Buffer.from(json).toString("utf8")) as Record<string, unknown>;
-    if (version < 1 && (raw[ON_DELETE] === undefined || raw[ON_DELETE] === null)) raw[ON_DELETE] = "keep";
+    if (version < RESOURCE_SCHEMA_VERSION) {
+      for (const [name, value] of Object.entries(defaultsByTfName())) if (raw[name] === undefined) raw[name] = value;
+    }
     return { state: fromJson(raw, RESOURCE_VALUE_TYPE), diagnostics: [] };
   } catch (error) {
     const detail = error instanceof CtyError || error instanceof SyntaxError ? error.message : String(error);

@@ -15,7 +15,7 @@ export const PROVIDER_NAME = "nestedvirt";
 export const PROVIDER_ADDRESS = `registry.terraform.io/nestedvirt/${PROVIDER_NAME}`;
 
 /** Bumped whenever stored state needs rewriting; UpgradeResourceState reads older versions. */
-export const RESOURCE_SCHEMA_VERSION = 1;
+export const RESOURCE_SCHEMA_VERSION = 2;
 
 /** The `id` every Terraform resource has; here it is the instance ID. */
 export const ID_ATTRIBUTE = "id";
@@ -50,7 +50,7 @@ function typeOf(spec: AttributeSpec): CtyType {
 }
 
 /**
- * Inputs without `required` are optional *and* computed: the provider fills the default (or the
+ * Inputs without `required` are optional, and computed when they have a default: the provider fills it (or the
  * resolved region) into the plan, so state always shows the value that was used.
  */
 export const TERRAFORM_ATTRIBUTES: readonly TerraformAttribute[] = ATTRIBUTES.map((spec) => {
@@ -61,7 +61,8 @@ export const TERRAFORM_ATTRIBUTES: readonly TerraformAttribute[] = ATTRIBUTES.ma
     block: spec.kind === "timeouts",
     required,
     optional: input && !required,
-    computed: !input || (!required && spec.kind !== "timeouts"),
+    // An optional input with neither default nor provider-resolved value (rollout_group) stays null when unset.
+    computed: !input || (!required && (spec.defaultValue !== undefined || spec.selectsConnection === true)),
     type: typeOf(spec),
   };
 });

@@ -153,6 +153,8 @@ export interface NestedVirtEnablementTimeouts {
   readonly stop?: string;
   /** How long to wait for the instance to be `running` again (default `"10m"`). */
   readonly start?: string;
+  /** How long to wait for both status checks to be `ok`, with `waitForStatusChecks` (default `"10m"`). */
+  readonly healthy?: string;
 }
 
 export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
@@ -171,6 +173,12 @@ export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
   readonly onDelete?: OnDeleteBehaviour;
   /** Wait bounds for the cycle (the `timeouts` block). */
   readonly timeouts?: NestedVirtEnablementTimeouts;
+  /** Health gate: wait until both EC2 status checks are `ok` after the start (default `false`). */
+  readonly waitForStatusChecks?: boolean | IResolvable;
+  /** Rollout group: members in one apply never have more than `maxUnavailable` instances out of service. */
+  readonly rolloutGroup?: string;
+  /** The most instances of the rollout group out of service at once (default 1). */
+  readonly maxUnavailable?: number;
 }
 
 type InputName = keyof Omit<NestedVirtEnablementConfig, keyof TerraformMetaArguments>;
@@ -190,6 +198,10 @@ export class NestedVirtEnablementLastCycleOutputReference extends ComplexObject 
   declare readonly startedAt: string;
   /** Seconds between the stop request and `running` again; 0 for a stopped instance. */
   declare readonly downtimeSeconds: number;
+  /** When both status checks were `ok` (ISO 8601); null unless the cycle waited for them. */
+  declare readonly healthyAt: string;
+  /** Seconds the cycle waited for a slot in its rollout group; null outside a group. */
+  declare readonly slotWaitSeconds: number;
 }
 
 /**
@@ -247,6 +259,9 @@ export class NestedVirtEnablement extends TerraformResource {
   declare readonly region: string;
   declare readonly allowAutoScalingGroupMember: IResolvable;
   declare readonly onDelete: string;
+  declare readonly waitForStatusChecks: IResolvable;
+  declare readonly rolloutGroup: string;
+  declare readonly maxUnavailable: number;
   /** Instance type, e.g. `m8i.large`. */
   declare readonly instanceType: string;
   /** Instance state after the last operation (`running`, `stopped`, …). */

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import { isAlive, killProcessTree, processTree } from "../../tools/cli/run";
-import type { Ec2Emulator } from "../../emulator";
+import { mostNotRunningAtOnce, type Ec2Emulator, type SeedInstance } from "../../emulator";
 import { useEmulatedStacks, setStackConfig } from "./support/emulated-stacks";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
 import { waitFor } from "./support/wait-for";
@@ -398,4 +398,111 @@ describe("end to end with the real Pulumi CLI", function () {
       `      fleet of 50: up ${up.seconds.toFixed(1)} s; __provider ${providerBytes[0]} B per resource; package tarball ${project.tarballBytes} B; EC2 calls ${JSON.stringify(counts)}`,
     );
   });
+
+  describe("rollouts, health gates and warnings before the outage", () => {
+    const seedFleet = (size: number, seed: SeedInstance = {}) =>
+      Array.from({ length: size }, () =>
+        emulator.addInstance({
+          instanceType: "m8i.large",
+          state: "running",
+          nestedVirtualization: "disabled",
+          ...seed,
+        }),
+      );
+
+    it("preview warns, per resource, about the stop and each side effect; nothing for a no-op or a stopped instance", async () => {
+      const ids = [
+        emulator.addInstance({ instanceType: "m8i.large", publicIp: "ephemeral" }),
+        emulator.addInstance({ instanceType: "m8i.large", publicIp: "elastic" }),
+        emulator.addInstance({ instanceType: "m8id.large", publicIp: "elastic" }),
+        emulator.addInstance({ instanceType: "m8i.large", nestedVirtualization: "enabled" }),
+        emulator.addInstance({ instanceType: "m8i.large", state: "stopped" }),
+      ];
+      const workspace = await stackFor("warnings", { instanceIds: ids });
+      emulator.resetCalls();
+      const preview = await workspace.ok(["preview", "--stack", workspace.stack]);
+      const warned = warningsByResource(preview.stdout);
+      const stopped = (id: string) => `Instance ${id} will be stopped and started again`;
+
+      expect(warned["kvm-0"]).to.contain(stopped(ids[0])).and.contain("new public IPv4 address");
+      expect(warned["kvm-1"]).to.contain(stopped(ids[1])).and.not.contain("public IPv4");
+      expect(warned["kvm-2"]).to.contain(stopped(ids[2])).and.contain("instance-store volumes");
+      expect(warned).to.not.have.any.keys("kvm-3", "kvm-4");
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+    });
+
+    it("12 instances in one group, at most 3 out of service and gated: all end enabled", async () => {
+      const ids = seedFleet(12);
+      const workspace = await stackFor("rollout", {
+        instanceIds: ids,
+        rolloutGroup: "runners",
+        maxUnavailable: 3,
+        waitForStatusChecks: true,
+      });
+      const up = await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+
+      // A gated slot is also held while the instance runs but is not healthy yet, so "not running" can be fewer.
+      expect(mostNotRunningAtOnce(emulator.stateHistory(ids))).to.be.at.most(3);
+      expect(ids.map((id) => emulator.instance(id).nestedVirtualization)).to.deep.equal(ids.map(() => "enabled"));
+      const cycle = (await workspace.outputs()).lastCycle as { healthyAt?: string; slotWaitSeconds?: number };
+      expect(cycle.healthyAt).to.be.a("string");
+      expect(cycle.slotWaitSeconds).to.be.a("number");
+      console.log(`      rollout of 12, at most 3 out of service, gated: pulumi up ${up.seconds.toFixed(1)} s`);
+    });
+
+    it("a refused start halts the group: no further stop, the rest fail naming that instance", async () => {
+      const ids = seedFleet(12);
+      const refused = ids[5];
+      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+        instanceId: refused,
+        dryRun: false,
+      });
+      const workspace = await stackFor("rollout-halt", {
+        instanceIds: ids,
+        rolloutGroup: "runners",
+        maxUnavailable: 3,
+      });
+      const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+
+      expect(up.code).to.not.equal(0);
+      const output = up.stdout + up.stderr;
+      expect(output).to.contain(`StartInstances failed on ${refused}`);
+      expect(output).to.match(new RegExp(`rollout group "runners" halted because the cycle of ${refused} failed`));
+      const failedStart = emulator.calls.find(
+        (c) => c.action === "StartInstances" && !c.dryRun && c.errorCode && c.instanceIds.length === 1,
+      );
+      expect(failedStart?.instanceIds).to.deep.equal([refused]);
+      const stops = emulator
+        .mutatingCalls()
+        .filter((c) => c.action === "StopInstances" && ids.includes(c.instanceIds[0]));
+      expect(stops.filter((c) => c.seq > (failedStart?.seq ?? 0))).to.deep.equal([]);
+      expect(stops.length).to.be.lessThan(12);
+      expect(ids.map((id) => emulator.instance(id).state)).to.deep.equal(ids.map(() => "running"));
+      expect(mostNotRunningAtOnce(emulator.stateHistory(ids))).to.be.at.most(3);
+    });
+
+    it("an impaired status check fails the gated cycle, naming the instance and the check", async () => {
+      const [instanceId] = seedFleet(1, { impairedStatusCheck: "system" });
+      const workspace = await stackFor("gate-impaired", { instanceIds: [instanceId], waitForStatusChecks: true });
+      const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+
+      expect(up.code).to.not.equal(0);
+      expect(up.stdout + up.stderr).to.contain(
+        `Instance ${instanceId} is running but failed its health gate: system status check is impaired`,
+      );
+      expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+    });
+  });
 });
+
+/** The warning diagnostics of `pulumi preview`'s text output, by resource name. */
+function warningsByResource(output: string): Record<string, string> {
+  const byResource: Record<string, string> = {};
+  let current: string | undefined;
+  for (const line of output.slice(output.indexOf("Diagnostics:")).split("\n")) {
+    const header = /^\s{2}\S.*\((?<name>[^)]+)\):\s*$/.exec(line);
+    if (header?.groups) current = header.groups.name;
+    else if (current && line.trim() !== "") byResource[current] = `${byResource[current] ?? ""}${line.trim()}\n`;
+  }
+  return byResource;
+}

@@ -10,7 +10,7 @@ import {
   type TerraformResourceChange,
   type TerraformWorkspace,
 } from "../../tools/cli/terraform";
-import { startEmulator, type Ec2Emulator } from "../../emulator";
+import { mostNotRunningAtOnce, startEmulator, type Ec2Emulator } from "../../emulator";
 import {
   configuration,
   createTerraformProject,
@@ -122,7 +122,10 @@ describe("end to end with the real Terraform CLI", function () {
         on_delete: "keep",
         allow_auto_scaling_group_member: false,
         region: "us-east-1",
-        timeouts: { stop: "2m", start: "2m" },
+        timeouts: { stop: "2m", start: "2m", healthy: null },
+        wait_for_status_checks: false,
+        max_unavailable: 1,
+        rollout_group: null,
       });
       expect(change.after_unknown).to.deep.include({
         instance_state: true,
@@ -489,6 +492,85 @@ describe("end to end with the real Terraform CLI", function () {
     for (const [index, snippet] of snippets.entries()) workspace.writeFile(`doc-snippet-${index}.tf`, snippet);
     const docFmt = await workspace.run(["fmt", "-check", "-diff", workspace.workingDir]);
     expect(docFmt.code, docFmt.stdout + docFmt.stderr).to.equal(0);
+  });
+
+  describe("rollouts and health gates", () => {
+    const fleet = (size: number, block: Partial<EnablementBlock>) =>
+      Array.from({ length: size }, (_, index) => ({
+        name: `kvm_${index}`,
+        instanceId: emulator.addInstance({
+          instanceType: "m8i.large",
+          state: "running",
+          nestedVirtualization: "disabled",
+        }),
+        ...block,
+      }));
+
+    it("12 instances in one group, at most 3 out of service and gated: all end enabled", async () => {
+      const members = fleet(12, { rolloutGroup: "runners", maxUnavailable: 3, waitForStatusChecks: true });
+      const ids = members.map((m) => m.instanceId);
+      const workspace = workspaceWith("rollout", members);
+      const apply = timed("apply", await workspace.ok(["apply", "-auto-approve"]));
+
+      // A gated slot is also held while the instance runs but is not healthy yet, so "not running" can be fewer.
+      expect(mostNotRunningAtOnce(emulator.stateHistory(ids))).to.be.at.most(3);
+      expect(ids.map((id) => emulator.instance(id).nestedVirtualization)).to.deep.equal(ids.map(() => "enabled"));
+      const state = await workspace.stateJson();
+      const cycles = (state.values?.root_module?.resources ?? []).map(
+        (r) => r.values?.last_cycle as { healthy_at?: string; slot_wait_seconds?: number },
+      );
+      expect(cycles).to.have.length(12);
+      for (const cycle of cycles) {
+        expect(cycle.healthy_at).to.be.a("string");
+        expect(cycle.slot_wait_seconds).to.be.a("number");
+      }
+      console.log(
+        `      rollout of 12, at most 3 out of service, gated: ${project.cli} apply ${apply.seconds.toFixed(1)} s`,
+      );
+    });
+
+    it("a refused start halts the group: no further stop, the rest fail naming that instance", async () => {
+      const members = fleet(12, { rolloutGroup: "runners", maxUnavailable: 3 });
+      const ids = members.map((m) => m.instanceId);
+      const refused = ids[5];
+      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+        instanceId: refused,
+        dryRun: false,
+      });
+      const workspace = workspaceWith("rollout-halt", members);
+      emulator.resetCalls();
+      const apply = await workspace.run(["apply", "-auto-approve"]);
+
+      expect(apply.code).to.equal(1);
+      expect(output(apply))
+        .to.contain(`StartInstances failed on ${refused}`)
+        .and.contain(`rollout group "runners" halted because the cycle of ${refused} failed`);
+      const failedStart = emulator.calls.find(
+        (c) => c.action === "StartInstances" && !c.dryRun && c.errorCode && c.instanceIds.length === 1,
+      );
+      expect(failedStart?.instanceIds).to.deep.equal([refused]);
+      const stops = emulator.mutatingCalls().filter((c) => c.action === "StopInstances");
+      expect(stops.filter((c) => c.seq > (failedStart?.seq ?? 0))).to.deep.equal([]);
+      expect(stops.length).to.be.lessThan(12);
+      expect(ids.map((id) => emulator.instance(id).state)).to.deep.equal(ids.map(() => "running"));
+      expect(mostNotRunningAtOnce(emulator.stateHistory(ids))).to.be.at.most(3);
+    });
+
+    it("an impaired status check fails the gated cycle, naming the instance and the check", async () => {
+      const [member] = fleet(1, { waitForStatusChecks: true });
+      emulator.setStatusChecks(member.instanceId, { impairedCheck: "instance" });
+      const workspace = workspaceWith("gate-impaired", [member]);
+      const apply = await workspace.run(["apply", "-auto-approve"]);
+
+      expect(apply.code).to.equal(1);
+      expect(output(apply)).to.contain(
+        `Instance ${member.instanceId} is running but failed its health gate: instance status check is impaired`,
+      );
+      expect(emulator.instance(member.instanceId)).to.deep.include({
+        state: "running",
+        nestedVirtualization: "enabled",
+      });
+    });
   });
 });
 

@@ -222,7 +222,7 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     const { instanceId, desired } = seeded(ctx.emulator);
     ctx.emulator.faults.stuckInStopping(instanceId);
     const error = await rejection(
-      ctx.engine().apply({ ...desired, timeouts: { stopSeconds: 0.3, startSeconds: 600 } }),
+      ctx.engine().apply({ ...desired, timeouts: { ...desired.timeouts, stopSeconds: 0.3 } }),
     );
 
     expect(error).to.be.instanceOf(WaitTimeoutError);

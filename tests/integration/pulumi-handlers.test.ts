@@ -55,7 +55,9 @@ describe("the Pulumi dynamic provider's methods", () => {
         nestedVirtualization: "enabled",
         allowAutoScalingGroupMember: false,
         onDelete: "keep",
-        timeouts: { stop: "10m", start: "10m" },
+        timeouts: { stop: "10m", start: "10m", healthy: "10m" },
+        waitForStatusChecks: false,
+        maxUnavailable: 1,
       });
     });
 

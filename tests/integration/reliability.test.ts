@@ -10,17 +10,9 @@ import {
 } from "../../provider/engine";
 import type { ApplyJob, ApplyOutcome } from "../support/apply-process";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
+import { rejection } from "../support/rejection";
 
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 describe("reliability: stop protection, journals, start failures, cancellation (real SDK over HTTP)", () => {
   const ctx = useEmulator(FAST_TRANSITIONS);
@@ -82,7 +74,11 @@ describe("reliability: stop protection, journals, start failures, cancellation (
   });
 
   it("a start that does not come up: one StartInstances, one error carrying EC2's StateReason", async () => {
-    const { instanceId, desired } = seeded(ctx.emulator, {}, { timeouts: { stopSeconds: 60, startSeconds: 1 } });
+    const { instanceId, desired } = seeded(
+      ctx.emulator,
+      {},
+      { timeouts: { stopSeconds: 60, startSeconds: 1, healthySeconds: 60 } },
+    );
     ctx.emulator.failNextStart(instanceId);
     const error = await rejection(ctx.engine().apply(desired));
     expect(error).to.be.instanceOf(WaitTimeoutError);

@@ -28,7 +28,7 @@ async function applyAt(endpoint: string, job: ApplyJob, startAt: number): Promis
   const desired = desiredOf({
     instanceId: job.instanceId,
     nestedVirtualization: job.setting,
-    timeouts: { stopSeconds: 60, startSeconds: 60 },
+    timeouts: { stopSeconds: 60, startSeconds: 60, healthySeconds: 60 },
   });
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt + job.delayMs - Date.now())));
   const began = Date.now();

@@ -29,7 +29,9 @@ export function desiredOf(overrides: Partial<DesiredState> = {}): DesiredState {
     nestedVirtualization: "enabled",
     allowAutoScalingGroupMember: false,
     onDelete: "keep",
-    timeouts: { stopSeconds: 600, startSeconds: 600 },
+    timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
+    waitForStatusChecks: false,
+    maxUnavailable: 1,
     ...overrides,
   };
 }

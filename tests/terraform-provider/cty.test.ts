@@ -12,7 +12,7 @@ import {
   type CtyType,
   type CtyValue,
 } from "../../provider/terraform/cty";
-import { PROVIDER_VALUE_TYPE, RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
+import { PROVIDER_VALUE_TYPE } from "../../provider/terraform/schema";
 import {
   CONFIG_WITH_REFINED_UNKNOWN_INSTANCE_ID,
   CONFIG_WITH_TIMEOUTS_BLOCK,
@@ -28,6 +28,24 @@ const bytes = (text: string) => Buffer.from(text, "hex");
 const TIMINGS: CtyType = [
   "object",
   { stopped_at: "string", modified_at: "string", started_at: "string", downtime_seconds: "number" },
+];
+/** The resource's value type at schema version 1, when the Terraform 1.11 fixtures were captured. */
+const CAPTURED_RESOURCE_TYPE: CtyType = [
+  "object",
+  {
+    id: "string",
+    instance_id: "string",
+    nested_virtualization: "string",
+    region: "string",
+    allow_auto_scaling_group_member: "bool",
+    on_delete: "string",
+    timeouts: ["object", { stop: "string", start: "string" }],
+    instance_type: "string",
+    instance_state: "string",
+    previous_nested_virtualization: "string",
+    warnings: ["list", "string"],
+    last_cycle: TIMINGS,
+  },
 ];
 const SAMPLE_TYPE: CtyType = [
   "object",
@@ -213,7 +231,7 @@ describe("cty MessagePack codec", () => {
 
   describe("values produced by Terraform 1.11", () => {
     it("decodes a config whose instance_id is a refined unknown", () => {
-      const config = decodeMsgpack(bytes(CONFIG_WITH_REFINED_UNKNOWN_INSTANCE_ID), RESOURCE_VALUE_TYPE) as CtyObject;
+      const config = decodeMsgpack(bytes(CONFIG_WITH_REFINED_UNKNOWN_INSTANCE_ID), CAPTURED_RESOURCE_TYPE) as CtyObject;
       expect(config.instance_id).to.equal(Unknown);
       expect(config.allow_auto_scaling_group_member).to.equal(true);
       expect(config.timeouts).to.equal(null);
@@ -221,23 +239,23 @@ describe("cty MessagePack codec", () => {
     });
 
     it("decodes a config with a timeouts block", () => {
-      const config = decodeMsgpack(bytes(CONFIG_WITH_TIMEOUTS_BLOCK), RESOURCE_VALUE_TYPE) as CtyObject;
+      const config = decodeMsgpack(bytes(CONFIG_WITH_TIMEOUTS_BLOCK), CAPTURED_RESOURCE_TYPE) as CtyObject;
       expect(config.timeouts).to.deep.equal({ start: "2m", stop: null });
       expect(config.region).to.equal("eu-west-1");
       expect(config.instance_id).to.equal("i-0bbbbbbbbbbbbbbbb");
     });
 
     it("decodes a planned state with unknown computed attributes and re-encodes it byte for byte", () => {
-      const planned = decodeMsgpack(bytes(PLANNED_STATE_WITH_UNKNOWNS), RESOURCE_VALUE_TYPE) as CtyObject;
+      const planned = decodeMsgpack(bytes(PLANNED_STATE_WITH_UNKNOWNS), CAPTURED_RESOURCE_TYPE) as CtyObject;
       expect(planned.instance_state).to.equal(Unknown);
       expect(planned.last_cycle).to.equal(Unknown);
       expect(planned.warnings).to.equal(Unknown);
       expect(planned.nested_virtualization).to.equal("enabled");
-      expect(hex(encodeMsgpack(planned, RESOURCE_VALUE_TYPE))).to.equal(PLANNED_STATE_WITH_UNKNOWNS);
+      expect(hex(encodeMsgpack(planned, CAPTURED_RESOURCE_TYPE))).to.equal(PLANNED_STATE_WITH_UNKNOWNS);
     });
 
     it("decodes stored state with a number, an object and a list, and re-encodes it byte for byte", () => {
-      const state = decodeMsgpack(bytes(STATE_AFTER_CYCLE), RESOURCE_VALUE_TYPE) as CtyObject;
+      const state = decodeMsgpack(bytes(STATE_AFTER_CYCLE), CAPTURED_RESOURCE_TYPE) as CtyObject;
       expect(state.last_cycle).to.deep.equal({
         downtime_seconds: 42,
         modified_at: "2026-01-01T00:00:00.000Z",
@@ -245,7 +263,7 @@ describe("cty MessagePack codec", () => {
         stopped_at: "2026-01-01T00:00:00.000Z",
       });
       expect(state.warnings).to.deep.equal(["Instance i-0123456789abcdef0 will get a new public IPv4 address."]);
-      expect(hex(encodeMsgpack(state, RESOURCE_VALUE_TYPE))).to.equal(STATE_AFTER_CYCLE);
+      expect(hex(encodeMsgpack(state, CAPTURED_RESOURCE_TYPE))).to.equal(STATE_AFTER_CYCLE);
     });
 
     it("decodes the provider config and the null prior state of a create", () => {
@@ -254,7 +272,7 @@ describe("cty MessagePack codec", () => {
         profile: null,
         region: "us-east-1",
       });
-      expect(decodeMsgpack(bytes(PRIOR_STATE_OF_CREATE), RESOURCE_VALUE_TYPE)).to.equal(null);
+      expect(decodeMsgpack(bytes(PRIOR_STATE_OF_CREATE), CAPTURED_RESOURCE_TYPE)).to.equal(null);
     });
   });
 });

@@ -474,6 +474,8 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           nested_virtualization: "enabled",
           allow_auto_scaling_group_member: false,
           on_delete: "keep",
+          wait_for_status_checks: false,
+          max_unavailable: 1,
           instance_type: "m8i.large",
           instance_state: "stopped",
           warnings: [],
@@ -491,6 +493,13 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
   });
 
   describe("state upgrade", () => {
+    const DEFAULTS = {
+      nested_virtualization: "enabled",
+      allow_auto_scaling_group_member: false,
+      on_delete: "keep",
+      wait_for_status_checks: false,
+      max_unavailable: 1,
+    };
     const json = (object: object) => Buffer.from(JSON.stringify(object));
 
     it("gives version 0 state the keep behaviour it had", () => {
@@ -499,9 +508,12 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         json({ id: ID, instance_id: ID, nested_virtualization: "enabled", obsolete: 1 }),
       );
       expect(upgraded.diagnostics).to.deep.equal([]);
-      expect(upgraded.state).to.deep.equal(
-        value({ id: ID, instance_id: ID, nested_virtualization: "enabled", on_delete: "keep" }),
-      );
+      expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
+    });
+
+    it("gives version 1 state the defaults of the rollout and health-gate inputs, so nothing shows as changed", () => {
+      const upgraded = upgradeResourceState(1, json({ id: ID, instance_id: ID, on_delete: "restore" }));
+      expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS, on_delete: "restore" }));
     });
 
     it("passes current state through", () => {
@@ -510,14 +522,21 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         instance_id: ID,
         on_delete: "restore",
         warnings: ["w"],
-        last_cycle: { stopped_at: null, modified_at: "t", started_at: null, downtime_seconds: 0 },
+        last_cycle: {
+          stopped_at: null,
+          modified_at: "t",
+          started_at: null,
+          downtime_seconds: 0,
+          healthy_at: null,
+          slot_wait_seconds: 12.5,
+        },
       });
-      expect(upgradeResourceState(1, json(state)).state).to.deep.equal(state);
+      expect(upgradeResourceState(2, json(state)).state).to.deep.equal(state);
     });
 
     it("refuses state from a newer provider and flatmap state", () => {
-      expect(upgradeResourceState(2, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
-      expect(upgradeResourceState(1, undefined).diagnostics[0].summary).to.equal("Unsupported state format");
+      expect(upgradeResourceState(3, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
+      expect(upgradeResourceState(2, undefined).diagnostics[0].summary).to.equal("Unsupported state format");
     });
   });
 });

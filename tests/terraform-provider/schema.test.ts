@@ -17,9 +17,9 @@ function attributes(): Record<string, SchemaAttribute> {
 const typeOf = (a: SchemaAttribute): unknown => JSON.parse(a.type.toString("utf8"));
 
 describe("Terraform schema (derived from provider/engine/schema.ts)", () => {
-  it("names the resource nestedvirt_enablement at schema version 1", () => {
+  it("names the resource nestedvirt_enablement at schema version 2", () => {
     expect(RESOURCE_TYPE_NAME).to.equal("nestedvirt_enablement");
-    expect(resourceSchema().version).to.equal(RESOURCE_SCHEMA_VERSION).and.to.equal(1);
+    expect(resourceSchema().version).to.equal(RESOURCE_SCHEMA_VERSION).and.to.equal(2);
   });
 
   it("has every engine attribute under its tfName, plus id, with timeouts as a block", () => {
@@ -74,13 +74,13 @@ describe("Terraform schema (derived from provider/engine/schema.ts)", () => {
     }
     expect(a.on_delete.description).to.contain("`keep`, `restore`").and.contain("Defaults to `keep`");
     expect(a.last_cycle.description).to.contain("`downtime_seconds`");
-    expect(resourceSchema().block.block_types[0].block.description).to.contain("`stop` and `start`");
+    expect(resourceSchema().block.block_types[0].block.description).to.contain("`stop`, `start` and `healthy`");
   });
 
   it("describes a value type that matches the schema (attributes and the block)", () => {
     const [, fields] = RESOURCE_VALUE_TYPE as readonly ["object", Record<string, unknown>];
     expect(Object.keys(fields).sort()).to.deep.equal([...Object.keys(attributes()), "timeouts"].sort());
-    expect(fields.timeouts).to.deep.equal(["object", { stop: "string", start: "string" }]);
+    expect(fields.timeouts).to.deep.equal(["object", { stop: "string", start: "string", healthy: "string" }]);
   });
 
   it("offers region, profile and endpoint as optional provider settings", () => {

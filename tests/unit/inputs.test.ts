@@ -10,8 +10,24 @@ describe("validating inputs (pure)", () => {
       nestedVirtualization: "enabled",
       allowAutoScalingGroupMember: false,
       onDelete: "keep",
-      timeouts: { stopSeconds: 600, startSeconds: 600 },
+      timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
+      waitForStatusChecks: false,
+      maxUnavailable: 1,
     });
+  });
+
+  it("takes a rollout group and refuses a maxUnavailable that is not a whole number from 1", () => {
+    const parsed = parseInputs({ instanceId: "i-0123456789abcdef0", rolloutGroup: "ci-runners", maxUnavailable: 3 });
+    expect(parsed.desired).to.deep.include({ rolloutGroup: "ci-runners", maxUnavailable: 3 });
+    for (const bad of [0, 1.5, "3"]) {
+      const { failures } = parseInputs({ instanceId: "i-0123456789abcdef0", rolloutGroup: "ci", maxUnavailable: bad });
+      expect(failures).to.deep.equal([
+        {
+          attribute: "maxUnavailable",
+          message: `maxUnavailable must be a whole number from 1 to 1000; got ${JSON.stringify(bad)}.`,
+        },
+      ]);
+    }
   });
 
   it("accepts the short 8-digit instance ID form", () => {

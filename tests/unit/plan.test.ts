@@ -30,6 +30,16 @@ describe("planning a cycle (pure)", () => {
     expect(plan.causesDowntime).to.equal(false);
   });
 
+  it("in a rollout group takes a slot before the stop; gated, ends with the status checks", () => {
+    const desired = desiredOf({ rolloutGroup: "runners", maxUnavailable: 3, waitForStatusChecks: true });
+    const plan = planCycle(factsOf(), desired);
+    const ungated = kindsOf(planCycle(factsOf(), desiredOf()));
+    expect(kindsOf(plan)).to.deep.equal(["acquire-slot", ...ungated, "wait-healthy"]);
+    expect(plan.steps[0].description).to.contain('rollout group "runners" (at most 3 out of service)');
+    // A stopped instance is neither taken out of service nor started: no slot, no gate.
+    expect(kindsOf(planCycle(factsOf({ state: "stopped" }), desired))).to.deep.equal(["modify"]);
+  });
+
   it("waits for a pending instance to run before stopping it", () => {
     expect(kindsOf(planCycle(factsOf({ state: "pending" }), desiredOf()))[0]).to.equal("wait-running");
   });

@@ -18,7 +18,9 @@ export function desiredFor(instanceId: string): DesiredState {
     nestedVirtualization: "enabled",
     allowAutoScalingGroupMember: false,
     onDelete: "keep",
-    timeouts: { stopSeconds: 900, startSeconds: 900 },
+    timeouts: { stopSeconds: 900, startSeconds: 900, healthySeconds: 900 },
+    waitForStatusChecks: false,
+    maxUnavailable: 1,
   };
 }
 

@@ -17,7 +17,10 @@ const enablements = instanceIds.map(
         nestedVirtualization,
         onDelete,
         allowAutoScalingGroupMember: config.getBoolean("allowAutoScalingGroupMember"),
-        timeouts: { stop: "2m", start: "2m" },
+        timeouts: { stop: "2m", start: "2m", healthy: "2m" },
+        waitForStatusChecks: config.getBoolean("waitForStatusChecks"),
+        rolloutGroup: config.get("rolloutGroup"),
+        maxUnavailable: config.getNumber("maxUnavailable"),
       },
       {
         retainOnDelete: config.getBoolean("retainOnDelete"),

@@ -90,7 +90,10 @@ export interface EnablementBlock {
   nestedVirtualization?: "enabled" | "disabled";
   onDelete?: "keep" | "restore";
   allowAutoScalingGroupMember?: boolean;
-  timeouts?: { stop?: string; start?: string };
+  timeouts?: { stop?: string; start?: string; healthy?: string };
+  waitForStatusChecks?: boolean;
+  rolloutGroup?: string;
+  maxUnavailable?: number;
 }
 
 /** A configuration: the provider pointed at the emulator and one `nestedvirt_enablement` per block. */
@@ -101,6 +104,9 @@ export function configuration(endpoint: string, resources: EnablementBlock[], ex
     if (r.onDelete) lines.push(`  on_delete = ${JSON.stringify(r.onDelete)}`);
     if (r.allowAutoScalingGroupMember !== undefined)
       lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
+    if (r.waitForStatusChecks !== undefined) lines.push(`  wait_for_status_checks = ${r.waitForStatusChecks}`);
+    if (r.rolloutGroup) lines.push(`  rollout_group = ${JSON.stringify(r.rolloutGroup)}`);
+    if (r.maxUnavailable !== undefined) lines.push(`  max_unavailable = ${r.maxUnavailable}`);
     if (r.timeouts) {
       lines.push("  timeouts {");
       if (r.timeouts.stop) lines.push(`    stop = ${JSON.stringify(r.timeouts.stop)}`);
