@@ -128,22 +128,9 @@ function decodeValue(value: unknown, type: CtyType, path: Path, encoding: Encodi
     if (typeof value !== (type === "bool" ? "boolean" : "string")) throw new CtyError(path, `${type} is required`);
     return value as string | boolean;
   }
+  if (type[0] !== "object") return walkCollection(value, type, path, recurse, isRecord, () => "");
   const [kind, inner] = type;
   switch (kind) {
-    case "list":
-    case "set":
-      if (!Array.isArray(value)) throw new CtyError(path, `a ${kind} is required`);
-      return value.map((element: unknown, i: number) => recurse(element, inner, [...path, i]));
-    case "tuple":
-      if (!Array.isArray(value) || value.length !== inner.length)
-        throw new CtyError(path, `a tuple of length ${inner.length} is required`);
-      return value.map((element: unknown, i: number) => recurse(element, inner[i], [...path, i]));
-    case "map": {
-      if (!isRecord(value)) throw new CtyError(path, "a map is required");
-      const out: Record<string, CtyValue> = {};
-      for (const [key, element] of Object.entries(value)) out[key] = recurse(element, inner, [...path, key]);
-      return out;
-    }
     case "object": {
       if (!isRecord(value)) throw new CtyError(path, "an object is required");
       if (encoding.rejectsExtraAttributes) {
@@ -192,22 +179,10 @@ function toWire(value: CtyValue, type: CtyType, path: Path): Wire {
         throw new CtyError(path, `number is required, got ${describe(value)}`);
       return value;
   }
+  if (type[0] !== "object")
+    return walkCollection(value, type, path, toWire, isObjectValue, (v: CtyValue) => `, got ${describe(v)}`);
   const [kind, inner] = type;
   switch (kind) {
-    case "list":
-    case "set":
-      if (!Array.isArray(value)) throw new CtyError(path, `a ${kind} is required, got ${describe(value)}`);
-      return value.map((element: CtyValue, i: number) => toWire(element, inner, [...path, i]));
-    case "tuple":
-      if (!Array.isArray(value) || value.length !== inner.length)
-        throw new CtyError(path, `a tuple of length ${inner.length} is required`);
-      return value.map((element: CtyValue, i: number) => toWire(element, inner[i], [...path, i]));
-    case "map": {
-      if (!isObjectValue(value)) throw new CtyError(path, `a map is required, got ${describe(value)}`);
-      const out: Record<string, Wire> = {};
-      for (const [key, element] of Object.entries(value)) out[key] = toWire(element, inner, [...path, key]);
-      return out;
-    }
     case "object": {
       if (!isObjectValue(value)) throw new CtyError(path, `an object is required, got ${describe(value)}`);
       for (const key of Object.keys(value)) {
@@ -218,6 +193,41 @@ function toWire(value: CtyValue, type: CtyType, path: Path): Wire {
       for (const [name, attributeType] of Object.entries(inner)) {
         out[name] = toWire(value[name] ?? null, attributeType, [...path, name]);
       }
+      return out;
+    }
+  }
+}
+
+type CollectionType = Extract<CtyType, readonly ["list" | "set" | "tuple" | "map", unknown]>;
+
+/**
+ * The list, set, tuple and map arms of the decoder and the encoder: check the collection's shape
+ * (`isMap` for a map; `got` appends what was given to the list, set and map errors), then `visit`
+ * each element with its type and path.
+ */
+function walkCollection<V, E, Out>(
+  value: V,
+  type: CollectionType,
+  path: Path,
+  visit: (element: E, type: CtyType, path: Path) => Out,
+  isMap: (value: V) => boolean,
+  got: (value: V) => string,
+): Out[] | Record<string, Out> {
+  const [kind, inner] = type;
+  switch (kind) {
+    case "list":
+    case "set":
+      if (!Array.isArray(value)) throw new CtyError(path, `a ${kind} is required${got(value)}`);
+      return value.map((element: E, i: number) => visit(element, inner, [...path, i]));
+    case "tuple":
+      if (!Array.isArray(value) || value.length !== inner.length)
+        throw new CtyError(path, `a tuple of length ${inner.length} is required`);
+      return value.map((element: E, i: number) => visit(element, inner[i], [...path, i]));
+    case "map": {
+      if (!isMap(value)) throw new CtyError(path, `a map is required${got(value)}`);
+      const out: Record<string, Out> = {};
+      for (const [key, element] of Object.entries(value as Record<string, E>))
+        out[key] = visit(element, inner, [...path, key]);
       return out;
     }
   }

@@ -274,45 +274,42 @@ export class NestedVirtEnablement extends TerraformResource {
   declare readonly lastCycle: NestedVirtEnablementLastCycleOutputReference;
 
   protected override synthesizeAttributes(): { [name: string]: unknown } {
-    const out: Record<string, unknown> = {};
-    for (const spec of INPUT_ATTRIBUTES) {
-      const value = this.inputs[spec.name as InputName];
-      if (spec.kind === "timeouts") {
-        const timeouts = value as NestedVirtEnablementTimeouts | undefined;
-        out[spec.tfName] =
-          timeouts === undefined
-            ? undefined
-            : Object.fromEntries(TIMEOUT_FIELDS.map(({ name }) => [name, stringToTerraform(timeouts[name])]));
-      } else {
-        out[spec.tfName] = toTerraform(spec, value);
-      }
-    }
-    return out;
+    return this.synthesizeInputs(
+      (timeouts) =>
+        timeouts === undefined
+          ? undefined
+          : Object.fromEntries(TIMEOUT_FIELDS.map(({ name }) => [name, stringToTerraform(timeouts[name])])),
+      toTerraform,
+    );
   }
 
   protected override synthesizeHclAttributes(): { [name: string]: unknown } {
-    const out: Record<string, unknown> = {};
-    for (const spec of INPUT_ATTRIBUTES) {
-      const value = this.inputs[spec.name as InputName];
-      if (spec.kind === "timeouts") {
-        const timeouts = value as NestedVirtEnablementTimeouts | undefined;
-        if (timeouts === undefined) continue;
+    // An absent timeouts block comes back undefined and is dropped with the unset attributes.
+    return withoutUnset(
+      this.synthesizeInputs((timeouts) => {
+        if (timeouts === undefined) return undefined;
         const fields = withoutUnset(
           Object.fromEntries(
             TIMEOUT_FIELDS.map(({ name }) => [name, simpleHcl(stringToHclTerraform(timeouts[name]), "string")]),
           ),
         );
-        out[spec.tfName] = {
-          value: fields,
-          isBlock: true,
-          type: "struct",
-          storageClassType: "NestedVirtEnablementTimeouts",
-        };
-      } else {
-        out[spec.tfName] = toHcl(spec, value);
-      }
+        return { value: fields, isBlock: true, type: "struct", storageClassType: "NestedVirtEnablementTimeouts" };
+      }, toHcl),
+    );
+  }
+
+  /** One entry per input attribute: the timeouts block through `timeouts`, every other attribute through `attribute`. */
+  private synthesizeInputs(
+    timeouts: (timeouts: NestedVirtEnablementTimeouts | undefined) => unknown,
+    attribute: (spec: AttributeSpec, value: unknown) => unknown,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const spec of INPUT_ATTRIBUTES) {
+      const value = this.inputs[spec.name as InputName];
+      out[spec.tfName] =
+        spec.kind === "timeouts" ? timeouts(value as NestedVirtEnablementTimeouts | undefined) : attribute(spec, value);
     }
-    return withoutUnset(out);
+    return out;
   }
 }
 
