@@ -77,7 +77,10 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       region: "us-west-2",
       allowAutoScalingGroupMember: true,
       onDelete: "restore",
-      timeouts: { stop: "90s", start: "20m" },
+      timeouts: { stop: "90s", start: "20m", healthy: "5m" },
+      waitForStatusChecks: true,
+      rolloutGroup: "runners",
+      maxUnavailable: 3,
     });
     const [, attributes] = enablementOf(synth(stack));
     expect(Object.keys(attributes).sort()).to.deep.equal(INPUT_ATTRIBUTES.map((a) => a.tfName).sort());
@@ -87,7 +90,10 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       region: "us-west-2",
       allow_auto_scaling_group_member: true,
       on_delete: "restore",
-      timeouts: { stop: "90s", start: "20m" },
+      timeouts: { stop: "90s", start: "20m", healthy: "5m" },
+      wait_for_status_checks: true,
+      rollout_group: "runners",
+      max_unavailable: 3,
     });
 
     const minimal = new TerraformStack(Testing.app(), "minimal");
@@ -247,7 +253,8 @@ describe("CDKTF binding end to end with the real Terraform CLI", function () {
     expect(change?.change.after).to.deep.include({
       instance_id: instanceId,
       nested_virtualization: "enabled",
-      timeouts: { stop: "15m", start: "15m" },
+      // The example sets the two waits it has; the health-gate bound is unset (null) in the plan.
+      timeouts: { stop: "15m", start: "15m", healthy: null },
     });
     expect(emulator.mutatingCalls()).to.deep.equal([]);
 
