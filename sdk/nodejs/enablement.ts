@@ -52,7 +52,7 @@ export class Enablement extends pulumi.CustomResource {
      */
     declare public readonly allowAutoScalingGroupMember: pulumi.Output<boolean>;
     /**
-     * ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+     * ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
      */
     declare public readonly instanceId: pulumi.Output<string>;
     /**
@@ -67,6 +67,10 @@ export class Enablement extends pulumi.CustomResource {
      * Timestamps and downtime of the last stop/modify/start cycle; absent when none was needed.
      */
     declare public /*out*/ readonly lastCycle: pulumi.Output<outputs.CycleTimings | undefined>;
+    /**
+     * The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+     */
+    declare public readonly maxUnavailable: pulumi.Output<number>;
     /**
      * Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
      */
@@ -84,9 +88,17 @@ export class Enablement extends pulumi.CustomResource {
      */
     declare public readonly region: pulumi.Output<string | undefined>;
     /**
-     * Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+     * Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+     */
+    declare public readonly rolloutGroup: pulumi.Output<string | undefined>;
+    /**
+     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
      */
     declare public readonly timeouts: pulumi.Output<outputs.EnablementTimeouts>;
+    /**
+     * Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+     */
+    declare public readonly waitForStatusChecks: pulumi.Output<boolean>;
     /**
      * What the last cycle did besides the CPU option: public IP changes, instance-store data loss, VSM turned off.
      */
@@ -108,10 +120,13 @@ export class Enablement extends pulumi.CustomResource {
             }
             resourceInputs["allowAutoScalingGroupMember"] = (args?.allowAutoScalingGroupMember) ?? false;
             resourceInputs["instanceId"] = args?.instanceId;
+            resourceInputs["maxUnavailable"] = (args?.maxUnavailable) ?? 1;
             resourceInputs["nestedVirtualization"] = (args?.nestedVirtualization) ?? "enabled";
             resourceInputs["onDelete"] = (args?.onDelete) ?? "keep";
             resourceInputs["region"] = args?.region;
+            resourceInputs["rolloutGroup"] = args?.rolloutGroup;
             resourceInputs["timeouts"] = args ? pulumi.output(args.timeouts).apply(v => v === undefined ? undefined : inputs.enablementTimeoutsArgsProvideDefaults(v)) : undefined;
+            resourceInputs["waitForStatusChecks"] = (args?.waitForStatusChecks) ?? false;
             resourceInputs["instanceState"] = undefined /*out*/;
             resourceInputs["instanceType"] = undefined /*out*/;
             resourceInputs["lastCycle"] = undefined /*out*/;
@@ -123,11 +138,14 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["instanceState"] = undefined /*out*/;
             resourceInputs["instanceType"] = undefined /*out*/;
             resourceInputs["lastCycle"] = undefined /*out*/;
+            resourceInputs["maxUnavailable"] = undefined /*out*/;
             resourceInputs["nestedVirtualization"] = undefined /*out*/;
             resourceInputs["onDelete"] = undefined /*out*/;
             resourceInputs["previousNestedVirtualization"] = undefined /*out*/;
             resourceInputs["region"] = undefined /*out*/;
+            resourceInputs["rolloutGroup"] = undefined /*out*/;
             resourceInputs["timeouts"] = undefined /*out*/;
+            resourceInputs["waitForStatusChecks"] = undefined /*out*/;
             resourceInputs["warnings"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
@@ -144,9 +162,13 @@ export interface EnablementArgs {
      */
     allowAutoScalingGroupMember?: pulumi.Input<boolean | undefined>;
     /**
-     * ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+     * ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
      */
     instanceId: pulumi.Input<string>;
+    /**
+     * The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+     */
+    maxUnavailable?: pulumi.Input<number | undefined>;
     /**
      * Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
      */
@@ -160,7 +182,15 @@ export interface EnablementArgs {
      */
     region?: pulumi.Input<string | undefined>;
     /**
-     * Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+     * Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+     */
+    rolloutGroup?: pulumi.Input<string | undefined>;
+    /**
+     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
      */
     timeouts?: pulumi.Input<inputs.EnablementTimeoutsArgs | undefined>;
+    /**
+     * Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+     */
+    waitForStatusChecks?: pulumi.Input<boolean | undefined>;
 }

@@ -18,7 +18,7 @@ type Enablement struct {
 
 	// Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
 	AllowAutoScalingGroupMember pulumi.BoolOutput `pulumi:"allowAutoScalingGroupMember"`
-	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
 	InstanceId pulumi.StringOutput `pulumi:"instanceId"`
 	// Instance state after the last operation (`running`, `stopped`, …).
 	InstanceState pulumi.StringOutput `pulumi:"instanceState"`
@@ -26,6 +26,8 @@ type Enablement struct {
 	InstanceType pulumi.StringOutput `pulumi:"instanceType"`
 	// Timestamps and downtime of the last stop/modify/start cycle; absent when none was needed.
 	LastCycle CycleTimingsPtrOutput `pulumi:"lastCycle"`
+	// The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+	MaxUnavailable pulumi.Float64Output `pulumi:"maxUnavailable"`
 	// Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
 	NestedVirtualization pulumi.StringOutput `pulumi:"nestedVirtualization"`
 	// What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
@@ -34,8 +36,12 @@ type Enablement struct {
 	PreviousNestedVirtualization pulumi.StringOutput `pulumi:"previousNestedVirtualization"`
 	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region pulumi.StringPtrOutput `pulumi:"region"`
-	// Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+	RolloutGroup pulumi.StringPtrOutput `pulumi:"rolloutGroup"`
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsOutput `pulumi:"timeouts"`
+	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+	WaitForStatusChecks pulumi.BoolOutput `pulumi:"waitForStatusChecks"`
 	// What the last cycle did besides the CPU option: public IP changes, instance-store data loss, VSM turned off.
 	Warnings pulumi.StringArrayOutput `pulumi:"warnings"`
 }
@@ -53,6 +59,9 @@ func NewEnablement(ctx *pulumi.Context,
 	if args.AllowAutoScalingGroupMember == nil {
 		args.AllowAutoScalingGroupMember = pulumi.BoolPtr(false)
 	}
+	if args.MaxUnavailable == nil {
+		args.MaxUnavailable = pulumi.Float64Ptr(1.0)
+	}
 	if args.NestedVirtualization == nil {
 		args.NestedVirtualization = NestedVirtualization("enabled")
 	}
@@ -61,6 +70,9 @@ func NewEnablement(ctx *pulumi.Context,
 	}
 	if args.Timeouts != nil {
 		args.Timeouts = args.Timeouts.ToEnablementTimeoutsPtrOutput().ApplyT(func(v *EnablementTimeouts) *EnablementTimeouts { return v.Defaults() }).(EnablementTimeoutsPtrOutput)
+	}
+	if args.WaitForStatusChecks == nil {
+		args.WaitForStatusChecks = pulumi.BoolPtr(false)
 	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Enablement
@@ -103,32 +115,44 @@ func EnablementExists(ctx *pulumi.Context,
 type enablementArgs struct {
 	// Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
 	AllowAutoScalingGroupMember *bool `pulumi:"allowAutoScalingGroupMember"`
-	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
 	InstanceId string `pulumi:"instanceId"`
+	// The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+	MaxUnavailable *float64 `pulumi:"maxUnavailable"`
 	// Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
 	NestedVirtualization *NestedVirtualization `pulumi:"nestedVirtualization"`
 	// What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
 	OnDelete *OnDelete `pulumi:"onDelete"`
 	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region *string `pulumi:"region"`
-	// Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+	RolloutGroup *string `pulumi:"rolloutGroup"`
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts *EnablementTimeouts `pulumi:"timeouts"`
+	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+	WaitForStatusChecks *bool `pulumi:"waitForStatusChecks"`
 }
 
 // The set of arguments for constructing a Enablement resource.
 type EnablementArgs struct {
 	// Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
 	AllowAutoScalingGroupMember pulumi.BoolPtrInput
-	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
 	InstanceId pulumi.StringInput
+	// The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+	MaxUnavailable pulumi.Float64PtrInput
 	// Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
 	NestedVirtualization NestedVirtualizationPtrInput
 	// What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
 	OnDelete OnDeletePtrInput
 	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region pulumi.StringPtrInput
-	// Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+	RolloutGroup pulumi.StringPtrInput
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsPtrInput
+	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+	WaitForStatusChecks pulumi.BoolPtrInput
 }
 
 func (EnablementArgs) ElementType() reflect.Type {
@@ -173,7 +197,7 @@ func (o EnablementOutput) AllowAutoScalingGroupMember() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.BoolOutput { return v.AllowAutoScalingGroupMember }).(pulumi.BoolOutput)
 }
 
-// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
 func (o EnablementOutput) InstanceId() pulumi.StringOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringOutput { return v.InstanceId }).(pulumi.StringOutput)
 }
@@ -191,6 +215,11 @@ func (o EnablementOutput) InstanceType() pulumi.StringOutput {
 // Timestamps and downtime of the last stop/modify/start cycle; absent when none was needed.
 func (o EnablementOutput) LastCycle() CycleTimingsPtrOutput {
 	return o.ApplyT(func(v *Enablement) CycleTimingsPtrOutput { return v.LastCycle }).(CycleTimingsPtrOutput)
+}
+
+// The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+func (o EnablementOutput) MaxUnavailable() pulumi.Float64Output {
+	return o.ApplyT(func(v *Enablement) pulumi.Float64Output { return v.MaxUnavailable }).(pulumi.Float64Output)
 }
 
 // Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
@@ -213,9 +242,19 @@ func (o EnablementOutput) Region() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringPtrOutput { return v.Region }).(pulumi.StringPtrOutput)
 }
 
-// Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+func (o EnablementOutput) RolloutGroup() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Enablement) pulumi.StringPtrOutput { return v.RolloutGroup }).(pulumi.StringPtrOutput)
+}
+
+// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
 func (o EnablementOutput) Timeouts() EnablementTimeoutsOutput {
 	return o.ApplyT(func(v *Enablement) EnablementTimeoutsOutput { return v.Timeouts }).(EnablementTimeoutsOutput)
+}
+
+// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+func (o EnablementOutput) WaitForStatusChecks() pulumi.BoolOutput {
+	return o.ApplyT(func(v *Enablement) pulumi.BoolOutput { return v.WaitForStatusChecks }).(pulumi.BoolOutput)
 }
 
 // What the last cycle did besides the CPU option: public IP changes, instance-store data loss, VSM turned off.

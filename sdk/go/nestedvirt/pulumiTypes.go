@@ -17,8 +17,12 @@ var _ = internal.GetEnvOrDefault
 type CycleTimings struct {
 	// Seconds between the stop request and `running` again; 0 for a stopped instance.
 	DowntimeSeconds float64 `pulumi:"downtimeSeconds"`
+	// When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
+	HealthyAt *string `pulumi:"healthyAt"`
 	// When ModifyInstanceCpuOptions succeeded (ISO 8601).
 	ModifiedAt string `pulumi:"modifiedAt"`
+	// Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
+	SlotWaitSeconds *float64 `pulumi:"slotWaitSeconds"`
 	// When the instance was `running` again (ISO 8601); empty when it was left stopped.
 	StartedAt *string `pulumi:"startedAt"`
 	// When the instance reached `stopped` (ISO 8601); empty when it was already stopped.
@@ -45,9 +49,19 @@ func (o CycleTimingsOutput) DowntimeSeconds() pulumi.Float64Output {
 	return o.ApplyT(func(v CycleTimings) float64 { return v.DowntimeSeconds }).(pulumi.Float64Output)
 }
 
+// When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
+func (o CycleTimingsOutput) HealthyAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v CycleTimings) *string { return v.HealthyAt }).(pulumi.StringPtrOutput)
+}
+
 // When ModifyInstanceCpuOptions succeeded (ISO 8601).
 func (o CycleTimingsOutput) ModifiedAt() pulumi.StringOutput {
 	return o.ApplyT(func(v CycleTimings) string { return v.ModifiedAt }).(pulumi.StringOutput)
+}
+
+// Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
+func (o CycleTimingsOutput) SlotWaitSeconds() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v CycleTimings) *float64 { return v.SlotWaitSeconds }).(pulumi.Float64PtrOutput)
 }
 
 // When the instance was `running` again (ISO 8601); empty when it was left stopped.
@@ -94,6 +108,16 @@ func (o CycleTimingsPtrOutput) DowntimeSeconds() pulumi.Float64PtrOutput {
 	}).(pulumi.Float64PtrOutput)
 }
 
+// When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
+func (o CycleTimingsPtrOutput) HealthyAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CycleTimings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.HealthyAt
+	}).(pulumi.StringPtrOutput)
+}
+
 // When ModifyInstanceCpuOptions succeeded (ISO 8601).
 func (o CycleTimingsPtrOutput) ModifiedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *CycleTimings) *string {
@@ -102,6 +126,16 @@ func (o CycleTimingsPtrOutput) ModifiedAt() pulumi.StringPtrOutput {
 		}
 		return &v.ModifiedAt
 	}).(pulumi.StringPtrOutput)
+}
+
+// Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
+func (o CycleTimingsPtrOutput) SlotWaitSeconds() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *CycleTimings) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.SlotWaitSeconds
+	}).(pulumi.Float64PtrOutput)
 }
 
 // When the instance was `running` again (ISO 8601); empty when it was left stopped.
@@ -126,6 +160,8 @@ func (o CycleTimingsPtrOutput) StoppedAt() pulumi.StringPtrOutput {
 
 // Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 type EnablementTimeouts struct {
+	// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+	Healthy *string `pulumi:"healthy"`
 	// How long to wait for the instance to reach `running` again. Go-style duration.
 	Start *string `pulumi:"start"`
 	// How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).
@@ -138,6 +174,10 @@ func (val *EnablementTimeouts) Defaults() *EnablementTimeouts {
 		return nil
 	}
 	tmp := *val
+	if tmp.Healthy == nil {
+		healthy_ := "10m"
+		tmp.Healthy = &healthy_
+	}
 	if tmp.Start == nil {
 		start_ := "10m"
 		tmp.Start = &start_
@@ -162,6 +202,8 @@ type EnablementTimeoutsInput interface {
 
 // Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 type EnablementTimeoutsArgs struct {
+	// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+	Healthy pulumi.StringPtrInput `pulumi:"healthy"`
 	// How long to wait for the instance to reach `running` again. Go-style duration.
 	Start pulumi.StringPtrInput `pulumi:"start"`
 	// How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).
@@ -174,6 +216,9 @@ func (val *EnablementTimeoutsArgs) Defaults() *EnablementTimeoutsArgs {
 		return nil
 	}
 	tmp := *val
+	if tmp.Healthy == nil {
+		tmp.Healthy = pulumi.StringPtr("10m")
+	}
 	if tmp.Start == nil {
 		tmp.Start = pulumi.StringPtr("10m")
 	}
@@ -260,6 +305,11 @@ func (o EnablementTimeoutsOutput) ToEnablementTimeoutsPtrOutputWithContext(ctx c
 	}).(EnablementTimeoutsPtrOutput)
 }
 
+// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+func (o EnablementTimeoutsOutput) Healthy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v EnablementTimeouts) *string { return v.Healthy }).(pulumi.StringPtrOutput)
+}
+
 // How long to wait for the instance to reach `running` again. Go-style duration.
 func (o EnablementTimeoutsOutput) Start() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v EnablementTimeouts) *string { return v.Start }).(pulumi.StringPtrOutput)
@@ -292,6 +342,16 @@ func (o EnablementTimeoutsPtrOutput) Elem() EnablementTimeoutsOutput {
 		var ret EnablementTimeouts
 		return ret
 	}).(EnablementTimeoutsOutput)
+}
+
+// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+func (o EnablementTimeoutsPtrOutput) Healthy() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *EnablementTimeouts) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Healthy
+	}).(pulumi.StringPtrOutput)
 }
 
 // How long to wait for the instance to reach `running` again. Go-style duration.

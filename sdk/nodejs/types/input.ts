@@ -13,6 +13,10 @@ import * as utilities from "../utilities";
  */
 export interface EnablementTimeoutsArgs {
     /**
+     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+     */
+    healthy?: pulumi.Input<string | undefined>;
+    /**
      * How long to wait for the instance to reach `running` again. Go-style duration.
      */
     start?: pulumi.Input<string | undefined>;
@@ -27,6 +31,7 @@ export interface EnablementTimeoutsArgs {
 export function enablementTimeoutsArgsProvideDefaults(val: EnablementTimeoutsArgs): EnablementTimeoutsArgs {
     return {
         ...val,
+        healthy: (val.healthy) ?? "10m",
         start: (val.start) ?? "10m",
         stop: (val.stop) ?? "10m",
     };

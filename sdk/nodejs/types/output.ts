@@ -17,9 +17,17 @@ export interface CycleTimings {
      */
     downtimeSeconds: number;
     /**
+     * When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
+     */
+    healthyAt?: string;
+    /**
      * When ModifyInstanceCpuOptions succeeded (ISO 8601).
      */
     modifiedAt: string;
+    /**
+     * Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
+     */
+    slotWaitSeconds?: number;
     /**
      * When the instance was `running` again (ISO 8601); empty when it was left stopped.
      */
@@ -35,6 +43,10 @@ export interface CycleTimings {
  */
 export interface EnablementTimeouts {
     /**
+     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+     */
+    healthy?: string;
+    /**
      * How long to wait for the instance to reach `running` again. Go-style duration.
      */
     start?: string;
@@ -49,6 +61,7 @@ export interface EnablementTimeouts {
 export function enablementTimeoutsProvideDefaults(val: EnablementTimeouts): EnablementTimeouts {
     return {
         ...val,
+        healthy: (val.healthy) ?? "10m",
         start: (val.start) ?? "10m",
         stop: (val.stop) ?? "10m",
     };

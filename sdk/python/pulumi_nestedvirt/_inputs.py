@@ -24,6 +24,10 @@ class EnablementTimeoutsArgsDict(TypedDict):
     """
     Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
     """
+    healthy: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+    """
     start: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     How long to wait for the instance to reach `running` again. Go-style duration.
@@ -36,14 +40,20 @@ class EnablementTimeoutsArgsDict(TypedDict):
 @pulumi.input_type
 class EnablementTimeoutsArgs:
     def __init__(__self__, *,
+                 healthy: pulumi.Input[Optional[_builtins.str]] = None,
                  start: pulumi.Input[Optional[_builtins.str]] = None,
                  stop: pulumi.Input[Optional[_builtins.str]] = None):
         """
         Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 
+        :param pulumi.Input[_builtins.str] healthy: How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
         :param pulumi.Input[_builtins.str] start: How long to wait for the instance to reach `running` again. Go-style duration.
         :param pulumi.Input[_builtins.str] stop: How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).
         """
+        if healthy is None:
+            healthy = '10m'
+        if healthy is not None:
+            pulumi.set(__self__, "healthy", healthy)
         if start is None:
             start = '10m'
         if start is not None:
@@ -52,6 +62,18 @@ class EnablementTimeoutsArgs:
             stop = '10m'
         if stop is not None:
             pulumi.set(__self__, "stop", stop)
+
+    @_builtins.property
+    @pulumi.getter
+    def healthy(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+        """
+        return pulumi.get(self, "healthy")
+
+    @healthy.setter
+    def healthy(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "healthy", value)
 
     @_builtins.property
     @pulumi.getter

@@ -24,25 +24,35 @@ class EnablementArgs:
     def __init__(__self__, *,
                  instance_id: pulumi.Input[_builtins.str],
                  allow_auto_scaling_group_member: pulumi.Input[Optional[_builtins.bool]] = None,
+                 max_unavailable: pulumi.Input[Optional[_builtins.float]] = None,
                  nested_virtualization: pulumi.Input[Optional['NestedVirtualization']] = None,
                  on_delete: pulumi.Input[Optional['OnDelete']] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
-                 timeouts: pulumi.Input[Optional['EnablementTimeoutsArgs']] = None):
+                 rollout_group: pulumi.Input[Optional[_builtins.str]] = None,
+                 timeouts: pulumi.Input[Optional['EnablementTimeoutsArgs']] = None,
+                 wait_for_status_checks: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         The set of arguments for constructing a Enablement resource.
 
-        :param pulumi.Input[_builtins.str] instance_id: ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+        :param pulumi.Input[_builtins.str] instance_id: ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
         :param pulumi.Input[_builtins.bool] allow_auto_scaling_group_member: Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+        :param pulumi.Input[_builtins.float] max_unavailable: The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
         :param pulumi.Input['OnDelete'] on_delete: What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
         :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
-        :param pulumi.Input['EnablementTimeoutsArgs'] timeouts: Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+        :param pulumi.Input[_builtins.str] rollout_group: Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        :param pulumi.Input['EnablementTimeoutsArgs'] timeouts: Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+        :param pulumi.Input[_builtins.bool] wait_for_status_checks: Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
         """
         pulumi.set(__self__, "instance_id", instance_id)
         if allow_auto_scaling_group_member is None:
             allow_auto_scaling_group_member = False
         if allow_auto_scaling_group_member is not None:
             pulumi.set(__self__, "allow_auto_scaling_group_member", allow_auto_scaling_group_member)
+        if max_unavailable is None:
+            max_unavailable = 1
+        if max_unavailable is not None:
+            pulumi.set(__self__, "max_unavailable", max_unavailable)
         if nested_virtualization is None:
             nested_virtualization = 'enabled'
         if nested_virtualization is not None:
@@ -53,14 +63,20 @@ class EnablementArgs:
             pulumi.set(__self__, "on_delete", on_delete)
         if region is not None:
             pulumi.set(__self__, "region", region)
+        if rollout_group is not None:
+            pulumi.set(__self__, "rollout_group", rollout_group)
         if timeouts is not None:
             pulumi.set(__self__, "timeouts", timeouts)
+        if wait_for_status_checks is None:
+            wait_for_status_checks = False
+        if wait_for_status_checks is not None:
+            pulumi.set(__self__, "wait_for_status_checks", wait_for_status_checks)
 
     @_builtins.property
     @pulumi.getter(name="instanceId")
     def instance_id(self) -> pulumi.Input[_builtins.str]:
         """
-        ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+        ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
         """
         return pulumi.get(self, "instance_id")
 
@@ -79,6 +95,18 @@ class EnablementArgs:
     @allow_auto_scaling_group_member.setter
     def allow_auto_scaling_group_member(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "allow_auto_scaling_group_member", value)
+
+    @_builtins.property
+    @pulumi.getter(name="maxUnavailable")
+    def max_unavailable(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+        """
+        return pulumi.get(self, "max_unavailable")
+
+    @max_unavailable.setter
+    def max_unavailable(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "max_unavailable", value)
 
     @_builtins.property
     @pulumi.getter(name="nestedVirtualization")
@@ -117,16 +145,40 @@ class EnablementArgs:
         pulumi.set(self, "region", value)
 
     @_builtins.property
+    @pulumi.getter(name="rolloutGroup")
+    def rollout_group(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        """
+        return pulumi.get(self, "rollout_group")
+
+    @rollout_group.setter
+    def rollout_group(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "rollout_group", value)
+
+    @_builtins.property
     @pulumi.getter
     def timeouts(self) -> pulumi.Input[Optional['EnablementTimeoutsArgs']]:
         """
-        Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+        Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
         """
         return pulumi.get(self, "timeouts")
 
     @timeouts.setter
     def timeouts(self, value: pulumi.Input[Optional['EnablementTimeoutsArgs']]):
         pulumi.set(self, "timeouts", value)
+
+    @_builtins.property
+    @pulumi.getter(name="waitForStatusChecks")
+    def wait_for_status_checks(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+        """
+        return pulumi.get(self, "wait_for_status_checks")
+
+    @wait_for_status_checks.setter
+    def wait_for_status_checks(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "wait_for_status_checks", value)
 
 
 @pulumi.type_token("nestedvirt:index:Enablement")
@@ -137,10 +189,13 @@ class Enablement(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allow_auto_scaling_group_member: pulumi.Input[Optional[_builtins.bool]] = None,
                  instance_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_unavailable: pulumi.Input[Optional[_builtins.float]] = None,
                  nested_virtualization: pulumi.Input[Optional['NestedVirtualization']] = None,
                  on_delete: pulumi.Input[Optional['OnDelete']] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout_group: pulumi.Input[Optional[_builtins.str]] = None,
                  timeouts: pulumi.Input[Optional[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']]] = None,
+                 wait_for_status_checks: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         """
         Declares the `NestedVirtualization` CPU option of an existing EC2 instance. `pulumi preview` shows a pending change and its warnings; `pulumi up` stops a running instance, modifies it and starts it again (a stopped instance is modified and left stopped). Import an instance with `pulumi import nestedvirt:index:Enablement <name> <instance-id>`.
@@ -148,11 +203,14 @@ class Enablement(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] allow_auto_scaling_group_member: Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
-        :param pulumi.Input[_builtins.str] instance_id: ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+        :param pulumi.Input[_builtins.str] instance_id: ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
+        :param pulumi.Input[_builtins.float] max_unavailable: The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
         :param pulumi.Input['OnDelete'] on_delete: What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
         :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
-        :param pulumi.Input[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']] timeouts: Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+        :param pulumi.Input[_builtins.str] rollout_group: Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        :param pulumi.Input[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']] timeouts: Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+        :param pulumi.Input[_builtins.bool] wait_for_status_checks: Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
         """
         ...
     @overload
@@ -180,10 +238,13 @@ class Enablement(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allow_auto_scaling_group_member: pulumi.Input[Optional[_builtins.bool]] = None,
                  instance_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_unavailable: pulumi.Input[Optional[_builtins.float]] = None,
                  nested_virtualization: pulumi.Input[Optional['NestedVirtualization']] = None,
                  on_delete: pulumi.Input[Optional['OnDelete']] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
+                 rollout_group: pulumi.Input[Optional[_builtins.str]] = None,
                  timeouts: pulumi.Input[Optional[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']]] = None,
+                 wait_for_status_checks: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -199,6 +260,9 @@ class Enablement(pulumi.CustomResource):
             if instance_id is None and not opts.urn:
                 raise TypeError("Missing required property 'instance_id'")
             __props__.__dict__["instance_id"] = instance_id
+            if max_unavailable is None:
+                max_unavailable = 1
+            __props__.__dict__["max_unavailable"] = max_unavailable
             if nested_virtualization is None:
                 nested_virtualization = 'enabled'
             __props__.__dict__["nested_virtualization"] = nested_virtualization
@@ -206,7 +270,11 @@ class Enablement(pulumi.CustomResource):
                 on_delete = 'keep'
             __props__.__dict__["on_delete"] = on_delete
             __props__.__dict__["region"] = region
+            __props__.__dict__["rollout_group"] = rollout_group
             __props__.__dict__["timeouts"] = timeouts
+            if wait_for_status_checks is None:
+                wait_for_status_checks = False
+            __props__.__dict__["wait_for_status_checks"] = wait_for_status_checks
             __props__.__dict__["instance_state"] = None
             __props__.__dict__["instance_type"] = None
             __props__.__dict__["last_cycle"] = None
@@ -239,11 +307,14 @@ class Enablement(pulumi.CustomResource):
         __props__.__dict__["instance_state"] = None
         __props__.__dict__["instance_type"] = None
         __props__.__dict__["last_cycle"] = None
+        __props__.__dict__["max_unavailable"] = None
         __props__.__dict__["nested_virtualization"] = None
         __props__.__dict__["on_delete"] = None
         __props__.__dict__["previous_nested_virtualization"] = None
         __props__.__dict__["region"] = None
+        __props__.__dict__["rollout_group"] = None
         __props__.__dict__["timeouts"] = None
+        __props__.__dict__["wait_for_status_checks"] = None
         __props__.__dict__["warnings"] = None
         return Enablement(resource_name, opts=opts, __props__=__props__)
 
@@ -265,7 +336,7 @@ class Enablement(pulumi.CustomResource):
     @pulumi.getter(name="instanceId")
     def instance_id(self) -> pulumi.Output[_builtins.str]:
         """
-        ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource.
+        ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
         """
         return pulumi.get(self, "instance_id")
 
@@ -292,6 +363,14 @@ class Enablement(pulumi.CustomResource):
         Timestamps and downtime of the last stop/modify/start cycle; absent when none was needed.
         """
         return pulumi.get(self, "last_cycle")
+
+    @_builtins.property
+    @pulumi.getter(name="maxUnavailable")
+    def max_unavailable(self) -> pulumi.Output[_builtins.float]:
+        """
+        The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
+        """
+        return pulumi.get(self, "max_unavailable")
 
     @_builtins.property
     @pulumi.getter(name="nestedVirtualization")
@@ -326,12 +405,28 @@ class Enablement(pulumi.CustomResource):
         return pulumi.get(self, "region")
 
     @_builtins.property
+    @pulumi.getter(name="rolloutGroup")
+    def rollout_group(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        """
+        return pulumi.get(self, "rollout_group")
+
+    @_builtins.property
     @pulumi.getter
     def timeouts(self) -> pulumi.Output['outputs.EnablementTimeouts']:
         """
-        Bounds for the waits of a cycle: `stop` and `start`, each a duration (default `10m`).
+        Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
         """
         return pulumi.get(self, "timeouts")
+
+    @_builtins.property
+    @pulumi.getter(name="waitForStatusChecks")
+    def wait_for_status_checks(self) -> pulumi.Output[_builtins.bool]:
+        """
+        Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
+        """
+        return pulumi.get(self, "wait_for_status_checks")
 
     @_builtins.property
     @pulumi.getter

@@ -32,6 +32,10 @@ class CycleTimings(dict):
             suggest = "downtime_seconds"
         elif key == "modifiedAt":
             suggest = "modified_at"
+        elif key == "healthyAt":
+            suggest = "healthy_at"
+        elif key == "slotWaitSeconds":
+            suggest = "slot_wait_seconds"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stoppedAt":
@@ -51,6 +55,8 @@ class CycleTimings(dict):
     def __init__(__self__, *,
                  downtime_seconds: _builtins.float,
                  modified_at: _builtins.str,
+                 healthy_at: Optional[_builtins.str] = None,
+                 slot_wait_seconds: Optional[_builtins.float] = None,
                  started_at: Optional[_builtins.str] = None,
                  stopped_at: Optional[_builtins.str] = None):
         """
@@ -58,11 +64,17 @@ class CycleTimings(dict):
 
         :param _builtins.float downtime_seconds: Seconds between the stop request and `running` again; 0 for a stopped instance.
         :param _builtins.str modified_at: When ModifyInstanceCpuOptions succeeded (ISO 8601).
+        :param _builtins.str healthy_at: When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
+        :param _builtins.float slot_wait_seconds: Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
         :param _builtins.str started_at: When the instance was `running` again (ISO 8601); empty when it was left stopped.
         :param _builtins.str stopped_at: When the instance reached `stopped` (ISO 8601); empty when it was already stopped.
         """
         pulumi.set(__self__, "downtime_seconds", downtime_seconds)
         pulumi.set(__self__, "modified_at", modified_at)
+        if healthy_at is not None:
+            pulumi.set(__self__, "healthy_at", healthy_at)
+        if slot_wait_seconds is not None:
+            pulumi.set(__self__, "slot_wait_seconds", slot_wait_seconds)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if stopped_at is not None:
@@ -83,6 +95,22 @@ class CycleTimings(dict):
         When ModifyInstanceCpuOptions succeeded (ISO 8601).
         """
         return pulumi.get(self, "modified_at")
+
+    @_builtins.property
+    @pulumi.getter(name="healthyAt")
+    def healthy_at(self) -> Optional[_builtins.str]:
+        """
+        When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
+        """
+        return pulumi.get(self, "healthy_at")
+
+    @_builtins.property
+    @pulumi.getter(name="slotWaitSeconds")
+    def slot_wait_seconds(self) -> Optional[_builtins.float]:
+        """
+        Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
+        """
+        return pulumi.get(self, "slot_wait_seconds")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -107,14 +135,20 @@ class EnablementTimeouts(dict):
     Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
     """
     def __init__(__self__, *,
+                 healthy: Optional[_builtins.str] = None,
                  start: Optional[_builtins.str] = None,
                  stop: Optional[_builtins.str] = None):
         """
         Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 
+        :param _builtins.str healthy: How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
         :param _builtins.str start: How long to wait for the instance to reach `running` again. Go-style duration.
         :param _builtins.str stop: How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).
         """
+        if healthy is None:
+            healthy = '10m'
+        if healthy is not None:
+            pulumi.set(__self__, "healthy", healthy)
         if start is None:
             start = '10m'
         if start is not None:
@@ -123,6 +157,14 @@ class EnablementTimeouts(dict):
             stop = '10m'
         if stop is not None:
             pulumi.set(__self__, "stop", stop)
+
+    @_builtins.property
+    @pulumi.getter
+    def healthy(self) -> Optional[_builtins.str]:
+        """
+        How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+        """
+        return pulumi.get(self, "healthy")
 
     @_builtins.property
     @pulumi.getter
