@@ -114,6 +114,17 @@ export async function executeCycle(
     }
   }
 
+  /**
+   * A run that ends with its journal still on the instance keeps the journal (the next run finishes
+   * the cycle from it) but gives up its lease, so that run need not wait for this one's stall allowance.
+   */
+  async function releaseLease(): Promise<void> {
+    if (heldTag !== ourTag) return;
+    const released = encodeJournal({ ...journal, leaseUntil: new Date().toISOString() });
+    await gateway.createTag(id, JOURNAL_TAG_KEY, released).catch(() => undefined);
+    heldTag = released;
+  }
+
   const run: Record<StepKind, () => Promise<void>> = {
     "acquire-slot": async () => {
       slot = await group?.acquire(id, options.signal);
@@ -190,6 +201,7 @@ export async function executeCycle(
     const mustRestart = down && kinds.includes("start") && !startRequested && !stuckStopping;
     if (!mustRestart) {
       slot?.release();
+      if (stopRequested) await releaseLease();
       if (error instanceof NestedVirtError) throw error;
       const what = STEP_ACTIONS[current ?? "modify"] ?? current;
       throw new CycleFailedError(

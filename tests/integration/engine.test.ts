@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { BlockedError, CycleFailedError, JOURNAL_TAG_KEY, WaitTimeoutError } from "../../provider/engine";
+import { decodeJournal, isLeaseHeld } from "../../provider/engine/journal";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 
@@ -227,8 +228,11 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
 
     expect(error).to.be.instanceOf(WaitTimeoutError);
     expect(error.message).to.contain(instanceId).and.contain('still "stopping"').and.contain("run the update again");
-    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "StopInstances"]);
-    expect(ctx.emulator.instance(instanceId).tags).to.have.property(JOURNAL_TAG_KEY);
+    // The journal stays for the next run; its lease is given up (the second CreateTags rewrites it).
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "StopInstances", "CreateTags"]);
+    const decoded = decodeJournal(ctx.emulator.instance(instanceId).tags[JOURNAL_TAG_KEY]);
+    const journal = "journal" in decoded ? decoded.journal : expect.fail(`unreadable journal: ${decoded.problem}`);
+    expect(isLeaseHeld(journal, Date.now())).to.equal(false);
 
     ctx.emulator.faults.stuckInStopping(instanceId, false);
     await ctx.engine().apply(desired);

@@ -55,8 +55,11 @@ describe("the shared poller behind the waits", () => {
     await Promise.all(ids.map((id) => waitInstanceRunning(gateway, id, WAIT)));
     const calls = describeCalls(emulator);
     expect(Math.max(...calls.map((c) => c.instanceIds.length))).to.equal(1000);
-    expect(new Set(calls.flatMap((c) => c.instanceIds))).to.have.property("size", 1100);
-    expect(calls.length % 2).to.equal(0); // every tick: one call of 1000 and one of 100
+    // The first tick sees all 1100 waiting: one call of 1000 and one of the other 100. Later ticks
+    // ask only for the instances still waiting (how many depends on timing), never more than 1000.
+    expect(calls.slice(0, 2).map((c) => c.instanceIds.length)).to.have.members([1000, 100]);
+    expect(new Set(calls.slice(0, 2).flatMap((c) => c.instanceIds))).to.have.property("size", 1100);
+    for (const call of calls) expect(call.instanceIds.length).to.be.within(1, 1000);
   });
 
   it("ends a cancelled wait at once with the signal's reason, and stops asking for that instance", async () => {

@@ -92,6 +92,7 @@ describe("reliability: stop protection, journals, start failures, cancellation (
       "StopInstances",
       "ModifyInstanceCpuOptions",
       "StartInstances",
+      "CreateTags", // the journal stays for the next run, with this run's lease given up
     ]);
     expect(ctx.emulator.instance(instanceId).tags).to.have.property(JOURNAL_TAG_KEY);
   });

@@ -393,7 +393,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         summary: `Timed out waiting for ${ID} to be stopped`,
       });
       expect(applied.diagnostics[0].detail).to.contain(`did not reach "stopped" within 1s; it is still "stopping"`);
-      expect(mutatingActions(emulator)).to.deep.equal(["CreateTags", "StopInstances"]);
+      expect(mutatingActions(emulator)).to.deep.equal(["CreateTags", "StopInstances", "CreateTags"]);
       expect(emulator.instance(ID).tags).to.have.property(JOURNAL_TAG_KEY);
     });
 
