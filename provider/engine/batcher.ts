@@ -6,15 +6,19 @@
 export class Batcher<K, V> {
   private pending = new Map<K, { resolve: (v: V | undefined) => void; reject: (e: unknown) => void }[]>();
   private scheduled = false;
+  private firstAt = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   /**
-   * `windowMs` > 0 also gathers lookups made within that many milliseconds: a front end's requests
-   * (Pulumi's check and create of each resource) arrive one by one, not in one turn.
+   * `windowMs` > 0 also gathers lookups made within that many milliseconds of each other, up to
+   * `maxWaitMs` after the first: a front end's requests (Pulumi's check and create of each
+   * resource) arrive one by one, not in one turn.
    */
   constructor(
     private readonly loadMany: (keys: K[]) => Promise<Map<K, V>>,
     private readonly maxBatch: number,
     private readonly windowMs = 0,
+    private readonly maxWaitMs = windowMs,
   ) {}
 
   load(key: K): Promise<V | undefined> {
@@ -22,11 +26,17 @@ export class Batcher<K, V> {
       const waiters = this.pending.get(key) ?? [];
       waiters.push({ resolve, reject });
       this.pending.set(key, waiters);
-      if (!this.scheduled) {
+      if (this.windowMs <= 0) {
+        if (!this.scheduled) setImmediate(() => this.flush());
         this.scheduled = true;
-        if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
-        else setImmediate(() => this.flush());
+        return;
       }
+      const now = Date.now();
+      if (!this.scheduled) this.firstAt = now;
+      this.scheduled = true;
+      clearTimeout(this.timer);
+      const at = Math.min(now + this.windowMs, this.firstAt + this.maxWaitMs);
+      this.timer = setTimeout(() => this.flush(), Math.max(0, at - now));
     });
   }
 

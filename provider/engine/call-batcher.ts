@@ -7,13 +7,16 @@ export class InstanceCallBatcher {
   private readonly groups = new Map<string, Group>();
 
   /**
-   * `readyAt(operation)` says when the operation may send next; while it is being paced (EC2 is
-   * throttling it) the batch keeps gathering until then, so a slow bucket serves more instances.
+   * A batch goes out once no call has joined it for `windowMs`, or `maxWaitMs` after its first call:
+   * calls that arrive one by one (a front end's requests) still gather. `readyAt(operation)` says
+   * when the operation may send next; while it is being paced (EC2 is throttling it) the batch keeps
+   * gathering until then, so a slow bucket serves more instances.
    */
   constructor(
     private readonly windowMs: number,
     private readonly maxInstances: number,
     private readonly readyAt: (operation: string) => number = () => 0,
+    private readonly maxWaitMs = windowMs,
   ) {}
 
   /** Runs `send` for this instance, together with the other calls of `groupKey` in the window. */
@@ -26,24 +29,31 @@ export class InstanceCallBatcher {
     return new Promise((resolve, reject) => {
       let group = this.groups.get(groupKey);
       if (!group) {
-        const created: Group = { send, callers: new Map() };
-        const close = () => {
-          const wait = this.readyAt(operation) - Date.now();
-          if (wait > this.windowMs && created.callers.size < this.maxInstances) {
-            setTimeout(close, wait);
-            return;
-          }
-          this.groups.delete(groupKey);
-          void flush(created, this.maxInstances);
-        };
-        setTimeout(close, this.windowMs);
-        this.groups.set(groupKey, created);
-        group = created;
+        group = { send, callers: new Map(), firstAt: Date.now() };
+        this.groups.set(groupKey, group);
       }
       const callers = group.callers.get(instanceId) ?? [];
       callers.push({ resolve, reject });
       group.callers.set(instanceId, callers);
+      this.closeWhenQuiet(groupKey, group, operation);
     });
+  }
+
+  private closeWhenQuiet(groupKey: string, group: Group, operation: string): void {
+    const now = Date.now();
+    const at = Math.min(now + this.windowMs, group.firstAt + this.maxWaitMs);
+    clearTimeout(group.timer);
+    group.timer = setTimeout(() => this.close(groupKey, group, operation), Math.max(0, at - now));
+  }
+
+  private close(groupKey: string, group: Group, operation: string): void {
+    const wait = this.readyAt(operation) - Date.now();
+    if (wait > this.windowMs && group.callers.size < this.maxInstances) {
+      group.timer = setTimeout(() => this.close(groupKey, group, operation), wait);
+      return;
+    }
+    if (this.groups.get(groupKey) === group) this.groups.delete(groupKey);
+    void flush(group, this.maxInstances);
   }
 }
 
@@ -55,6 +65,8 @@ interface Caller {
 interface Group {
   send: (instanceIds: string[]) => Promise<void>;
   callers: Map<string, Caller[]>;
+  firstAt: number;
+  timer?: NodeJS.Timeout;
 }
 
 async function flush(group: Group, maxInstances: number): Promise<void> {

@@ -1,10 +1,19 @@
-import { CancelledError, CycleFailedError, describeError, NestedVirtError, WaitTimeoutError } from "./errors";
+import {
+  awsErrorCode,
+  BlockedError,
+  CancelledError,
+  CycleFailedError,
+  describeError,
+  NestedVirtError,
+  WaitTimeoutError,
+} from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { waitInstanceStatusOk } from "./health-gate";
 import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
 import { journalTagOf } from "./lease";
-import { STEP_ACTIONS } from "./plan";
+import { missingPermissionBlocker, STEP_ACTIONS, stopProtectedBlocker } from "./plan";
+import type { Instance } from "@aws-sdk/client-ec2";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
 import { sleep, waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
 
@@ -17,10 +26,16 @@ export interface CycleOptions {
   rollout?: RolloutSettings;
   pollIntervalMs: number;
   log: (line: string) => void;
-  /** This run's token, written into the journal: the lease it holds on the instance. */
+  /**
+   * This run's token, written into the journal: the lease it holds on the instance. One per process
+   * (the engine lets one cycle at a time work on an instance), so journals written together agree.
+   */
   runToken: string;
-  /** How long the journal must stay ours after writing it before the instance is stopped. */
-  claimSettleMs: number;
+  /**
+   * How long the journal must stay ours after writing it before the instance is stopped; by default
+   * three times the journal write's own round trip, within CLAIM_SETTLE_MS.
+   */
+  claimSettleMs?: number;
   /**
    * Told to stop: no StopInstances is issued after it fires. A cycle already past its stop is
    * finished up to the instance running again, so only the waits before the stop listen to it.
@@ -31,6 +46,8 @@ export interface CycleOptions {
 /** What the cycle did, for the resource's outputs. */
 export interface CycleRecord {
   timings?: CycleTimings;
+  /** The instance as the wait that found it running again saw it: a read after the cycle. */
+  runningAgain?: Instance;
 }
 
 /**
@@ -44,11 +61,30 @@ export class ClaimLostError extends Error {
 }
 
 /**
+ * Bounds of the claim's settle. It must outlast a competing run's read-then-write of the journal
+ * and EC2's tag propagation, which scale with the endpoint's round trip; a competitor slower than
+ * that is caught at the read-back by the instance no longer running (see `claim`).
+ */
+export const CLAIM_SETTLE_MS = { min: 250, max: 2000 } as const;
+
+/**
+ * Facts younger than this need no second look before the journal is written: a competitor's whole
+ * claim (write, settle of at least CLAIM_SETTLE_MS.min, read-back, stop) does not fit in it, and a
+ * competitor that stopped the instance meanwhile is caught at the read-back.
+ */
+const FRESH_FACTS_MS = CLAIM_SETTLE_MS.min;
+
+/** The settle after a journal write that took `writeRoundTripMs`: three round trips, within bounds. */
+export function claimSettleFor(writeRoundTripMs: number): number {
+  return Math.min(CLAIM_SETTLE_MS.max, Math.max(CLAIM_SETTLE_MS.min, 3 * writeRoundTripMs));
+}
+
+/**
  * How long an instance may sit `stopped` with a journal before its holder counts as gone: a live
  * holder polls and moves on within a poll interval; the rest is room for a slow or busy machine.
  */
 export function stallAllowanceMs(options: Pick<CycleOptions, "claimSettleMs" | "pollIntervalMs">): number {
-  return options.claimSettleMs + 3 * options.pollIntervalMs + 5000;
+  return (options.claimSettleMs ?? CLAIM_SETTLE_MS.max) + 3 * options.pollIntervalMs + 5000;
 }
 
 /**
@@ -70,48 +106,63 @@ export async function executeCycle(
   const kinds = plan.steps.map((s) => s.kind);
   const stamp = () => new Date().toISOString();
   let stopRequested = false;
+  /** The instance went down between our plan and our claim: another run whose journal we overwrote stopped it. */
+  let stoppedByOther = false;
   let startRequested = false;
   let stoppedAt: string | undefined;
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
   let healthyAt: string | undefined;
+  let runningAgain: Instance | undefined;
   let slot: RolloutSlot | undefined;
   const group = options.rollout ? rolloutGroupFor(options.rollout, id) : undefined;
   // A cycle resumed from a journal has been down since the earlier run stopped the instance.
   const resumedFrom = facts.journal && facts.state !== "running" ? Date.parse(facts.journal.startedAt) : NaN;
   let downtimeStart: number | undefined = Number.isFinite(resumedFrom) ? resumedFrom : undefined;
 
-  const now = Date.now();
+  const now = cohortClock(Date.now());
   const leaseMs =
-    options.claimSettleMs +
+    (options.claimSettleMs ?? CLAIM_SETTLE_MS.max) +
     (options.stopTimeoutSeconds + options.startTimeoutSeconds) * 1000 +
     stallAllowanceMs(options);
+  // Whole seconds: the journals of a fleet's cycles claimed together then read alike, so EC2 gets
+  // one CreateTags (and later one DeleteTags) for all of them instead of one per instance.
   const journal: CycleJournal = {
     priorState:
       facts.journal?.priorState ?? (facts.state === "stopped" || facts.state === "stopping" ? "stopped" : "running"),
     from: facts.journal?.from ?? facts.nestedVirtualization,
     to: plan.desiredSetting,
-    startedAt: facts.journal?.startedAt || new Date(now).toISOString(),
+    startedAt: facts.journal?.startedAt || wholeSecond(now, Math.floor),
     runToken: options.runToken,
-    leaseUntil: new Date(now + leaseMs).toISOString(),
+    leaseUntil: wholeSecond(now + leaseMs, Math.ceil),
     stallMs: stallAllowanceMs(options),
   };
   const ourTag = encodeJournal(journal);
   // The journal value this run answers for: the one it found (resuming) or the one it wrote.
   let heldTag = facts.journalTag;
 
-  /** Write-then-read-back: the last writer wins in EC2, so only the run still named after the settle stops. */
+  /**
+   * Write-then-read-back: the last writer wins in EC2, so only the run still named after the settle
+   * stops the instance. A competitor whose write landed only after our read-back (a stalled
+   * process) has overwritten our journal; then its read-back finds the instance already stopping,
+   * and it finishes the cycle without a stop of its own (`stoppedByOther`).
+   */
   async function claim(): Promise<void> {
-    const before = await gateway.describeInstance(id);
-    if (journalTagOf(before) !== heldTag) throw new ClaimLostError(id);
+    // Facts read moments ago stand in for a fresh look: nobody can have finished a claim since.
+    const fresh = facts.readAt !== undefined && Date.now() - facts.readAt < FRESH_FACTS_MS;
+    const before = fresh ? undefined : await gateway.describeInstance(id);
+    if (!fresh && journalTagOf(before) !== heldTag) throw new ClaimLostError(id);
+    const sentAt = Date.now();
     await gateway.createTag(id, JOURNAL_TAG_KEY, ourTag);
     heldTag = ourTag;
-    await sleep(options.claimSettleMs, options.signal);
+    await sleep(options.claimSettleMs ?? claimSettleFor(Date.now() - sentAt), options.signal);
     const after = await gateway.describeInstance(id);
     if (journalTagOf(after) !== ourTag) {
       heldTag = undefined;
       throw new ClaimLostError(id);
     }
+    const state = after?.State?.Name;
+    stoppedByOther = facts.state === "running" && (state === "stopping" || state === "stopped");
   }
 
   /**
@@ -136,7 +187,18 @@ export async function executeCycle(
       group?.throwIfHalted(id);
       stopRequested = true;
       downtimeStart = Date.now();
-      await gateway.stopInstance(id);
+      if (stoppedByOther) {
+        options.log(`${id} is already stopping (another run's stop); finishing the cycle without another stop`);
+        return;
+      }
+      try {
+        await gateway.stopInstance(id);
+      } catch (error) {
+        // EC2 answered with a refusal: nothing was stopped. Anything else (throttling given up on,
+        // a lost connection) may have stopped the instance, and is handled as a stop that happened.
+        if (isRefusal(error)) stopRequested = false;
+        throw stopRefusal(id, error);
+      }
     },
     "wait-stopped": async () => {
       // Before our own stop this waits for someone else's (abortable); after it, it is part of the cycle.
@@ -154,7 +216,7 @@ export async function executeCycle(
     },
     "wait-running": async () => {
       const before = !stopRequested && !startRequested && facts.state === "pending";
-      await waitInstanceRunning(gateway, id, before ? { ...startWait, ...beforeStop } : startWait);
+      runningAgain = await waitInstanceRunning(gateway, id, before ? { ...startWait, ...beforeStop } : startWait);
       if (kinds.includes("start")) startedAt = stamp();
     },
     "clear-journal": async () => {
@@ -183,11 +245,14 @@ export async function executeCycle(
       slot?.release(); // the engine plans again and queues anew
       throw error;
     }
-    if (!stopRequested && (options.signal?.aborted || error instanceof RolloutHaltedError)) {
+    const nothingDone = error instanceof RolloutHaltedError || error instanceof BlockedError;
+    if (!stopRequested && (options.signal?.aborted || nothingDone)) {
       slot?.release();
-      // Told to stop before stopping anything: leave no journal of ours behind.
-      if (heldTag === ourTag) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
-      if (error instanceof RolloutHaltedError) throw error;
+      // Stopped (told to, or refused) before stopping anything: leave no journal of ours behind,
+      // but keep an interrupted cycle's journal for the next run, without our lease.
+      if (heldTag === ourTag && facts.journal) await releaseLease();
+      else if (heldTag === ourTag) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
+      if (nothingDone) throw error;
       throw new CancelledError(id, "nothing was changed.");
     }
     // Halt the group first, so no waiting cycle gets this slot while this instance is restarted.
@@ -227,7 +292,7 @@ export async function executeCycle(
   }
   slot?.release();
 
-  if (!modifiedAt) return {};
+  if (!modifiedAt) return runningAgain ? { runningAgain } : {};
   const downtimeSeconds = downtimeStart !== undefined && startedAt ? (Date.now() - downtimeStart) / 1000 : 0;
   // Absent timestamps are left out rather than set to undefined: front ends serialize these as-is.
   return {
@@ -239,7 +304,40 @@ export async function executeCycle(
       ...(healthyAt ? { healthyAt } : {}),
       ...(slot ? { slotWaitSeconds: slot.waitedSeconds } : {}),
     },
+    ...(runningAgain ? { runningAgain } : {}),
   };
+}
+
+/** Cycles starting within this long of the first of them take its time for their journals. */
+const COHORT_MS = 100;
+let cohort: { startedAt: number; until: number } | undefined;
+
+/** The journal time of a cycle starting `now`: that of its cohort, so whole seconds do not split a fleet. */
+function cohortClock(now: number): number {
+  if (!cohort || now > cohort.until) cohort = { startedAt: now, until: now + COHORT_MS };
+  return cohort.startedAt;
+}
+
+function wholeSecond(ms: number, round: (seconds: number) => number): string {
+  return new Date(round(ms / 1000) * 1000).toISOString();
+}
+
+/** EC2 refused the call itself, the same way on every attempt: it did nothing. */
+function isRefusal(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return code === "OperationNotPermitted" || code === "UnauthorizedOperation";
+}
+
+/** A refused StopInstances as the blocker the preflight would have reported; other errors as they are. */
+function stopRefusal(id: string, error: unknown): unknown {
+  switch (awsErrorCode(error)) {
+    case "OperationNotPermitted":
+      return new BlockedError(id, [stopProtectedBlocker(id)]);
+    case "UnauthorizedOperation":
+      return new BlockedError(id, [missingPermissionBlocker(id, "StopInstances")]);
+    default:
+      return error;
+  }
 }
 
 /** Where a failed cycle left the instance, in words, with what to do next. */

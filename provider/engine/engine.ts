@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
 import { BlockedError, CancelledError, NestedVirtError } from "./errors";
-import { findInstanceFacts } from "./finders";
+import { findInstanceFacts, toInstanceFacts } from "./finders";
 import { Ec2Gateway } from "./gateway";
+import { InstanceLocks } from "./instance-lock";
 import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
@@ -27,8 +28,8 @@ export interface EngineOptions {
   gateway?: Ec2Gateway;
   /**
    * How long a freshly written journal must stay this run's before the instance is stopped; covers
-   * a second run's read-then-write (a busy machine can hold that up) and EC2's tag propagation.
-   * Default: two poll intervals, at least 0.5 s and at most 2 s.
+   * a second run's read-then-write and EC2's tag propagation. Default: three times the journal
+   * write's round trip, at least 250 ms and at most 2 s (CLAIM_SETTLE_MS).
    */
   claimSettleMs?: number;
 }
@@ -85,6 +86,21 @@ function isGone(facts: InstanceFacts): boolean {
 
 const gateways = new Map<string, Ec2Gateway>();
 
+/** This process's run token, in every journal it writes (see CycleOptions.runToken). */
+const PROCESS_RUN_TOKEN = randomUUID();
+
+/** The instances this process is cycling, per connection. */
+const locksByGateway = new WeakMap<Ec2Gateway, InstanceLocks>();
+
+function locksFor(gateway: Ec2Gateway): InstanceLocks {
+  let locks = locksByGateway.get(gateway);
+  if (!locks) {
+    locks = new InstanceLocks();
+    locksByGateway.set(gateway, locks);
+  }
+  return locks;
+}
+
 /** One gateway (and so one SDK client and one type cache) per connection, shared by all resources. */
 function gatewayFor(connection: AwsConnection): Ec2Gateway {
   // The endpoint variables are part of the key so a process that switches endpoints gets a new client.
@@ -102,7 +118,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const gateway = options.gateway ?? gatewayFor(options.connection ?? {});
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
-  const claimSettleMs = options.claimSettleMs ?? Math.min(2000, Math.max(500, 2 * pollIntervalMs));
+  const claimSettleMs = options.claimSettleMs;
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -112,18 +128,24 @@ export function createEngine(options: EngineOptions = {}): Engine {
     }
   }
 
+  /**
+   * Facts and plan; `checks` adds the preflight: DryRuns of the plan's actions, and for previews
+   * and plans the stop-protection attribute as well (an apply learns it from StopInstances).
+   */
   async function planFor(
     desired: DesiredState,
-    checkPermissions: boolean,
+    checks: "none" | "permissions" | "with-stop-protection",
     known?: InstanceFacts,
-    context: Pick<PlanContext, "takeOver"> = {},
+    context: Pick<PlanContext, "takeOver" | "runToken"> = {},
   ) {
     const facts = known ?? (await findInstanceFacts(gateway, desired.instanceId));
     const region = facts ? undefined : await regionName();
     const base: PlanContext = { region, now: Date.now(), ...context };
     let plan = planCycle(facts, desired, base);
-    if (checkPermissions && facts && plan.steps.length > 0) {
-      const findings = await preflightCycle(gateway, desired.instanceId, actionsOf(plan));
+    if (checks !== "none" && facts && plan.steps.length > 0) {
+      const findings = await preflightCycle(gateway, desired.instanceId, actionsOf(plan), {
+        readStopProtection: checks === "with-stop-protection",
+      });
       if (findings.deniedActions.length > 0 || findings.stopProtected)
         plan = planCycle(facts, desired, { ...base, ...findings });
     }
@@ -135,20 +157,26 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * it and plans again from fresh facts. Waiting is bounded by this run's own stop timeout.
    * `known` spares a second DescribeInstances when the caller has just read the instance.
    */
-  async function apply(
+  function apply(desired: DesiredState, known?: InstanceFacts, applyOptions: ApplyOptions = {}): Promise<AppliedState> {
+    return locksFor(gateway).exclusive(desired.instanceId, desired.nestedVirtualization, (waited) =>
+      applyAlone(desired, waited ? undefined : known, applyOptions),
+    );
+  }
+
+  async function applyAlone(
     desired: DesiredState,
-    known?: InstanceFacts,
-    applyOptions: ApplyOptions = {},
+    known: InstanceFacts | undefined,
+    applyOptions: ApplyOptions,
   ): Promise<AppliedState> {
     const { signal } = applyOptions;
     const id = desired.instanceId;
-    const runToken = randomUUID();
+    const runToken = PROCESS_RUN_TOKEN;
     const deadline = Date.now() + desired.timeouts.stopSeconds * 1000;
     let takeOver: string | undefined;
     let first: InstanceFacts | undefined;
     for (;;) {
       if (signal?.aborted) throw new CancelledError(id, "nothing was changed.");
-      const { facts, plan } = await planFor(desired, true, known, { takeOver });
+      const { facts, plan } = await planFor(desired, "permissions", known, { takeOver, runToken });
       known = undefined;
       if (!facts) throw new BlockedError(id, plan.blockers);
       first ??= facts;
@@ -192,7 +220,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
         continue;
       }
       if (plan.blockers.length > 0) throw new BlockedError(id, plan.blockers);
-      const after = plan.steps.length > 0 ? await findInstanceFacts(gateway, id) : facts;
+      // The wait that saw the instance running again read it after the cycle; otherwise read it now.
+      const after = record.runningAgain
+        ? toInstanceFacts(record.runningAgain, facts.type)
+        : plan.steps.length > 0
+          ? await findInstanceFacts(gateway, id)
+          : facts;
       if (!after) throw new BlockedError(id, planCycle(undefined, desired, {}).blockers);
       // Read after apply: report only what the instance has, never what it was meant to have.
       if (after.nestedVirtualization !== desired.nestedVirtualization) {
@@ -215,12 +248,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   return {
     async inspect(desired, inspectOptions = {}) {
-      const { facts, plan } = await planFor(desired, inspectOptions.checkPermissions === true);
+      const checks = inspectOptions.checkPermissions === true ? "with-stop-protection" : "none";
+      const { facts, plan } = await planFor(desired, checks);
       return { plan, ...(facts ? { current: stateOf(facts) } : {}) };
     },
     apply: (desired, applyOptions) => apply(desired, undefined, applyOptions),
     async adopt(desired) {
-      const { facts, plan } = await planFor(desired, false);
+      const { facts, plan } = await planFor(desired, "none");
       if (!facts || plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
       if (plan.steps.length > 0) {
         throw new NestedVirtError(

@@ -86,6 +86,7 @@ export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): In
 /** Everything the planner needs about one instance; undefined when EC2 does not know it. */
 export async function findInstanceFacts(gateway: Ec2Gateway, instanceId: string): Promise<InstanceFacts | undefined> {
   const instance = await gateway.describeInstance(instanceId);
+  const readAt = Date.now();
   if (!instance) return undefined;
   const instanceType = instance.InstanceType ?? "";
   const type = (await findInstanceTypeFacts(gateway, instanceType)) ?? {
@@ -95,5 +96,5 @@ export async function findInstanceFacts(gateway: Ec2Gateway, instanceId: string)
     instanceStorageSupported: false,
     instanceStorageGiB: 0,
   };
-  return toInstanceFacts(instance, type);
+  return { ...toInstanceFacts(instance, type), readAt };
 }

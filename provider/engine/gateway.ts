@@ -30,8 +30,12 @@ const DEFAULT_MAX_ATTEMPTS = 25;
 /** IDs per DescribeInstances, StopInstances, StartInstances, CreateTags or DeleteTags call: EC2's maximum. */
 const MAX_IDS_PER_CALL = 1000;
 
-/** Lookups and mutating calls for different instances issued within this window go out as one request. */
+/**
+ * Lookups and mutating calls for different instances go out as one request once none has joined
+ * for this long, or BATCH_MAX_WAIT_MS after the first.
+ */
 const BATCH_WINDOW_MS = 15;
+const BATCH_MAX_WAIT_MS = 100;
 
 /**
  * A permitted DryRun verdict is reused for this long: an operation (one `pulumi up`, one
@@ -56,6 +60,13 @@ export class Ec2Gateway {
     (ids) => this.describeInstances(ids),
     MAX_IDS_PER_CALL,
     BATCH_WINDOW_MS,
+    BATCH_MAX_WAIT_MS,
+  );
+  /** DescribeInstanceTypes takes up to 100 types. */
+  private readonly instanceTypes = new Batcher<string, InstanceTypeInfo>(
+    (types) => this.describeInstanceTypes(types),
+    100,
+    BATCH_WINDOW_MS,
   );
   private readonly batches: InstanceCallBatcher;
   private readonly permitted = new Map<string, number>();
@@ -78,8 +89,11 @@ export class Ec2Gateway {
     retries?: FleetRetryStrategy,
   ) {
     scopeRetriesByOperation(client);
-    this.batches = new InstanceCallBatcher(BATCH_WINDOW_MS, MAX_IDS_PER_CALL, (operation) =>
-      retries ? retries.nextSendAt(operation) : 0,
+    this.batches = new InstanceCallBatcher(
+      BATCH_WINDOW_MS,
+      MAX_IDS_PER_CALL,
+      (operation) => (retries ? retries.nextSendAt(operation) : 0),
+      BATCH_MAX_WAIT_MS,
     );
   }
 
@@ -157,17 +171,25 @@ export class Ec2Gateway {
     }
   }
 
-  async describeInstanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
+  /** One instance type's description; lookups made together are sent as one DescribeInstanceTypes call. */
+  describeInstanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
+    return this.instanceTypes.load(instanceType);
+  }
+
+  /** The types EC2 knows among `instanceTypes`; an unknown one fails the call, so ask for the rest alone. */
+  private async describeInstanceTypes(instanceTypes: string[]): Promise<Map<string, InstanceTypeInfo>> {
     try {
       const out = await this.client.send(
         new DescribeInstanceTypesCommand({
-          InstanceTypes: [instanceType as InstanceTypeInfo["InstanceType"] & string],
+          InstanceTypes: instanceTypes as NonNullable<InstanceTypeInfo["InstanceType"]>[],
         }),
       );
-      return out.InstanceTypes?.[0];
+      return new Map((out.InstanceTypes ?? []).map((info) => [info.InstanceType ?? "", info]));
     } catch (error) {
-      if (awsErrorCode(error) === "InvalidInstanceType") return undefined;
-      throw error;
+      if (awsErrorCode(error) !== "InvalidInstanceType") throw error;
+      if (instanceTypes.length === 1) return new Map();
+      const parts = await Promise.all(instanceTypes.map((type) => this.describeInstanceTypes([type])));
+      return new Map(parts.flatMap((m) => [...m]));
     }
   }
 
@@ -253,9 +275,14 @@ export class Ec2Gateway {
     });
   }
 
-  /** Removes the tag only while it still has this value, so another run's newer tag is left alone. */
-  async deleteTagValue(instanceId: string, key: string, value: string): Promise<void> {
-    await this.client.send(new DeleteTagsCommand({ Resources: [instanceId], Tags: [{ Key: key, Value: value }] }));
+  /**
+   * Removes the tag only while it still has this value, so another run's newer tag is left alone;
+   * batched with other instances losing the same key and value.
+   */
+  deleteTagValue(instanceId: string, key: string, value: string): Promise<void> {
+    return this.batches.call(JSON.stringify(["DeleteTags", key, value]), "DeleteTags", instanceId, async (ids) => {
+      await this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }] }));
+    });
   }
 
   /**

@@ -10,3 +10,4 @@ export { HealthGateError } from "./health-gate";
 export { RolloutHaltedError, forgetRolloutGroups } from "./rollout";
 export { Ec2Gateway, type MutatingAction } from "./gateway";
 export { JOURNAL_TAG_KEY } from "./journal";
+export { ConflictingApplyError } from "./instance-lock";

@@ -25,6 +25,8 @@ export interface PlanContext {
   now?: number;
   /** The journal tag (exact value) whose holder is gone, its instance stalled: finish that cycle instead of waiting. */
   takeOver?: string;
+  /** This run's token: a journal carrying it is this run's own (a claim whose read-back came too early), not another's. */
+  runToken?: string;
 }
 
 const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string> = {
@@ -106,20 +108,26 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
       message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}", which may replace it while it is stopped. Put it in Standby (or suspend the group's health checks), then set allowAutoScalingGroupMember to true.`,
     });
   }
-  if (context.stopProtected && facts.state !== "stopped") {
-    blockers.push({
-      code: "stop-protected",
-      attribute: "instanceId",
-      message: `Instance ${id} has stop protection (disableApiStop), so it cannot be stopped to change its CPU options. Turn it off with \`aws ec2 modify-instance-attribute --instance-id ${id} --no-disable-api-stop\` (disable_api_stop = false on a Terraform aws_instance, disableApiStop: false in @pulumi/aws), run again, then turn it back on.`,
-    });
-  }
-  for (const action of context.deniedActions ?? []) {
-    blockers.push({
-      code: "missing-permission",
-      message: `The caller may not call ec2:${action} on ${id} (a DryRun was refused with UnauthorizedOperation). Grant ec2:${action} for this instance; see the IAM policy in the README.`,
-    });
-  }
+  if (context.stopProtected && facts.state !== "stopped") blockers.push(stopProtectedBlocker(id));
+  for (const action of context.deniedActions ?? []) blockers.push(missingPermissionBlocker(id, action));
   return blockers;
+}
+
+/** The instance has `disableApiStop` (found by the preflight, or by EC2 refusing the stop). */
+export function stopProtectedBlocker(id: string): PlanBlocker {
+  return {
+    code: "stop-protected",
+    attribute: "instanceId",
+    message: `Instance ${id} has stop protection (disableApiStop), so it cannot be stopped to change its CPU options. Turn it off with \`aws ec2 modify-instance-attribute --instance-id ${id} --no-disable-api-stop\` (disable_api_stop = false on a Terraform aws_instance, disableApiStop: false in @pulumi/aws), run again, then turn it back on.`,
+  };
+}
+
+/** The caller may not call `action` on the instance (a DryRun, or the call itself, was refused). */
+export function missingPermissionBlocker(id: string, action: string): PlanBlocker {
+  return {
+    code: "missing-permission",
+    message: `The caller may not call ec2:${action} on ${id} (EC2 refused it with UnauthorizedOperation). Grant ec2:${action} for this instance; see the IAM policy in the README.`,
+  };
 }
 
 function warningsFor(facts: InstanceFacts, desired: DesiredState): PlanWarning[] {
@@ -276,6 +284,7 @@ function heldByAnotherRun(facts: InstanceFacts, context: PlanContext): CycleJour
   const journal = facts.journal;
   if (!journal || context.now === undefined) return undefined;
   if (context.takeOver !== undefined && context.takeOver === facts.journalTag) return undefined;
+  if (context.runToken !== undefined && journal.runToken === context.runToken) return undefined;
   return isLeaseHeld(journal, context.now) ? journal : undefined;
 }
 

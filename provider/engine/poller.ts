@@ -45,7 +45,8 @@ export class PollBudget {
   private tokens: number;
   private refilledAt = Date.now();
 
-  constructor(private readonly burst = 4) {
+  /** The burst lets a wait look closely around its expected end (see WINDOW_LOOKS) and still average one per interval. */
+  constructor(private readonly burst = 8) {
     this.tokens = burst;
   }
 
@@ -72,6 +73,8 @@ interface Entry<V> {
   dueAt: number;
   /** Last time the wait was seen not done (lower bound of its duration). */
   lastRetryAt: number;
+  /** Looks taken after the expected duration had passed. */
+  lateLooks: number;
   last?: V;
   observed: boolean;
   settle: (outcome: { result: unknown } | { error: unknown }) => void;
@@ -79,6 +82,10 @@ interface Entry<V> {
 
 /** Shortest spacing of two ticks, and of looks near an expected completion. */
 const DENSE_FRACTION = 4;
+/** How far a wait of a learned kind may end from the learned duration, as a fraction of it. */
+const EXPECTED_SPREAD = 0.1;
+/** Looks per spread across the window: six over the whole window, which the budget's burst covers. */
+const WINDOW_LOOKS = 3;
 /** Failed ticks back off up to this. */
 const MAX_BACKOFF_MS = 10_000;
 
@@ -113,8 +120,9 @@ export class SharedPoller<V> {
       const entry: Entry<V> = {
         request: request as WaitRequest<V, unknown>,
         startedAt: now,
-        dueAt: now + this.intervalFor(request.kind, request.intervalMs, 0),
+        dueAt: now + this.intervalFor(request.kind, request.intervalMs, 0, 0),
         lastRetryAt: now,
+        lateLooks: 0,
         observed: false,
         settle: (outcome) => {
           if (!this.entries.delete(entry)) return;
@@ -134,13 +142,22 @@ export class SharedPoller<V> {
     });
   }
 
-  /** Next look for a wait of `kind` that has waited `elapsedMs`. */
-  private intervalFor(kind: string, intervalMs: number, elapsedMs: number): number {
+  /**
+   * Next look for a wait of `kind` that has waited `elapsedMs`. Without a learned duration, every
+   * `intervalMs`. With one, the looks gather in a window of ±EXPECTED_SPREAD around it: one early
+   * look at half the way there (should this one be quicker), then a full budget spent evenly
+   * across the window, then looks further and further apart (doubling every two) should it take
+   * longer still.
+   */
+  private intervalFor(kind: string, intervalMs: number, elapsedMs: number, lateLooks: number): number {
     const dense = intervalMs / DENSE_FRACTION;
     const expected = this.expected.get(kind);
     if (expected === undefined) return intervalMs;
-    const remaining = expected - elapsedMs;
-    return remaining <= dense ? dense : Math.max(dense, remaining / 2);
+    const spread = Math.max(2 * dense, expected * EXPECTED_SPREAD);
+    const toWindow = expected - spread - elapsedMs;
+    if (toWindow > 0) return toWindow / 2 >= 2 * intervalMs ? toWindow / 2 : toWindow;
+    if (elapsedMs < expected + spread) return Math.max(dense, spread / WINDOW_LOOKS);
+    return Math.min(intervalMs, dense * 2 ** Math.floor(lateLooks / 2));
   }
 
   private paceMs(): number {
@@ -214,11 +231,18 @@ export class SharedPoller<V> {
       }
       if (verdict.state === "retry") {
         entry.lastRetryAt = now;
-        if (entry.dueAt <= now)
-          entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, now - entry.startedAt);
+        if (entry.dueAt <= now) {
+          const elapsed = now - entry.startedAt;
+          entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, elapsed, entry.lateLooks);
+          if (elapsed >= (this.expected.get(request.kind) ?? Number.POSITIVE_INFINITY) * (1 + EXPECTED_SPREAD))
+            entry.lateLooks++;
+        }
         continue;
       }
-      if (verdict.state === "success") this.learn(request.kind, (entry.lastRetryAt + now) / 2 - entry.startedAt);
+      // It ended between the last look that found it not done and this one. A wait done at its
+      // first look says nothing about how long such waits take.
+      if (verdict.state === "success" && entry.lastRetryAt > entry.startedAt)
+        this.learn(request.kind, (entry.lastRetryAt + now) / 2 - entry.startedAt);
       entry.settle(verdict.state === "success" ? { result: verdict.result } : { error: verdict.error });
     }
   }

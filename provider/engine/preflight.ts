@@ -11,15 +11,21 @@ export interface PreflightFindings {
 
 /**
  * Asks EC2, before the instance is stopped, whether the cycle can go through: a DryRun of each
- * action it needs, and, when it will stop the instance, the `disableApiStop` attribute. Nothing
- * found here can strand an instance half-way, because nothing has been changed yet.
+ * action it needs, and, when it will stop the instance and `readStopProtection` is set, the
+ * `disableApiStop` attribute. Nothing found here can strand an instance half-way, because nothing
+ * has been changed yet.
+ *
+ * The attribute is read for previews and plans, where it is the only way to know. An apply does
+ * not read it again (one DescribeInstanceAttribute per instance, which EC2 cannot batch): there
+ * EC2's refusal of StopInstances says the same, before anything has stopped.
  */
 export async function preflightCycle(
   gateway: Ec2Gateway,
   instanceId: string,
   actions: readonly MutatingAction[],
+  options: { readStopProtection: boolean },
 ): Promise<PreflightFindings> {
-  const stops = actions.includes("StopInstances");
+  const stops = options.readStopProtection && actions.includes("StopInstances");
   const [verdicts, protection] = await Promise.all([
     Promise.all(actions.map((action) => gateway.isPermitted(action, instanceId))),
     stops ? readStopProtection(gateway, instanceId) : Promise.resolve<StopProtection>("off"),

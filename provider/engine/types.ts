@@ -50,6 +50,8 @@ export interface UnreadableJournal {
 /** Everything the planner needs to know about an instance, read through the gateway. */
 export interface InstanceFacts {
   instanceId: string;
+  /** When EC2 described the instance (epoch ms), for facts read by a finder. */
+  readAt?: number;
   instanceType: string;
   state: InstanceStateName;
   nestedVirtualization: NestedVirtSetting;

@@ -52,9 +52,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** The acceptors of a wait for `target`: reached, hopeless, or keep waiting. */
 function stateAcceptor(instanceId: string, target: "stopped" | "running") {
-  return (instance: Instance | undefined): Verdict<void> => {
+  return (instance: Instance | undefined): Verdict<Instance> => {
     const state = instanceStatusOf(instance);
-    if (state === target) return { state: "success", result: undefined };
+    if (state === target && instance) return { state: "success", result: instance };
     if (HOPELESS.includes(state)) {
       return {
         state: "failure",
@@ -74,7 +74,7 @@ function waitForState(
   instanceId: string,
   target: "stopped" | "running",
   options: WaitOptions,
-): Promise<void> {
+): Promise<Instance> {
   return gateway.instancePoller.wait({
     key: instanceId,
     kind: `instance-${target}`,
@@ -94,10 +94,12 @@ function waitForState(
   });
 }
 
-export function waitInstanceStopped(gateway: Ec2Gateway, instanceId: string, options: WaitOptions): Promise<void> {
+/** Resolves with the instance as the look that found it stopped saw it. */
+export function waitInstanceStopped(gateway: Ec2Gateway, instanceId: string, options: WaitOptions): Promise<Instance> {
   return waitForState(gateway, instanceId, "stopped", options);
 }
 
-export function waitInstanceRunning(gateway: Ec2Gateway, instanceId: string, options: WaitOptions): Promise<void> {
+/** Resolves with the instance as the look that found it running saw it. */
+export function waitInstanceRunning(gateway: Ec2Gateway, instanceId: string, options: WaitOptions): Promise<Instance> {
   return waitForState(gateway, instanceId, "running", options);
 }

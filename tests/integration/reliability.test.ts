@@ -17,15 +17,27 @@ const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "
 describe("reliability: stop protection, journals, start failures, cancellation (real SDK over HTTP)", () => {
   const ctx = useEmulator(FAST_TRANSITIONS);
 
-  it("blocks an instance with stop protection at inspection and apply, with zero mutating calls", async () => {
+  it("blocks an instance with stop protection at inspection, with zero mutating calls", async () => {
     const { instanceId, desired } = seeded(ctx.emulator, { disableApiStop: true });
     const { plan } = await ctx.engine().inspect(desired, { checkPermissions: true });
     expect(plan.blockers.map((b) => b.code)).to.deep.equal(["stop-protected"]);
+    expect(plan.blockers[0]?.message).to.contain(instanceId).and.contain("--no-disable-api-stop");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+    expect(ctx.emulator.calls.map((c) => c.action)).to.include("DescribeInstanceAttribute");
+  });
+
+  it("an apply that meets stop protection (turned on after the plan) is refused before anything stops, and takes its journal off", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, { disableApiStop: true });
     const error = await rejection(ctx.engine().apply(desired));
     expect(error).to.be.instanceOf(BlockedError);
     expect(error.message).to.contain(instanceId).and.contain("disableApiStop").and.contain("--no-disable-api-stop");
-    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
-    expect(ctx.emulator.calls.map((c) => c.action)).to.include("DescribeInstanceAttribute");
+    // The apply does not read the attribute again: EC2's refusal of the stop says the same.
+    expect(ctx.emulator.calls.map((c) => c.action)).not.to.include("DescribeInstanceAttribute");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["CreateTags", "StopInstances", "DeleteTags"]);
+    const stop = ctx.emulator.calls.find((c) => c.action === "StopInstances" && !c.dryRun);
+    expect(stop?.errorCode).to.equal("OperationNotPermitted");
+    expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
+    expect(ctx.emulator.instance(instanceId).tags[JOURNAL_TAG_KEY]).to.equal(undefined);
   });
 
   it("modifies a stopped instance with stop protection: it need not be stopped", async () => {
@@ -38,8 +50,8 @@ describe("reliability: stop protection, journals, start failures, cancellation (
   it("names ec2:DescribeInstanceAttribute when the stop-protection check is not permitted", async () => {
     const { desired } = seeded(ctx.emulator);
     ctx.emulator.permissions.deny("DescribeInstanceAttribute");
-    const error = await rejection(ctx.engine().apply(desired));
-    expect(error.message).to.contain("ec2:DescribeInstanceAttribute");
+    const { plan } = await ctx.engine().inspect(desired, { checkPermissions: true });
+    expect(plan.blockers.map((b) => b.message).join("\n")).to.contain("ec2:DescribeInstanceAttribute");
     expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
   });
 
