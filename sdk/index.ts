@@ -7,7 +7,8 @@ import {
   type InputName,
   type NamesExactly,
 } from "../provider/engine/schema";
-import { warnBeforeOutage } from "./outage-warning";
+import { PREFLIGHT_PROPERTY } from "../provider/pulumi/preflight-record";
+import { preflightInProgram } from "./program-preflight";
 import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
 
 export type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };
@@ -96,28 +97,27 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
     const aws = new pulumi.Config("aws");
     const region = args.region ?? aws.get("region");
     const profile = aws.get("profile");
-    // The warning is printed before the provider sees the instance ID, so before any stop.
+    // Registration waits for the preflight (an input), so its warning is printed before any stop.
     const urn = pulumi.createUrn(name, NESTED_VIRT_TYPE, resourceOptions.parent);
-    const instanceId = importId
-      ? args.instanceId
+    const preflight = importId
+      ? undefined
       : pulumi
           .all([args.instanceId, args.nestedVirtualization, region, args.rolloutGroup, args.maxUnavailable])
-          .apply(async ([id, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable]) => {
-            await warnBeforeOutage(
-              { instanceId: id, nestedVirtualization, rolloutGroup, maxUnavailable },
+          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable]) =>
+            preflightInProgram(
+              { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable },
               { region: knownRegion, profile },
               urn,
-            );
-            return id;
-          });
+            ),
+          );
     super(
       nestedVirtProvider,
       name,
       {
         ...Object.fromEntries(INPUT_ATTRIBUTES.map(({ name }) => [name, args[name as InputName]])),
-        instanceId,
         region,
         awsProfile: profile,
+        [PREFLIGHT_PROPERTY]: preflight,
         importId,
         resourceName: name,
         ...Object.fromEntries(OUTPUT_ATTRIBUTES.map(({ name }) => [name, undefined])),

@@ -61,11 +61,12 @@ export class ClaimLostError extends Error {
 }
 
 /**
- * Bounds of the claim's settle. It must outlast a competing run's read-then-write of the journal
- * and EC2's tag propagation, which scale with the endpoint's round trip; a competitor slower than
- * that is caught at the read-back by the instance no longer running (see `claim`).
+ * Bounds of the claim's settle. It must outlast EC2's tag propagation and a competing run's
+ * read-then-write of the journal, which scale with the endpoint's round trip. A competitor slower
+ * than that is caught at the read-back, provided its stop has landed by then: the settle also
+ * outlasts a read-back, a batching window and a StopInstances.
  */
-export const CLAIM_SETTLE_MS = { min: 250, max: 2000 } as const;
+export const CLAIM_SETTLE_MS = { min: 150, max: 2000 } as const;
 
 /**
  * Facts younger than this need no second look before the journal is written: a competitor's whole

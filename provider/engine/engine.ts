@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
 import { BlockedError, CancelledError, NestedVirtError } from "./errors";
 import { findInstanceFacts, toInstanceFacts } from "./finders";
-import { Ec2Gateway } from "./gateway";
+import { Ec2Gateway, type MutatingAction } from "./gateway";
 import { InstanceLocks } from "./instance-lock";
 import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
@@ -29,7 +29,7 @@ export interface EngineOptions {
   /**
    * How long a freshly written journal must stay this run's before the instance is stopped; covers
    * a second run's read-then-write and EC2's tag propagation. Default: three times the journal
-   * write's round trip, at least 250 ms and at most 2 s (CLAIM_SETTLE_MS).
+   * write's round trip, at least 150 ms and at most 2 s (CLAIM_SETTLE_MS).
    */
   claimSettleMs?: number;
 }
@@ -40,12 +40,24 @@ export interface ApplyOptions {
    * (the instance runs again); one that has not stopped the instance yet ends with CancelledError.
    */
   signal?: AbortSignal;
+  /**
+   * DryRun verdicts another process of this operation found for the instance (a Pulumi program's
+   * preflight): these actions are not asked about again until PERMISSION_TTL_MS after `checkedAt`.
+   */
+  permitted?: PermittedActions;
+}
+
+export interface PermittedActions {
+  checkedAt: number;
+  actions: readonly MutatingAction[];
 }
 
 export interface Inspection {
   plan: CyclePlan;
   /** The instance as it is now; undefined when it does not exist. */
   current?: EnablementState;
+  /** With `checkPermissions`: the plan's actions EC2 said the caller may call (DryRun), and when. */
+  permitted?: PermittedActions;
 }
 
 export interface AppliedState extends EnablementState {
@@ -142,14 +154,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const region = facts ? undefined : await regionName();
     const base: PlanContext = { region, now: Date.now(), ...context };
     let plan = planCycle(facts, desired, base);
+    let permitted: PermittedActions | undefined;
     if (checks !== "none" && facts && plan.steps.length > 0) {
-      const findings = await preflightCycle(gateway, desired.instanceId, actionsOf(plan), {
+      const checkedAt = Date.now();
+      const actions = actionsOf(plan);
+      const findings = await preflightCycle(gateway, desired.instanceId, actions, {
         readStopProtection: checks === "with-stop-protection",
       });
+      permitted = { checkedAt, actions: actions.filter((a) => !findings.deniedActions.includes(a)) };
       if (findings.deniedActions.length > 0 || findings.stopProtected)
         plan = planCycle(facts, desired, { ...base, ...findings });
     }
-    return { facts, plan };
+    return { facts, plan, permitted };
   }
 
   /**
@@ -168,9 +184,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     known: InstanceFacts | undefined,
     applyOptions: ApplyOptions,
   ): Promise<AppliedState> {
-    const { signal } = applyOptions;
+    const { signal, permitted } = applyOptions;
     const id = desired.instanceId;
     const runToken = PROCESS_RUN_TOKEN;
+    for (const action of permitted?.actions ?? []) gateway.rememberPermitted(action, id, permitted?.checkedAt ?? 0);
     const deadline = Date.now() + desired.timeouts.stopSeconds * 1000;
     let takeOver: string | undefined;
     let first: InstanceFacts | undefined;
@@ -249,8 +266,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   return {
     async inspect(desired, inspectOptions = {}) {
       const checks = inspectOptions.checkPermissions === true ? "with-stop-protection" : "none";
-      const { facts, plan } = await planFor(desired, checks);
-      return { plan, ...(facts ? { current: stateOf(facts) } : {}) };
+      const { facts, plan, permitted } = await planFor(desired, checks);
+      return { plan, ...(facts ? { current: stateOf(facts) } : {}), ...(permitted ? { permitted } : {}) };
     },
     apply: (desired, applyOptions) => apply(desired, undefined, applyOptions),
     async adopt(desired) {

@@ -41,7 +41,7 @@ const BATCH_MAX_WAIT_MS = 100;
  * A permitted DryRun verdict is reused for this long: an operation (one `pulumi up`, one
  * `terraform apply`) asks once per action and instance, at preview/plan or before the stop.
  */
-const PERMISSION_TTL_MS = 15 * 60_000;
+export const PERMISSION_TTL_MS = 15 * 60_000;
 
 /** All waits of the process share one budget of DescribeInstances calls. */
 const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
@@ -301,6 +301,16 @@ export class Ec2Gateway {
     }
     this.permitted.set(key, Date.now() + PERMISSION_TTL_MS);
     return true;
+  }
+
+  /**
+   * Takes a permitted verdict that another process of this operation found at `checkedAt` (the
+   * Pulumi program's preflight) as if this process had asked: it holds until PERMISSION_TTL_MS after.
+   */
+  rememberPermitted(action: MutatingAction, instanceId: string, checkedAt: number): void {
+    const key = `${action} ${instanceId}`;
+    const until = checkedAt + PERMISSION_TTL_MS;
+    if (until > (this.permitted.get(key) ?? 0)) this.permitted.set(key, until);
   }
 
   /** Forgets remembered DryRun verdicts (a new operation in a long-lived process). */

@@ -3,11 +3,19 @@ export * from "./types";
 export * from "./errors";
 export * from "./inputs";
 export * from "./schema";
-export { createEngine, type Engine, type EngineOptions, type Inspection, type AppliedState } from "./engine";
+export {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type Inspection,
+  type AppliedState,
+  type ApplyOptions,
+  type PermittedActions,
+} from "./engine";
 export { planCycle, actionsOf, WINDOWS_MAX_VCPUS } from "./plan";
 export { outageWarning } from "./outage";
 export { HealthGateError } from "./health-gate";
 export { RolloutHaltedError, forgetRolloutGroups } from "./rollout";
-export { Ec2Gateway, type MutatingAction } from "./gateway";
+export { Ec2Gateway, PERMISSION_TTL_MS, type MutatingAction } from "./gateway";
 export { JOURNAL_TAG_KEY } from "./journal";
 export { ConflictingApplyError } from "./instance-lock";

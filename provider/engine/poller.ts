@@ -46,7 +46,7 @@ export class PollBudget {
   private refilledAt = Date.now();
 
   /** The burst lets a wait look closely around its expected end (see WINDOW_LOOKS) and still average one per interval. */
-  constructor(private readonly burst = 8) {
+  constructor(readonly burst = 8) {
     this.tokens = burst;
   }
 
@@ -84,6 +84,10 @@ interface Entry<V> {
 const DENSE_FRACTION = 4;
 /** How far a wait of a learned kind may end from the learned duration, as a fraction of it. */
 const EXPECTED_SPREAD = 0.1;
+/** How far one precise sample moves a learned duration. */
+const LEARNING_RATE = 0.4;
+/** Tokens that looks outside any expected-end window leave in the budget. */
+const RESERVED_FOR_NEAR_LOOKS = 3;
 /** Looks per spread across the window: six over the whole window, which the budget's burst covers. */
 const WINDOW_LOOKS = 3;
 /** Failed ticks back off up to this. */
@@ -153,11 +157,20 @@ export class SharedPoller<V> {
     const dense = intervalMs / DENSE_FRACTION;
     const expected = this.expected.get(kind);
     if (expected === undefined) return intervalMs;
-    const spread = Math.max(2 * dense, expected * EXPECTED_SPREAD);
+    const spread = spreadOf(expected, intervalMs);
     const toWindow = expected - spread - elapsedMs;
     if (toWindow > 0) return toWindow / 2 >= 2 * intervalMs ? toWindow / 2 : toWindow;
     if (elapsedMs < expected + spread) return Math.max(dense, spread / WINDOW_LOOKS);
     return Math.min(intervalMs, dense * 2 ** Math.floor(lateLooks / 2));
+  }
+
+  /** Whether the entry's next look falls in the window around its kind's expected duration. */
+  private nearExpectedEnd(entry: Entry<V>): boolean {
+    const expected = this.expected.get(entry.request.kind);
+    if (expected === undefined) return false;
+    const spread = spreadOf(expected, entry.request.intervalMs);
+    const lookAt = entry.dueAt - entry.startedAt;
+    return lookAt >= expected - spread - 1 && lookAt <= expected + spread;
   }
 
   private paceMs(): number {
@@ -177,13 +190,24 @@ export class SharedPoller<V> {
     if (this.ticking || this.entries.size === 0) return;
     const pace = this.paceMs();
     const now = Date.now();
-    let due = Number.POSITIVE_INFINITY;
-    for (const entry of this.entries) due = Math.min(due, entry.dueAt);
+    // Looks in a wait's expected-end window may spend the whole budget; the others leave a reserve
+    // for them, so a fleet's routine looks do not starve the looks that are likely to find an end.
+    let dueNear = Number.POSITIVE_INFINITY;
+    let dueOther = Number.POSITIVE_INFINITY;
+    for (const entry of this.entries) {
+      if (this.nearExpectedEnd(entry)) dueNear = Math.min(dueNear, entry.dueAt);
+      else dueOther = Math.min(dueOther, entry.dueAt);
+    }
+    const calls = this.callsPerTick();
+    const { budget } = this.options;
+    const reserve = Math.max(0, Math.min(RESERVED_FOR_NEAR_LOOKS, budget.burst - calls));
     const backoff = this.failedTicks > 0 ? Math.min(MAX_BACKOFF_MS, pace * 2 ** this.failedTicks) : 0;
     const at = Math.max(
-      due,
       this.lastTickAt + Math.max(pace / DENSE_FRACTION, backoff),
-      this.options.budget.readyAt(this.callsPerTick(), pace, now),
+      Math.min(
+        Math.max(dueNear, budget.readyAt(calls, pace, now)),
+        Math.max(dueOther, budget.readyAt(calls + reserve, pace, now)),
+      ),
     );
     if (this.timer && at >= this.timerAt) return;
     clearTimeout(this.timer);
@@ -241,16 +265,27 @@ export class SharedPoller<V> {
       }
       // It ended between the last look that found it not done and this one. A wait done at its
       // first look says nothing about how long such waits take.
-      if (verdict.state === "success" && entry.lastRetryAt > entry.startedAt)
-        this.learn(request.kind, (entry.lastRetryAt + now) / 2 - entry.startedAt);
+      if (verdict.state === "success" && entry.lastRetryAt > entry.startedAt) {
+        const dense = request.intervalMs / DENSE_FRACTION;
+        // A sample bounded within a dense look counts fully; one between two looks a second apart, little.
+        const weight = Math.min(1, dense / Math.max(dense, now - entry.lastRetryAt));
+        this.learn(request.kind, (entry.lastRetryAt + now) / 2 - entry.startedAt, weight);
+      }
       entry.settle(verdict.state === "success" ? { result: verdict.result } : { error: verdict.error });
     }
   }
 
-  private learn(kind: string, durationMs: number): void {
+  /** Exponentially weighted: a precise sample moves the estimate by LEARNING_RATE, a vague one less. */
+  private learn(kind: string, durationMs: number, weight: number): void {
     const previous = this.expected.get(kind);
-    this.expected.set(kind, previous === undefined ? durationMs : 0.7 * previous + 0.3 * durationMs);
+    const rate = LEARNING_RATE * weight;
+    this.expected.set(kind, previous === undefined ? durationMs : (1 - rate) * previous + rate * durationMs);
   }
+}
+
+/** Half-width of the window around an expected duration: EXPECTED_SPREAD of it, at least two dense looks. */
+function spreadOf(expectedMs: number, intervalMs: number): number {
+  return Math.max((2 * intervalMs) / DENSE_FRACTION, expectedMs * EXPECTED_SPREAD);
 }
 
 function abortReason(signal: AbortSignal | undefined): Error {

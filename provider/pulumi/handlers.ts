@@ -5,6 +5,7 @@ import {
   parseInputs,
   REPLACING_ATTRIBUTES,
   type AppliedState,
+  type ApplyOptions,
   type DesiredState,
   type Engine,
   type NestedVirtSetting,
@@ -13,6 +14,7 @@ import {
 } from "../engine";
 import type { dynamic } from "@pulumi/pulumi";
 import { RunControl, watchParent } from "../engine/run-control";
+import { currentPreflight, PREFLIGHT_PROPERTY } from "./preflight-record";
 import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
 
 /**
@@ -98,6 +100,7 @@ function normalizedInputs(news: Props, parsed: ParsedInputs): EnablementInputs {
     ...(typeof news.awsProfile === "string" ? { awsProfile: news.awsProfile } : {}),
     ...(typeof news.importId === "string" ? { importId: news.importId } : {}),
     ...(typeof news.resourceName === "string" ? { resourceName: news.resourceName } : {}),
+    ...(news[PREFLIGHT_PROPERTY] !== undefined ? { [PREFLIGHT_PROPERTY]: news[PREFLIGHT_PROPERTY] } : {}),
   };
 }
 
@@ -120,10 +123,22 @@ export async function check(_olds: Props, news: Props): Promise<CheckResult> {
       reason: `The import ID ${inputs.importId} must be the instanceId (${inputs.instanceId}): an enablement is imported by its instance's ID.`,
     });
   }
-  const { plan } = await engineFor(news).inspect(parsed.desired, { checkPermissions: true });
-  for (const blocker of plan.blockers)
+  // The program's preflight of moments ago (see preflight-record.ts) spares EC2 calls made one resource at a time.
+  const preflight = currentPreflight(news[PREFLIGHT_PROPERTY], parsed.desired);
+  const { blockers, warnings } = preflight
+    ? { blockers: preflight.blockers, warnings: [] }
+    : await engineFor(news)
+        .inspect(parsed.desired, { checkPermissions: true })
+        .then(({ plan }) => ({ blockers: plan.blockers, warnings: plan.warnings.map((w) => w.message) }));
+  for (const blocker of blockers)
     failures.push({ property: blocker.attribute ?? "instanceId", reason: blocker.message });
-  return { inputs: inputs as unknown as Props, failures, warnings: plan.warnings.map((w) => w.message) };
+  return { inputs: inputs as unknown as Props, failures, warnings };
+}
+
+/** The program's DryRun verdicts for the engine, when the inputs carry a current preflight. */
+function permittedBy(inputs: Props, desired: DesiredState): ApplyOptions["permitted"] {
+  const preflight = currentPreflight(inputs[PREFLIGHT_PROPERTY], desired);
+  return preflight ? { checkedAt: Date.parse(preflight.checkedAt), actions: preflight.permitted } : undefined;
 }
 
 function changed(a: unknown, b: unknown): boolean {
@@ -144,8 +159,9 @@ export async function diff(_id: string, olds: Props, news: Props): Promise<DiffR
 }
 
 function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): EnablementOutputs {
+  const { [PREFLIGHT_PROPERTY]: _preflight, ...declared } = inputs;
   return {
-    ...(inputs as unknown as EnablementInputs),
+    ...(declared as unknown as EnablementInputs),
     nestedVirtualization: applied.nestedVirtualization,
     instanceType: applied.instanceType,
     instanceState: applied.instanceState,
@@ -166,14 +182,18 @@ export async function create(inputs: Props): Promise<dynamic.CreateResult<Enable
   const applied =
     typeof inputs.importId === "string"
       ? await engine.adopt(desired)
-      : await runControl().track((signal) => engine.apply(desired, { signal }));
+      : await runControl().track((signal) =>
+          engine.apply(desired, { signal, permitted: permittedBy(inputs, desired) }),
+        );
   return { id: applied.instanceId, outs: outputsOf(inputs, applied) };
 }
 
 export async function update(_id: string, olds: Props, news: Props): Promise<dynamic.UpdateResult<EnablementOutputs>> {
   const engine = engineFor(news);
   const desired = desiredFrom(news);
-  const applied = await runControl().track((signal) => engine.apply(desired, { signal }));
+  const applied = await runControl().track((signal) =>
+    engine.apply(desired, { signal, permitted: permittedBy(news, desired) }),
+  );
   return { outs: outputsOf(news, applied, olds) };
 }
 

@@ -223,4 +223,63 @@ describe("the Pulumi dynamic provider's methods", () => {
     expect(imported.props).to.deep.include({ instanceType: "c8i.xlarge", instanceState: "running" });
     expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
   });
+
+  describe("with the program's preflight (`__preflight`, written by the NestedVirtEnablement class)", () => {
+    const ALL_ACTIONS = ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"];
+    const record = (instanceId: string, overrides: Record<string, unknown> = {}) => ({
+      instanceId,
+      nestedVirtualization: "enabled",
+      checkedAt: new Date().toISOString(),
+      permitted: ALL_ACTIONS,
+      blockers: [],
+      ...overrides,
+    });
+
+    it("check makes no EC2 call, and create asks no DryRun again", async () => {
+      const instanceId = running();
+      const { inputs, failures } = await handlers.check(
+        {},
+        { instanceId, __preflight: record(instanceId), ...provider },
+      );
+      expect(failures).to.deep.equal([]);
+      expect(ctx.emulator.calls).to.deep.equal([]);
+      const created = await handlers.create(inputs);
+      expect(ctx.emulator.calls.filter((c) => c.dryRun)).to.deep.equal([]);
+      expect(created.outs).to.deep.include({ nestedVirtualization: "enabled", instanceState: "running" });
+      expect(created.outs).not.to.have.property("__preflight");
+      expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+    });
+
+    it("check reports the program's blockers on their properties, without calling EC2", async () => {
+      const instanceId = running();
+      const blocker = {
+        attribute: "instanceId",
+        message: `Instance ${instanceId} has stop protection (disableApiStop)`,
+      };
+      const { failures } = await handlers.check(
+        {},
+        { instanceId, __preflight: record(instanceId, { blockers: [blocker] }), ...provider },
+      );
+      expect(failures).to.deep.equal([{ property: "instanceId", reason: blocker.message }]);
+      expect(ctx.emulator.calls).to.deep.equal([]);
+    });
+
+    const notCurrent: [string, (id: string) => Record<string, unknown>][] = [
+      [
+        "older than the DryRun verdicts last",
+        (id) => record(id, { checkedAt: new Date(Date.now() - 20 * 60_000).toISOString() }),
+      ],
+      ["about another instance", () => record("i-0aaaaaaaaaaaaaaaa")],
+      ["for the other setting", (id) => record(id, { nestedVirtualization: "disabled" })],
+      ["malformed", (id) => record(id, { permitted: ["TerminateInstances"] })],
+    ];
+    for (const [what, make] of notCurrent) {
+      it(`a preflight ${what} is not trusted: check asks EC2 itself`, async () => {
+        const instanceId = running();
+        await handlers.check({}, { instanceId, __preflight: make(instanceId), ...provider });
+        const dryRuns = ctx.emulator.calls.filter((c) => c.dryRun).map((c) => c.action);
+        expect(dryRuns).to.include.members(ALL_ACTIONS);
+      });
+    }
+  });
 });

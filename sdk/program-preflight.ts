@@ -1,0 +1,29 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createEngine, outageWarning, parseInputs, type AwsConnection, type RawInputs } from "../provider/engine";
+import { type PreflightRecord, preflightRecord } from "../provider/pulumi/preflight-record";
+
+/**
+ * Looks at the instance from the program, before the resource is registered (no mutating call):
+ * - prints, attached to the resource, what its change will do to a running instance — in `pulumi
+ *   preview` and before the update stops anything (a dynamic provider cannot write to the CLI);
+ * - returns the preflight (blockers, DryRun verdicts) for the provider's `check` and `create`,
+ *   which then need not ask EC2 one resource at a time (see preflight-record.ts).
+ * A failed look returns nothing: the provider's own check then looks, and reports the error.
+ */
+export async function preflightInProgram(
+  inputs: RawInputs,
+  connection: AwsConnection,
+  urn: pulumi.Output<string>,
+): Promise<PreflightRecord | undefined> {
+  const desired = parseInputs(inputs).desired;
+  if (!desired) return undefined;
+  try {
+    const inspection = await createEngine({ connection }).inspect(desired, { checkPermissions: true });
+    const message = outageWarning(inspection.plan, desired);
+    // Not awaited: the log waits for the URN, which the engine resolves only after registration.
+    if (message) void pulumi.log.warn(message, { urn } as unknown as pulumi.Resource);
+    return preflightRecord(desired, inspection);
+  } catch {
+    return undefined;
+  }
+}
