@@ -19,12 +19,17 @@ export class InstanceCallBatcher {
     private readonly maxWaitMs = windowMs,
   ) {}
 
-  /** Runs `send` for this instance, together with the other calls of `groupKey` in the window. */
+  /**
+   * Runs `send` for this instance, together with the other calls of `groupKey` in the window.
+   * `veto`, asked when the batch goes out, may withdraw the call with an error instead (the cycle
+   * was told to stop, or its rollout group halted, while the batch gathered).
+   */
   call(
     groupKey: string,
     operation: string,
     instanceId: string,
     send: (instanceIds: string[]) => Promise<void>,
+    veto?: () => Error | undefined,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       let group = this.groups.get(groupKey);
@@ -33,7 +38,7 @@ export class InstanceCallBatcher {
         this.groups.set(groupKey, group);
       }
       const callers = group.callers.get(instanceId) ?? [];
-      callers.push({ resolve, reject });
+      callers.push({ resolve, reject, veto });
       group.callers.set(instanceId, callers);
       this.closeWhenQuiet(groupKey, group, operation);
     });
@@ -60,6 +65,7 @@ export class InstanceCallBatcher {
 interface Caller {
   resolve: () => void;
   reject: (error: unknown) => void;
+  veto?: () => Error | undefined;
 }
 
 interface Group {
@@ -70,7 +76,15 @@ interface Group {
 }
 
 async function flush(group: Group, maxInstances: number): Promise<void> {
+  for (const [id, callers] of group.callers) {
+    const withdrawn = callers.map((caller) => [caller, caller.veto?.()] as const).filter(([, error]) => error);
+    for (const [caller, error] of withdrawn) caller.reject(error);
+    const kept = callers.filter((caller) => !withdrawn.some(([w]) => w === caller));
+    if (kept.length > 0) group.callers.set(id, kept);
+    else group.callers.delete(id);
+  }
   const ids = [...group.callers.keys()];
+  if (ids.length === 0) return;
   const settle = (id: string, error?: unknown) => {
     for (const caller of group.callers.get(id) ?? []) {
       if (error === undefined) caller.resolve();

@@ -192,12 +192,25 @@ export async function executeCycle(
         options.log(`${id} is already stopping (another run's stop); finishing the cycle without another stop`);
         return;
       }
+      // Asked again as the batched stop goes out: the group may halt, or the run be told to stop, meanwhile.
+      let withdrawn = false;
+      const veto = () => {
+        try {
+          options.signal?.throwIfAborted();
+          group?.throwIfHalted(id);
+          return undefined;
+        } catch (error) {
+          withdrawn = true;
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      };
       try {
-        await gateway.stopInstance(id);
+        await gateway.stopInstance(id, false, veto);
       } catch (error) {
-        // EC2 answered with a refusal: nothing was stopped. Anything else (throttling given up on,
-        // a lost connection) may have stopped the instance, and is handled as a stop that happened.
-        if (isRefusal(error)) stopRequested = false;
+        // Withdrawn before it went out, or refused by EC2: nothing was stopped. Anything else
+        // (throttling given up on, a lost connection) may have stopped the instance, and is
+        // handled as a stop that happened.
+        if (withdrawn || isRefusal(error)) stopRequested = false;
         throw stopRefusal(id, error);
       }
     },

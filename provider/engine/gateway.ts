@@ -210,11 +210,20 @@ export class Ec2Gateway {
     return on;
   }
 
-  /** StopInstances, batched with other instances' stops issued at the same moment. */
-  stopInstance(instanceId: string, dryRun = false): Promise<void> {
-    return this.batches.call(`StopInstances ${dryRun}`, "StopInstances", instanceId, async (ids) => {
-      await this.send(() => this.client.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
-    });
+  /**
+   * StopInstances, batched with other instances' stops issued at the same moment. `veto` is asked
+   * as the batch goes out: an error from it withdraws this instance's stop (see InstanceCallBatcher).
+   */
+  stopInstance(instanceId: string, dryRun = false, veto?: () => Error | undefined): Promise<void> {
+    return this.batches.call(
+      `StopInstances ${dryRun}`,
+      "StopInstances",
+      instanceId,
+      async (ids) => {
+        await this.send(() => this.client.send(new StopInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
+      },
+      veto,
+    );
   }
 
   /** StartInstances, batched like stopInstance. */

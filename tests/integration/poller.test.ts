@@ -1,8 +1,9 @@
-import { EC2Client } from "@aws-sdk/client-ec2";
+import { EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
 import { Ec2Gateway, NestedVirtError } from "../../provider/engine";
 import { FleetRetryStrategy } from "../../provider/engine/retry";
+import { PollBudget, RETRY, SharedPoller } from "../../provider/engine/poller";
 import { waitInstanceRunning, waitInstanceStopped } from "../../provider/engine/waiters";
 import { rejection } from "../support/rejection";
 
@@ -118,5 +119,38 @@ describe("the shared poller behind the waits", () => {
       undefined,
     ]);
     expect(emulator.instance(id).state).to.equal("stopped");
+  });
+
+  it("learns how long a kind of wait takes: the next such wait looks less often, mostly near the expected end", async () => {
+    const interval = 100;
+    const gateway = gatewayFor(emulator);
+    const poller = new SharedPoller<Instance>({
+      fetch: (ids) => gateway.describeInstances(ids),
+      maxKeysPerCall: 1000,
+      budget: new PollBudget(),
+      durations: new Map(),
+    });
+    const waitStopped = async (id: string) => {
+      const from = emulator.calls.length;
+      await poller.wait({
+        key: id,
+        kind: "instance-stopped",
+        acceptor: (instance) => (instance?.State?.Name === "stopped" ? { state: "success", result: true } : RETRY),
+        timeoutMs: 10_000,
+        onTimeout: () => new Error("timeout"),
+        intervalMs: interval,
+      });
+      return emulator.calls.slice(from).filter((c) => c.action === "DescribeInstances").length;
+    };
+    const first = emulator.addInstance({ state: "stopping", stoppingMs: 1500 });
+    const started = Date.now();
+    const unlearned = await waitStopped(first);
+    const second = emulator.addInstance({ state: "stopping", stoppingMs: 1500 });
+    const learned = await waitStopped(second);
+    // Unlearned: one look per interval (about 15). Learned: one early look, then the window around 1.5 s.
+    expect(unlearned).to.be.at.least(12);
+    expect(learned).to.be.lessThan(unlearned / 2);
+    // Together within one look per interval on average, plus the budget's burst.
+    expect(unlearned + learned).to.be.at.most((Date.now() - started) / interval + new PollBudget().burst);
   });
 });
