@@ -35,7 +35,7 @@ export class Batcher<K, V> {
       if (!this.scheduled) this.firstAt = now;
       this.scheduled = true;
       clearTimeout(this.timer);
-      const at = Math.min(now + this.windowMs, this.firstAt + this.maxWaitMs);
+      const at = closesAt(this.firstAt, now, this.windowMs, this.maxWaitMs);
       this.timer = setTimeout(() => this.flush(), Math.max(0, at - now));
     });
   }
@@ -57,4 +57,9 @@ export class Batcher<K, V> {
       );
     }
   }
+}
+
+/** When a batch first joined at `firstAt` and last at `now` goes out: once quiet for `windowMs`, at most `maxWaitMs` after its first. */
+export function closesAt(firstAt: number, now: number, windowMs: number, maxWaitMs: number): number {
+  return Math.min(now + windowMs, firstAt + maxWaitMs);
 }

@@ -1,3 +1,5 @@
+import { closesAt } from "./batcher";
+
 /**
  * Gathers calls of one kind (StopInstances, CreateTags with one tag…) made for different instances
  * within a short window into one request over all of them — EC2 takes lists of up to 1000. When
@@ -46,7 +48,7 @@ export class InstanceCallBatcher {
 
   private closeWhenQuiet(groupKey: string, group: Group, operation: string): void {
     const now = Date.now();
-    const at = Math.min(now + this.windowMs, group.firstAt + this.maxWaitMs);
+    const at = closesAt(group.firstAt, now, this.windowMs, this.maxWaitMs);
     clearTimeout(group.timer);
     group.timer = setTimeout(() => this.close(groupKey, group, operation), Math.max(0, at - now));
   }

@@ -177,15 +177,26 @@ export async function executeCycle(
     heldTag = released;
   }
 
+  /** Why this cycle may not stop the instance now: the run was told to stop, or its group halted. */
+  function stopForbidden(): Error | undefined {
+    try {
+      options.signal?.throwIfAborted();
+      group?.throwIfHalted(id);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
   const run: Record<StepKind, () => Promise<void>> = {
     "acquire-slot": async () => {
       slot = await group?.acquire(id, options.signal);
     },
     "write-journal": claim,
     stop: async () => {
-      options.signal?.throwIfAborted();
       // A cycle of the group may have failed while this one claimed the instance: then no stop.
-      group?.throwIfHalted(id);
+      const forbidden = stopForbidden();
+      if (forbidden) throw forbidden;
       stopRequested = true;
       downtimeStart = Date.now();
       if (stoppedByOther) {
@@ -193,19 +204,12 @@ export async function executeCycle(
         return;
       }
       // Asked again as the batched stop goes out: the group may halt, or the run be told to stop, meanwhile.
-      let withdrawn = false;
-      const veto = () => {
-        try {
-          options.signal?.throwIfAborted();
-          group?.throwIfHalted(id);
-          return undefined;
-        } catch (error) {
-          withdrawn = true;
-          return error instanceof Error ? error : new Error(String(error));
-        }
-      };
+      let withdrawn: Error | undefined;
       try {
-        await gateway.stopInstance(id, false, veto);
+        await gateway.stopInstance(id, false, () => {
+          withdrawn = stopForbidden();
+          return withdrawn;
+        });
       } catch (error) {
         // Withdrawn before it went out, or refused by EC2: nothing was stopped. Anything else
         // (throttling given up on, a lost connection) may have stopped the instance, and is
@@ -234,7 +238,7 @@ export async function executeCycle(
       if (kinds.includes("start")) startedAt = stamp();
     },
     "clear-journal": async () => {
-      if (heldTag !== undefined) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, heldTag);
+      if (heldTag !== undefined) await gateway.deleteTag(id, JOURNAL_TAG_KEY, heldTag);
       heldTag = undefined;
     },
     "wait-healthy": async () => {
@@ -265,7 +269,7 @@ export async function executeCycle(
       // Stopped (told to, or refused) before stopping anything: leave no journal of ours behind,
       // but keep an interrupted cycle's journal for the next run, without our lease.
       if (heldTag === ourTag && facts.journal) await releaseLease();
-      else if (heldTag === ourTag) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
+      else if (heldTag === ourTag) await gateway.deleteTag(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
       if (nothingDone) throw error;
       throw new CancelledError(id, "nothing was changed.");
     }
@@ -391,7 +395,7 @@ async function restartAfterFailure(
   try {
     await gateway.startInstance(id);
     await waitInstanceRunning(gateway, id, startWait);
-    if (context.heldTag !== undefined) await gateway.deleteTagValue(id, JOURNAL_TAG_KEY, context.heldTag);
+    if (context.heldTag !== undefined) await gateway.deleteTag(id, JOURNAL_TAG_KEY, context.heldTag);
     // Say what the instance has, not what this run assumed it had.
     setting = (await gateway.describeInstance(id))?.CpuOptions?.NestedVirtualization ?? setting;
   } catch (restartError) {

@@ -187,7 +187,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const { signal, permitted } = applyOptions;
     const id = desired.instanceId;
     const runToken = PROCESS_RUN_TOKEN;
-    for (const action of permitted?.actions ?? []) gateway.rememberPermitted(action, id, permitted?.checkedAt ?? 0);
+    if (permitted) for (const action of permitted.actions) gateway.rememberPermitted(action, id, permitted.checkedAt);
     const deadline = Date.now() + desired.timeouts.stopSeconds * 1000;
     let takeOver: string | undefined;
     let first: InstanceFacts | undefined;

@@ -274,23 +274,17 @@ export class Ec2Gateway {
     );
   }
 
-  /** DeleteTags of one key, batched with other instances losing the same key. */
-  deleteTag(instanceId: string, key: string, dryRun = false): Promise<void> {
-    return this.batches.call(JSON.stringify(["DeleteTags", key, dryRun]), "DeleteTags", instanceId, async (ids) => {
+  /**
+   * DeleteTags of one key, batched with other instances losing the same key. With `value`, the tag
+   * goes only while it still has that value, so another run's newer tag is left alone.
+   */
+  deleteTag(instanceId: string, key: string, value?: string, dryRun = false): Promise<void> {
+    const tag = value === undefined ? { Key: key } : { Key: key, Value: value };
+    return this.batches.call(JSON.stringify(["DeleteTags", tag, dryRun]), "DeleteTags", instanceId, async (ids) => {
       await this.send(
-        () => this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key }], DryRun: dryRun })),
+        () => this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [tag], DryRun: dryRun })),
         dryRun,
       );
-    });
-  }
-
-  /**
-   * Removes the tag only while it still has this value, so another run's newer tag is left alone;
-   * batched with other instances losing the same key and value.
-   */
-  deleteTagValue(instanceId: string, key: string, value: string): Promise<void> {
-    return this.batches.call(JSON.stringify(["DeleteTags", key, value]), "DeleteTags", instanceId, async (ids) => {
-      await this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }] }));
     });
   }
 
@@ -339,7 +333,7 @@ export class Ec2Gateway {
       case "CreateTags":
         return this.createTag(instanceId, "nestedvirt:permission-check", "", true);
       case "DeleteTags":
-        return this.deleteTag(instanceId, "nestedvirt:permission-check", true);
+        return this.deleteTag(instanceId, "nestedvirt:permission-check", undefined, true);
     }
   }
 }

@@ -5,10 +5,10 @@
  * deadline, or its AbortSignal; never a sleep loop of its own.
  *
  * The pace follows what is waiting: a wait of a kind whose duration has been seen before (in this
- * process) is looked at more often as that duration comes near — at half the remaining time, then
- * half again — and right after it passes; one of an unknown kind every `intervalMs`. A budget caps
- * the calls: at most one per `intervalMs` on average (a short burst allowed), shared by every poller
- * that shares the budget, whatever the number of waits.
+ * process) is looked at in a window around that duration (see `intervalFor`); one of an unknown
+ * kind every `intervalMs`. A budget caps the calls: at most one per `intervalMs` on average (a
+ * burst allowed), shared by every poller that shares the budget, whatever the number of waits;
+ * looks outside any window leave part of it for the looks inside one.
  */
 
 export type Verdict<R> = { state: "retry" } | { state: "success"; result: R } | { state: "failure"; error: Error };
@@ -258,8 +258,8 @@ export class SharedPoller<V> {
         if (entry.dueAt <= now) {
           const elapsed = now - entry.startedAt;
           entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, elapsed, entry.lateLooks);
-          if (elapsed >= (this.expected.get(request.kind) ?? Number.POSITIVE_INFINITY) * (1 + EXPECTED_SPREAD))
-            entry.lateLooks++;
+          const expected = this.expected.get(request.kind);
+          if (expected !== undefined && elapsed >= expected + spreadOf(expected, request.intervalMs)) entry.lateLooks++;
         }
         continue;
       }
