@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { firstStoppedInstance } from "./support/first-stop";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import { isAlive, killProcessTree, processTree } from "../../tools/cli/run";
@@ -452,17 +453,18 @@ describe("end to end with the real Pulumi CLI", function () {
 
     it("a refused start halts the group: no further stop, the rest fail naming that instance", async () => {
       const ids = seedFleet(12);
-      const refused = ids[5];
-      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
-        instanceId: refused,
-        dryRun: false,
-      });
       const workspace = await stackFor("rollout-halt", {
         instanceIds: ids,
         rolloutGroup: "runners",
         maxUnavailable: 3,
       });
-      const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+      const running = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+      const refused = await firstStoppedInstance(emulator);
+      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+        instanceId: refused,
+        dryRun: false,
+      });
+      const up = await running;
 
       expect(up.code).to.not.equal(0);
       const output = up.stdout + up.stderr;

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { firstStoppedInstance } from "./support/first-stop";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
@@ -533,14 +534,15 @@ describe("end to end with the real Terraform CLI", function () {
     it("a refused start halts the group: no further stop, the rest fail naming that instance", async () => {
       const members = fleet(12, { rolloutGroup: "runners", maxUnavailable: 3 });
       const ids = members.map((m) => m.instanceId);
-      const refused = ids[5];
+      const workspace = workspaceWith("rollout-halt", members);
+      emulator.resetCalls();
+      const running = workspace.run(["apply", "-auto-approve"]);
+      const refused = await firstStoppedInstance(emulator);
       emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
         instanceId: refused,
         dryRun: false,
       });
-      const workspace = workspaceWith("rollout-halt", members);
-      emulator.resetCalls();
-      const apply = await workspace.run(["apply", "-auto-approve"]);
+      const apply = await running;
 
       expect(apply.code).to.equal(1);
       expect(output(apply))
