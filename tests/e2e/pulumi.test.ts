@@ -458,8 +458,9 @@ describe("end to end with the real Pulumi CLI", function () {
         rolloutGroup: "runners",
         maxUnavailable: 3,
       });
+      emulator.resetCalls();
       const running = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
-      const refused = await firstStoppedInstance(emulator);
+      const refused = await firstStoppedInstance(emulator, ids);
       emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
         instanceId: refused,
         dryRun: false,

@@ -537,7 +537,7 @@ describe("end to end with the real Terraform CLI", function () {
       const workspace = workspaceWith("rollout-halt", members);
       emulator.resetCalls();
       const running = workspace.run(["apply", "-auto-approve"]);
-      const refused = await firstStoppedInstance(emulator);
+      const refused = await firstStoppedInstance(emulator, ids);
       emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
         instanceId: refused,
         dryRun: false,
