@@ -12,6 +12,8 @@
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
+import { repoRoot } from "./cli/paths";
 import { createPulumiProject } from "../tests/e2e/support/pulumi-project";
 import { createTypeScriptPluginProject } from "../tests/e2e/support/plugin-project";
 import { startEmulator, mostNotRunningAtOnce } from "../emulator";
@@ -34,6 +36,8 @@ interface Row {
   parallelism: string;
   operationsAtOnce: number;
   wall: number;
+  /** Wall of the baseline stack at the same parallelism: Pulumi alone, each create only sleeping its transitions. */
+  baseline: number;
   /** First EC2 request to the last one: the part of the wall the provider is at work. */
   ec2Span: number;
   /** Start of `pulumi up` to its first EC2 request: CLI, program, and provider start-up. */
@@ -84,6 +88,7 @@ async function measure(
   size: number,
   parallel: number | undefined,
   defaultParallel: number,
+  baseline: number,
 ): Promise<Row> {
   const emulator = await startEmulator();
   try {
@@ -147,6 +152,7 @@ async function measure(
       parallelism: parallel === undefined ? `default (${defaultParallel} at once)` : `--parallel ${parallel}`,
       operationsAtOnce,
       wall,
+      baseline,
       ec2Span: times.length > 0 ? (Math.max(...times) - Math.min(...times)) / 1000 : 0,
       beforeFirstRequest: times.length > 0 ? (Math.min(...times) - started) / 1000 : wall,
       load: os.loadavg()[0],
@@ -169,6 +175,38 @@ async function measure(
   }
 }
 
+/** Each instance's stop and start transitions, in milliseconds: its share of the floor. */
+function transitionsMs(size: number): number[] {
+  return Array.from({ length: size }, (_, i) => STOP_MS + i * STOP_STAGGER_MS + START_MS);
+}
+
+/**
+ * `pulumi up` of the baseline stack: as many resources, whose create makes no EC2 call and only
+ * sleeps for its instance's transitions. What it takes beyond the floor is Pulumi's own share.
+ */
+async function measureBaseline(
+  project: ReturnType<typeof createPulumiProject>,
+  size: number,
+  parallel: number | undefined,
+): Promise<number> {
+  const workspace = project.workspace(`baseline-${parallel ?? "default"}`, "http://127.0.0.1:9");
+  await workspace.initStack({ cycleMs: JSON.stringify(transitionsMs(size)) });
+  const started = Date.now();
+  await workspace.ok([
+    "up",
+    "--yes",
+    ...(withPreview ? [] : ["--skip-preview"]),
+    "--stack",
+    workspace.stack,
+    ...(parallel ? ["--parallel", `${parallel}`] : []),
+  ]);
+  const wall = (Date.now() - started) / 1000;
+  process.stderr.write(
+    `bench-pulumi: baseline, ${parallel ? `--parallel ${parallel}` : "default"}: ${wall.toFixed(1)} s\n`,
+  );
+  return wall;
+}
+
 async function main(): Promise<void> {
   const size = Number(arg("instances", "50"));
   const settings = arg("parallel", "default,64")
@@ -176,21 +214,25 @@ async function main(): Promise<void> {
     .map((s) => (s === "default" ? undefined : Number(s)));
   process.stderr.write("bench-pulumi: packing the package into a temporary Pulumi project…\n");
   const project = plugin ? createTypeScriptPluginProject() : createPulumiProject();
+  const baselineProject = createPulumiProject(path.join(repoRoot(), "tools", "bench", "pulumi-baseline"));
   try {
     const defaultParallel = await defaultParallelism((args) =>
       project.workspace("help", "http://127.0.0.1:9").run(args),
     );
     const rows: Row[] = [];
-    for (const parallel of settings) rows.push(await measure(project, size, parallel, defaultParallel));
+    for (const parallel of settings) {
+      const baseline = await measureBaseline(baselineProject, size, parallel);
+      rows.push(await measure(project, size, parallel, defaultParallel, baseline));
+    }
     const slowest = (STOP_MS + (size - 1) * STOP_STAGGER_MS) / 1000;
     const out = [
       `${size} ${plugin ? "nestedvirt:index:Enablement (provider plugin)" : "NestedVirtEnablement (dynamic)"} resources, ${size} running c8i.large, stop ${STOP_MS / 1000}–${slowest.toFixed(1)} s (${STOP_STAGGER_MS} ms apart), start ${START_MS / 1000} s; \`pulumi up --yes${withPreview ? "" : " --skip-preview"}\`, packed package, default package settings, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
       "",
-      `| \`pulumi up\` | wall s | floor s | target s | start → first EC2 request s | first → last EC2 request s | EC2 requests | per instance | most instances down at once | ${PROVIDER_COMMAND} processes | not converged | load avg |`,
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      `| \`pulumi up\` | wall s | floor s | target s | Pulumi baseline s | over baseline s | start → first EC2 request s | first → last EC2 request s | EC2 requests | per instance | most instances down at once | ${PROVIDER_COMMAND} processes | not converged | load avg |`,
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows.map(
         (r) =>
-          `| ${r.parallelism} | ${r.wall.toFixed(1)} | ${r.floor.toFixed(1)} | ${r.target.toFixed(1)} | ${r.beforeFirstRequest.toFixed(1)} | ${r.ec2Span.toFixed(1)} | ${r.requests} | ${r.perInstance.toFixed(1)} | ${r.mostDown} | ${r.providerProcesses} | ${r.notConverged} | ${r.load.toFixed(1)} |`,
+          `| ${r.parallelism} | ${r.wall.toFixed(1)} | ${r.floor.toFixed(1)} | ${r.target.toFixed(1)} | ${r.baseline.toFixed(1)} | ${(r.wall - r.baseline).toFixed(1)} | ${r.beforeFirstRequest.toFixed(1)} | ${r.ec2Span.toFixed(1)} | ${r.requests} | ${r.perInstance.toFixed(1)} | ${r.mostDown} | ${r.providerProcesses} | ${r.notConverged} | ${r.load.toFixed(1)} |`,
       ),
       "",
       "Requests by action:",
@@ -206,6 +248,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${out.join("\n")}\n`);
   } finally {
     project.dispose();
+    baselineProject.dispose();
   }
 }
 

@@ -151,8 +151,7 @@ export async function executeCycle(
   async function claim(): Promise<void> {
     // Facts read moments ago stand in for a fresh look: nobody can have finished a claim since.
     const fresh = facts.readAt !== undefined && Date.now() - facts.readAt < FRESH_FACTS_MS;
-    const before = fresh ? undefined : await gateway.describeInstance(id);
-    if (!fresh && journalTagOf(before) !== heldTag) throw new ClaimLostError(id);
+    if (!fresh && (await gateway.tagValue(id, JOURNAL_TAG_KEY)) !== heldTag) throw new ClaimLostError(id);
     const sentAt = Date.now();
     await gateway.createTag(id, JOURNAL_TAG_KEY, ourTag);
     heldTag = ourTag;

@@ -68,6 +68,8 @@ export class Ec2Gateway {
     100,
     BATCH_WINDOW_MS,
   );
+  /** Per tag key: lookups of that tag's value, batched like `instances`. */
+  private readonly tagValues = new Map<string, Batcher<string, string>>();
   private readonly batches: InstanceCallBatcher;
   private readonly permitted = new Map<string, number>();
   /** One polling loop per connection for every wait on instance state. */
@@ -121,6 +123,39 @@ export class Ec2Gateway {
    */
   describeInstance(instanceId: string): Promise<Instance | undefined> {
     return this.instances.load(instanceId);
+  }
+
+  /**
+   * The value of the instance's tag `key`; undefined when it has none (or EC2 does not know the
+   * instance). Lookups made together go out as one DescribeInstances filtered on the tag key, so
+   * EC2 answers only for the instances that carry it: usually none, a short answer even for a fleet.
+   */
+  tagValue(instanceId: string, key: string): Promise<string | undefined> {
+    let batcher = this.tagValues.get(key);
+    if (!batcher) {
+      batcher = new Batcher<string, string>(
+        (ids) => this.describeTagValues(ids, key),
+        MAX_IDS_PER_CALL,
+        BATCH_WINDOW_MS,
+        BATCH_MAX_WAIT_MS,
+      );
+      this.tagValues.set(key, batcher);
+    }
+    return batcher.load(instanceId);
+  }
+
+  private describeTagValues(instanceIds: string[], key: string): Promise<Map<string, string>> {
+    return this.knownOnly(instanceIds, async (ids) => {
+      const out = await this.client.send(
+        new DescribeInstancesCommand({ InstanceIds: ids, Filters: [{ Name: "tag-key", Values: [key] }] }),
+      );
+      const found = new Map<string, string>();
+      for (const instance of out.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
+        const value = instance.Tags?.find((t) => t.Key === key)?.Value;
+        if (instance.InstanceId && value !== undefined) found.set(instance.InstanceId, value);
+      }
+      return found;
+    });
   }
 
   /** The instances EC2 knows among `instanceIds` (at most 1000). */

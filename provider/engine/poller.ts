@@ -86,7 +86,7 @@ const DENSE_FRACTION = 4;
 const EXPECTED_SPREAD = 0.1;
 /** How far one precise sample moves a learned duration. */
 const LEARNING_RATE = 0.4;
-/** Tokens that looks outside any expected-end window leave in the budget. */
+/** Tokens that looks unlikely to find an end (see likelyEndLookAt) leave in the budget. */
 const RESERVED_FOR_NEAR_LOOKS = 3;
 /** Looks per spread across the window: six over the whole window, which the budget's burst covers. */
 const WINDOW_LOOKS = 3;
@@ -164,13 +164,38 @@ export class SharedPoller<V> {
     return Math.min(intervalMs, dense * 2 ** Math.floor(lateLooks / 2));
   }
 
-  /** Whether the entry's next look falls in the window around its kind's expected duration. */
-  private nearExpectedEnd(entry: Entry<V>): boolean {
+  /**
+   * The entry's window around its kind's expected end, as times, and when to look for the end: half a
+   * dense look after it, as a look just before an end costs a whole interval when the budget is short,
+   * one just after costs little. Undefined for a kind not learned yet.
+   */
+  private windowOf(entry: Entry<V>): { from: number; end: number; to: number } | undefined {
     const expected = this.expected.get(entry.request.kind);
-    if (expected === undefined) return false;
+    if (expected === undefined) return undefined;
     const spread = spreadOf(expected, entry.request.intervalMs);
-    const lookAt = entry.dueAt - entry.startedAt;
-    return lookAt >= expected - spread - 1 && lookAt <= expected + spread;
+    const end = entry.startedAt + expected + entry.request.intervalMs / DENSE_FRACTION / 2;
+    return { from: entry.startedAt + expected - spread, end, to: entry.startedAt + expected + spread };
+  }
+
+  /**
+   * When the entry's next look is likely to find its end, if it is to be taken before its window
+   * closes: not before the expected end. Such a look may spend the whole budget. Looks earlier in the
+   * window are taken only while the budget can spare them: with few tokens, a look just before the
+   * end would spend the token that the look just after it needs.
+   */
+  private likelyEndLookAt(entry: Entry<V>): number | undefined {
+    const window = this.windowOf(entry);
+    if (window === undefined || entry.dueAt > window.to) return undefined;
+    return Math.max(entry.dueAt, window.end);
+  }
+
+  /** Whether some wait's window is open, or opens before the budget could refill `tokens` calls. */
+  private windowWithin(tokens: number, pace: number, now: number): boolean {
+    for (const entry of this.entries) {
+      const window = this.windowOf(entry);
+      if (window && window.to >= now && window.from <= now + tokens * pace) return true;
+    }
+    return false;
   }
 
   private paceMs(): number {
@@ -190,17 +215,20 @@ export class SharedPoller<V> {
     if (this.ticking || this.entries.size === 0) return;
     const pace = this.paceMs();
     const now = Date.now();
-    // Looks in a wait's expected-end window may spend the whole budget; the others leave a reserve
-    // for them, so a fleet's routine looks do not starve the looks that are likely to find an end.
+    // Looks likely to find an end may spend the whole budget; the others leave a reserve for them, so
+    // a fleet's routine looks (and early looks in a window) do not starve the looks that find ends.
+    // Only while such a window is open or about to open: a reserve kept for no one would delay the
+    // routine looks by as many intervals, just when the waits of a fleet's tail end.
     let dueNear = Number.POSITIVE_INFINITY;
     let dueOther = Number.POSITIVE_INFINITY;
     for (const entry of this.entries) {
-      if (this.nearExpectedEnd(entry)) dueNear = Math.min(dueNear, entry.dueAt);
-      else dueOther = Math.min(dueOther, entry.dueAt);
+      dueNear = Math.min(dueNear, this.likelyEndLookAt(entry) ?? Number.POSITIVE_INFINITY);
+      dueOther = Math.min(dueOther, entry.dueAt);
     }
     const calls = this.callsPerTick();
     const { budget } = this.options;
-    const reserve = Math.max(0, Math.min(RESERVED_FOR_NEAR_LOOKS, budget.burst - calls));
+    const held = Math.max(0, Math.min(RESERVED_FOR_NEAR_LOOKS, budget.burst - calls));
+    const reserve = held > 0 && this.windowWithin(held, pace, now) ? held : 0;
     const backoff = this.failedTicks > 0 ? Math.min(MAX_BACKOFF_MS, pace * 2 ** this.failedTicks) : 0;
     const at = Math.max(
       this.lastTickAt + Math.max(pace / DENSE_FRACTION, backoff),
@@ -254,13 +282,16 @@ export class SharedPoller<V> {
         verdict = { state: "failure", error: error instanceof Error ? error : new Error(String(error)) };
       }
       if (verdict.state === "retry") {
+        // Every wait in the tick was looked at, due or not: its next look counts from this one, so
+        // waits that began at different moments do not each pull in a tick of their own.
         entry.lastRetryAt = now;
-        if (entry.dueAt <= now) {
-          const elapsed = now - entry.startedAt;
-          entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, elapsed, entry.lateLooks);
-          const expected = this.expected.get(request.kind);
-          if (expected !== undefined && elapsed >= expected + spreadOf(expected, request.intervalMs)) entry.lateLooks++;
-        }
+        const elapsed = now - entry.startedAt;
+        const expected = this.expected.get(request.kind);
+        // Late looks space out by the wait's own looks, not by ticks that other waits pulled in.
+        const late = expected !== undefined && elapsed >= expected + spreadOf(expected, request.intervalMs);
+        const wasDue = entry.dueAt <= now;
+        entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, elapsed, entry.lateLooks);
+        if (late && wasDue) entry.lateLooks++;
         continue;
       }
       // It ended between the last look that found it not done and this one. A wait done at its

@@ -33,6 +33,23 @@ describe("batched EC2 calls and DryRun once per operation", () => {
     expect(ctx.emulator.instance(spot).state).to.equal("running");
   });
 
+  it("looks up one tag of several instances in one DescribeInstances, unknown instances included", async () => {
+    const tagged = seeded(ctx.emulator).instanceId;
+    const untagged = seeded(ctx.emulator).instanceId;
+    const unknown = "i-0123456789abcdef0";
+    const shared = gateway();
+    await shared.createTag(tagged, "nestedvirt:cycle", "journal");
+    ctx.emulator.resetCalls();
+    const values = await Promise.all([tagged, untagged, unknown].map((id) => shared.tagValue(id, "nestedvirt:cycle")));
+    expect(values).to.deep.equal(["journal", undefined, undefined]);
+    // The first call names all three; EC2 refuses it for the unknown ID, so it is asked again without.
+    const describes = ctx.emulator.calls.filter((c) => c.action === "DescribeInstances");
+    expect(describes.map((c) => [c.instanceIds, c.errorCode])).to.deep.equal([
+      [[tagged, untagged, unknown], "InvalidInstanceID.NotFound"],
+      [[tagged, untagged], undefined],
+    ]);
+  });
+
   it("batches tags only when key and value agree", async () => {
     const ids = [1, 2, 3].map(() => seeded(ctx.emulator).instanceId);
     const shared = gateway();

@@ -121,6 +121,50 @@ describe("the shared poller behind the waits", () => {
     expect(emulator.instance(id).state).to.equal("stopped");
   });
 
+  /** A poller of its own (budget and learned durations), waiting for instances to stop. */
+  function stoppedPoller(gateway: Ec2Gateway, budget: PollBudget, intervalMs: number) {
+    const poller = new SharedPoller<Instance>({
+      fetch: (ids) => gateway.describeInstances(ids),
+      maxKeysPerCall: 1000,
+      budget,
+      durations: new Map(),
+    });
+    return (id: string) =>
+      poller.wait({
+        key: id,
+        kind: "instance-stopped",
+        acceptor: (instance) => (instance?.State?.Name === "stopped" ? { state: "success", result: true } : RETRY),
+        timeoutMs: 10_000,
+        onTimeout: () => new Error("timeout"),
+        intervalMs,
+      });
+  }
+
+  it("waits that begin at different moments share ticks: about one look per interval, not one per wait", async () => {
+    const interval = 200;
+    const waitStopped = stoppedPoller(gatewayFor(emulator), new PollBudget(), interval);
+    const ids = Array.from({ length: 5 }, () => emulator.addInstance({ state: "stopping", stoppingMs: 2000 }));
+    const started = Date.now();
+    await Promise.all(ids.map((id, i) => new Promise((r) => setTimeout(r, 35 * i)).then(() => waitStopped(id))));
+    const looks = describeCalls(emulator).length;
+    // Each wait counts its next look from the last tick that saw it: five phases would be five times the looks.
+    expect(looks).to.be.at.most((Date.now() - started) / interval + 3);
+    expect(ids.every((id) => emulator.instance(id).state === "stopped")).to.equal(true);
+  });
+
+  it("with the budget spent, looks again after one interval: no reserve is held while no wait expects its end", async () => {
+    const interval = 200;
+    const budget = new PollBudget();
+    budget.spend(budget.burst, interval);
+    const waitStopped = stoppedPoller(gatewayFor(emulator), budget, interval);
+    const id = emulator.addInstance({ state: "stopping", stoppingMs: 1500 });
+    const waiting = waitStopped(id);
+    await new Promise((r) => setTimeout(r, 2.5 * interval));
+    // A reserve of three looks for windows that no wait has would put the first look at four intervals.
+    expect(describeCalls(emulator).length).to.be.at.least(1);
+    await waiting;
+  });
+
   it("learns how long a kind of wait takes: the next such wait looks less often, mostly near the expected end", async () => {
     const interval = 100;
     const gateway = gatewayFor(emulator);

@@ -16,13 +16,14 @@ export interface PulumiProject {
 /**
  * A temporary Pulumi TypeScript project that consumes the packed package as a user would:
  * `npm pack`, then `npm install` of the tarball next to @pulumi/pulumi, TypeScript and ts-node.
- * `template` names the program's folder under tests/e2e.
+ * `template` names the program's folder under tests/e2e, or is an absolute path to it.
  */
 export function createPulumiProject(template = "pulumi-project"): PulumiProject {
   const cliDir = setupPulumiCli();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "nestedvirt-e2e-"));
   const dir = path.join(root, "project");
-  fs.cpSync(path.join(repoRoot(), "tests", "e2e", template), dir, { recursive: true });
+  const templateDir = path.isAbsolute(template) ? template : path.join(repoRoot(), "tests", "e2e", template);
+  fs.cpSync(templateDir, dir, { recursive: true });
   const tarball = packPackage(root);
   const versions = JSON.parse(fs.readFileSync(path.join(repoRoot(), "package.json"), "utf8")) as {
     dependencies: Record<string, string>;
