@@ -32,6 +32,18 @@ function arg(name: string, fallback: string): string {
   return index >= 0 ? process.argv[index + 1] : fallback;
 }
 
+/** `pulumi up` of `stack`, with or without preview, at the given parallelism (Pulumi's default if none). */
+function upArgs(stack: string, parallel: number | undefined): string[] {
+  return [
+    "up",
+    "--yes",
+    ...(withPreview ? [] : ["--skip-preview"]),
+    "--stack",
+    stack,
+    ...(parallel ? ["--parallel", `${parallel}`] : []),
+  ];
+}
+
 interface Row {
   parallelism: string;
   operationsAtOnce: number;
@@ -112,23 +124,13 @@ async function measure(
     const providers = new Set<number>();
     let sampler: NodeJS.Timeout | undefined;
     const started = Date.now();
-    const result = await workspace.run(
-      [
-        "up",
-        "--yes",
-        ...(withPreview ? [] : ["--skip-preview"]),
-        "--stack",
-        workspace.stack,
-        ...(parallel ? ["--parallel", `${parallel}`] : []),
-      ],
-      {
-        onSpawn: (pid) => {
-          sampler = setInterval(() => {
-            for (const p of dynamicProviderPids(pid)) providers.add(p);
-          }, 200);
-        },
+    const result = await workspace.run(upArgs(workspace.stack, parallel), {
+      onSpawn: (pid) => {
+        sampler = setInterval(() => {
+          for (const p of dynamicProviderPids(pid)) providers.add(p);
+        }, 200);
       },
-    );
+    });
     const wall = (Date.now() - started) / 1000;
     if (sampler) clearInterval(sampler);
     if (result.code !== 0) throw new Error(`pulumi up exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
@@ -192,14 +194,7 @@ async function measureBaseline(
   const workspace = project.workspace(`baseline-${parallel ?? "default"}`, "http://127.0.0.1:9");
   await workspace.initStack({ cycleMs: JSON.stringify(transitionsMs(size)) });
   const started = Date.now();
-  await workspace.ok([
-    "up",
-    "--yes",
-    ...(withPreview ? [] : ["--skip-preview"]),
-    "--stack",
-    workspace.stack,
-    ...(parallel ? ["--parallel", `${parallel}`] : []),
-  ]);
+  await workspace.ok(upArgs(workspace.stack, parallel));
   const wall = (Date.now() - started) / 1000;
   process.stderr.write(
     `bench-pulumi: baseline, ${parallel ? `--parallel ${parallel}` : "default"}: ${wall.toFixed(1)} s\n`,
