@@ -6,6 +6,7 @@ import {
   DescribeInstanceStatusCommand,
   DescribeInstanceTypesCommand,
   EC2Client,
+  type Filter,
   ModifyInstanceCpuOptionsCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -144,24 +145,20 @@ export class Ec2Gateway {
     return batcher.load(instanceId);
   }
 
-  private describeTagValues(instanceIds: string[], key: string): Promise<Map<string, string>> {
-    return this.knownOnly(instanceIds, async (ids) => {
-      const out = await this.client.send(
-        new DescribeInstancesCommand({ InstanceIds: ids, Filters: [{ Name: "tag-key", Values: [key] }] }),
-      );
-      const found = new Map<string, string>();
-      for (const instance of out.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
-        const value = instance.Tags?.find((t) => t.Key === key)?.Value;
-        if (instance.InstanceId && value !== undefined) found.set(instance.InstanceId, value);
-      }
-      return found;
-    });
+  private async describeTagValues(instanceIds: string[], key: string): Promise<Map<string, string>> {
+    const carrying = await this.describeInstances(instanceIds, [{ Name: "tag-key", Values: [key] }]);
+    const found = new Map<string, string>();
+    for (const [id, instance] of carrying) {
+      const value = instance.Tags?.find((t) => t.Key === key)?.Value;
+      if (value !== undefined) found.set(id, value);
+    }
+    return found;
   }
 
-  /** The instances EC2 knows among `instanceIds` (at most 1000). */
-  describeInstances(instanceIds: string[]): Promise<Map<string, Instance>> {
+  /** The instances EC2 knows among `instanceIds` (at most 1000), only those matching `filters` if given. */
+  describeInstances(instanceIds: string[], filters?: Filter[]): Promise<Map<string, Instance>> {
     return this.knownOnly(instanceIds, async (ids) => {
-      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+      const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: ids, Filters: filters }));
       const found = new Map<string, Instance>();
       for (const instance of out.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
         if (instance.InstanceId) found.set(instance.InstanceId, instance);

@@ -8,7 +8,7 @@
  * process) is looked at in a window around that duration (see `intervalFor`); one of an unknown
  * kind every `intervalMs`. A budget caps the calls: at most one per `intervalMs` on average (a
  * burst allowed), shared by every poller that shares the budget, whatever the number of waits;
- * looks outside any window leave part of it for the looks inside one.
+ * looks unlikely to find an end leave part of it for the looks that are (see `likelyEndLookAt`).
  */
 
 export type Verdict<R> = { state: "retry" } | { state: "success"; result: R } | { state: "failure"; error: Error };
@@ -285,13 +285,11 @@ export class SharedPoller<V> {
         // Every wait in the tick was looked at, due or not: its next look counts from this one, so
         // waits that began at different moments do not each pull in a tick of their own.
         entry.lastRetryAt = now;
-        const elapsed = now - entry.startedAt;
-        const expected = this.expected.get(request.kind);
         // Late looks space out by the wait's own looks, not by ticks that other waits pulled in.
-        const late = expected !== undefined && elapsed >= expected + spreadOf(expected, request.intervalMs);
-        const wasDue = entry.dueAt <= now;
-        entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, elapsed, entry.lateLooks);
-        if (late && wasDue) entry.lateLooks++;
+        const window = this.windowOf(entry);
+        const lateAndDue = window !== undefined && now >= window.to && entry.dueAt <= now;
+        entry.dueAt = now + this.intervalFor(request.kind, request.intervalMs, now - entry.startedAt, entry.lateLooks);
+        if (lateAndDue) entry.lateLooks++;
         continue;
       }
       // It ended between the last look that found it not done and this one. A wait done at its
