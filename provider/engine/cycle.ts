@@ -73,7 +73,7 @@ export const CLAIM_SETTLE_MS = { min: 150, max: 2000 } as const;
  * claim (write, settle of at least CLAIM_SETTLE_MS.min, read-back, stop) does not fit in it, and a
  * competitor that stopped the instance meanwhile is caught at the read-back.
  */
-const FRESH_FACTS_MS = CLAIM_SETTLE_MS.min;
+export const FRESH_FACTS_MS = CLAIM_SETTLE_MS.min;
 
 /** The settle after a journal write that took `writeRoundTripMs`: three round trips, within bounds. */
 export function claimSettleFor(writeRoundTripMs: number): number {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { anotherRunsCycle, confirmDelayMs } from "./confirm";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
 import { BlockedError, CancelledError, NestedVirtError } from "./errors";
 import { findInstanceFacts, toInstanceFacts } from "./finders";
@@ -8,7 +9,7 @@ import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
 import { rolloutOf } from "./rollout";
-import { pollIntervalFromEnvironment } from "./waiters";
+import { pollIntervalFromEnvironment, sleep } from "./waiters";
 import type {
   AwsConnection,
   CyclePlan,
@@ -238,17 +239,24 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       if (plan.blockers.length > 0) throw new BlockedError(id, plan.blockers);
       // The wait that saw the instance running again read it after the cycle; otherwise read it now.
+      // With nothing to do, no journal of this run kept others off while it looked: it looks again.
       const after = record.runningAgain
         ? toInstanceFacts(record.runningAgain, facts.type)
         : plan.steps.length > 0
           ? await findInstanceFacts(gateway, id)
-          : facts;
+          : await lookAgain(facts, signal);
       if (!after) throw new BlockedError(id, planCycle(undefined, desired, {}).blockers);
+      if (anotherRunsCycle(after, runToken, Date.now())) {
+        // What it says belongs to that run's cycle: wait for it, or fail naming it, as planning decides.
+        log(`another run's cycle is on ${id}; planning again`);
+        takeOver = undefined;
+        continue;
+      }
       // Read after apply: report only what the instance has, never what it was meant to have.
       if (after.nestedVirtualization !== desired.nestedVirtualization) {
         throw new NestedVirtError(
           "ChangedElsewhere",
-          `Instance ${id} has NestedVirtualization=${after.nestedVirtualization} after this run applied "${desired.nestedVirtualization}": something else changed it meanwhile (another run, or a change made outside this tool). Find out what manages the instance, then run again.`,
+          `Instance ${id} has NestedVirtualization=${after.nestedVirtualization}, not the "${desired.nestedVirtualization}" this run applied or found: something else changed it meanwhile (another run, or a change made outside this tool). Find out what manages the instance, then run again.`,
           id,
         );
       }
@@ -261,6 +269,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
         ...(record.timings ? { lastCycle: record.timings } : {}),
       };
     }
+  }
+
+  /**
+   * The look that tells a run with nothing to do what to report, taken once a run that read the
+   * instance at the same moment and set out to change it would have its journal on it.
+   */
+  async function lookAgain(first: InstanceFacts, signal?: AbortSignal): Promise<InstanceFacts | undefined> {
+    const due = (first.readAt ?? Date.now()) + confirmDelayMs(claimSettleMs);
+    await sleep(Math.max(0, due - Date.now()), signal).catch(() => {
+      throw new CancelledError(first.instanceId, "nothing was changed.");
+    });
+    return await findInstanceFacts(gateway, first.instanceId);
   }
 
   return {

@@ -36,7 +36,7 @@ const MAX_IDS_PER_CALL = 1000;
  * for this long, or BATCH_MAX_WAIT_MS after the first.
  */
 const BATCH_WINDOW_MS = 15;
-const BATCH_MAX_WAIT_MS = 100;
+export const BATCH_MAX_WAIT_MS = 100;
 
 /**
  * A permitted DryRun verdict is reused for this long: an operation (one `pulumi up`, one

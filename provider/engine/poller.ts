@@ -254,13 +254,14 @@ export class SharedPoller<V> {
       chunks.push(keys.slice(i, i + this.options.maxKeysPerCall));
     }
     this.options.budget.spend(chunks.length, this.paceMs());
-    this.lastTickAt = Date.now();
+    const sentAt = Date.now();
+    this.lastTickAt = sentAt;
     try {
       const results = await Promise.allSettled(chunks.map((chunk) => this.options.fetch(chunk)));
       const now = Date.now();
       this.failedTicks = results.some((r) => r.status === "rejected") ? this.failedTicks + 1 : 0;
       results.forEach((result, i) => {
-        if (result.status === "fulfilled") this.deliver(new Set(chunks[i]), result.value, now);
+        if (result.status === "fulfilled") this.deliver(new Set(chunks[i]), result.value, sentAt, now);
       });
     } finally {
       this.ticking = false;
@@ -268,10 +269,12 @@ export class SharedPoller<V> {
     }
   }
 
-  private deliver(keys: ReadonlySet<string>, observed: Map<string, V>, now: number): void {
+  private deliver(keys: ReadonlySet<string>, observed: Map<string, V>, sentAt: number, now: number): void {
     for (const entry of [...this.entries]) {
       const { request } = entry;
-      if (!keys.has(request.key)) continue;
+      // An answer to a request sent before the wait began may predate what the wait is for (its
+      // caller's StartInstances, say): only the next tick may settle it.
+      if (!keys.has(request.key) || entry.startedAt > sentAt) continue;
       const value = observed.get(request.key);
       entry.last = value;
       entry.observed = true;

@@ -197,4 +197,49 @@ describe("the shared poller behind the waits", () => {
     // Together within one look per interval on average, plus the budget's burst.
     expect(unlearned + learned).to.be.at.most((Date.now() - started) / interval + new PollBudget().burst);
   });
+
+  it("settles a wait only with an answer to a request sent after the wait began", async () => {
+    const id = emulator.addInstance({ state: "running" });
+    const gateway = gatewayFor(emulator);
+    const sends: number[] = [];
+    const poller = new SharedPoller<Instance>({
+      // Each answer arrives 100 ms after its request, so a second wait can begin while one is under way.
+      fetch: async (ids) => {
+        sends.push(Date.now());
+        const answer = await gateway.describeInstances(ids);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return answer;
+      },
+      maxKeysPerCall: 1000,
+      budget: new PollBudget(),
+      durations: new Map(),
+    });
+    const look = (accept: boolean) =>
+      poller.wait({
+        key: id,
+        kind: "instance-running",
+        acceptor: (instance) => (accept && instance ? { state: "success", result: Date.now() } : RETRY),
+        timeoutMs: 5_000,
+        intervalMs: 20,
+        onTimeout: () => new Error("timeout"),
+      });
+    const controller = new AbortController();
+    const first = poller.wait({
+      key: id,
+      kind: "instance-stopped",
+      acceptor: () => RETRY,
+      timeoutMs: 5_000,
+      intervalMs: 20,
+      signal: controller.signal,
+      onTimeout: () => new Error("timeout"),
+    });
+    first.catch(() => undefined);
+    while (sends.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    const secondBegan = Date.now();
+    await look(true);
+    controller.abort();
+    // The request under way when the second wait began was answered, and did not settle it.
+    expect(sends.filter((at) => at >= secondBegan)).to.have.length.greaterThan(0);
+    expect(emulator.calls.filter((c) => c.action === "DescribeInstances")).to.have.length.of.at.least(2);
+  });
 });

@@ -1,6 +1,4 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import * as path from "node:path";
 import {
   BlockedError,
   CancelledError,
@@ -8,7 +6,7 @@ import {
   WaitTimeoutError,
   type NestedVirtSetting,
 } from "../../provider/engine";
-import type { ApplyJob, ApplyOutcome } from "../support/apply-process";
+import { applyTogether } from "../support/apply-processes";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 
@@ -169,19 +167,11 @@ describe("reliability: stop protection, journals, start failures, cancellation (
     const cases = [false, true].flatMap((opposite) =>
       offsets.map((offset) => ({ opposite, offset, ...seeded(ctx.emulator, { stoppingMs: 500, pendingMs: 500 }) })),
     );
-    const first = applyProcess(
+    const { firstOutcomes, secondOutcomes } = await applyTogether(
       ctx.emulator.endpoint,
       cases.map((c) => ({ instanceId: c.instanceId, setting: "enabled", delayMs: 0 })),
-    );
-    const second = applyProcess(
-      ctx.emulator.endpoint,
       cases.map((c) => ({ instanceId: c.instanceId, setting: c.opposite ? "disabled" : "enabled", delayMs: c.offset })),
     );
-    await Promise.all([first.ready, second.ready]); // both processes loaded before either begins
-    const startAt = Date.now() + 100;
-    first.begin(startAt);
-    second.begin(startAt);
-    const [firstOutcomes, secondOutcomes] = await Promise.all([first.outcomes, second.outcomes]);
 
     for (const [index, { instanceId, offset, opposite }] of cases.entries()) {
       const runs = [firstOutcomes[index], secondOutcomes[index]];
@@ -209,22 +199,3 @@ describe("reliability: stop protection, journals, start failures, cancellation (
     }
   });
 });
-
-/** Runs engine applies in a separate Node.js process (tests/support/apply-process.ts). */
-function applyProcess(endpoint: string, jobs: ApplyJob[]) {
-  const script = path.join(__dirname, "..", "support", "apply-process.js");
-  const child = spawn(process.execPath, [script, endpoint, JSON.stringify(jobs)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  let stdout = "";
-  const ready = new Promise<void>((resolve) =>
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk;
-      if (stdout.startsWith("ready\n")) resolve();
-    }),
-  );
-  const outcomes = new Promise<ApplyOutcome[]>((resolve) =>
-    child.on("close", () => resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "[]") as ApplyOutcome[])),
-  );
-  return { ready, outcomes, begin: (at: number) => child.stdin.end(String(at)) };
-}
