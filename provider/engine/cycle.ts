@@ -11,6 +11,7 @@ import type { Ec2Gateway } from "./gateway";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { waitInstanceStatusOk } from "./health-gate";
 import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
+import { admits, GROUP_TAG_KEY, groupMemberOf, SLOT_TAG_KEY, SlotBusyError, type SlotLeases } from "./group-slots";
 import { journalTagOf } from "./lease";
 import { missingPermissionBlocker, STEP_ACTIONS, stopProtectedBlocker } from "./plan";
 import type { Instance } from "@aws-sdk/client-ec2";
@@ -24,6 +25,12 @@ export interface CycleOptions {
   healthyTimeoutSeconds: number;
   /** The instance's rollout group, if any: its slot is held from the stop until running (and healthy). */
   rollout?: RolloutSettings;
+  /**
+   * With a rollout group: the slot leases of this run on the connection. The claim then also tags
+   * the instance with its group and a slot lease, and stops it only when the group, read across
+   * the region after the claim, has room for it (the bound holds across runs).
+   */
+  slotLeases?: SlotLeases;
   pollIntervalMs: number;
   log: (line: string) => void;
   /**
@@ -141,6 +148,30 @@ export async function executeCycle(
   const ourTag = encodeJournal(journal);
   // The journal value this run answers for: the one it found (resuming) or the one it wrote.
   let heldTag = facts.journalTag;
+  const shared =
+    group && options.slotLeases ? { leases: options.slotLeases, slotTag: options.slotLeases.valueAt(now) } : undefined;
+  /** This cycle's group and slot tags are on the instance (written with the journal, removed once out of the group's count). */
+  let slotTagged = false;
+  const gated = kinds.includes("wait-healthy");
+
+  /** The tags that count this instance in its group across runs; with `values`, only while they are still ours. */
+  function slotTags(values: boolean): { Key: string; Value?: string }[] {
+    if (!group) return [];
+    return values && shared
+      ? [
+          { Key: GROUP_TAG_KEY, Value: group.name },
+          { Key: SLOT_TAG_KEY, Value: shared.slotTag },
+        ]
+      : [{ Key: GROUP_TAG_KEY }, { Key: SLOT_TAG_KEY }];
+  }
+
+  /** Gives the group slot up across runs: no more renewals, and (unless the instance stays down) no more tags. */
+  async function releaseSharedSlot(untag: boolean): Promise<void> {
+    shared?.leases.release(id);
+    if (!slotTagged || !untag) return;
+    slotTagged = false;
+    await gateway.deleteTags(id, slotTags(false)).catch(() => undefined);
+  }
 
   /**
    * Write-then-read-back: the last writer wins in EC2, so only the run still named after the settle
@@ -153,13 +184,37 @@ export async function executeCycle(
     const fresh = facts.readAt !== undefined && Date.now() - facts.readAt < FRESH_FACTS_MS;
     if (!fresh && (await gateway.tagValue(id, JOURNAL_TAG_KEY)) !== heldTag) throw new ClaimLostError(id);
     const sentAt = Date.now();
-    await gateway.createTag(id, JOURNAL_TAG_KEY, ourTag);
+    const tags: Record<string, string> = { [JOURNAL_TAG_KEY]: ourTag };
+    if (group && shared) Object.assign(tags, { [GROUP_TAG_KEY]: group.name, [SLOT_TAG_KEY]: shared.slotTag });
+    await gateway.createTags(id, tags);
     heldTag = ourTag;
+    if (shared) {
+      slotTagged = true;
+      shared.leases.hold(id);
+    }
     await sleep(options.claimSettleMs ?? claimSettleFor(Date.now() - sentAt), options.signal);
-    const after = await gateway.describeInstance(id);
+    // In a shared group the read-back is the group's read: one call tells whether the claim held and who else is down.
+    const members = group && shared ? await gateway.groupMembers(GROUP_TAG_KEY, group.name) : undefined;
+    const after = members?.find((m) => m.InstanceId === id) ?? (await gateway.describeInstance(id));
     if (journalTagOf(after) !== ourTag) {
       heldTag = undefined;
+      shared?.leases.release(id);
+      // Another run's journal replaced ours; our slot lease would count for nobody, so take it off.
+      if (slotTagged)
+        await gateway.deleteTags(id, [{ Key: SLOT_TAG_KEY, Value: shared?.slotTag }]).catch(() => undefined);
+      slotTagged = false;
       throw new ClaimLostError(id);
+    }
+    if (members && group) {
+      const verdict = admits(members.map(groupMemberOf), id, group.maxUnavailable, Date.now());
+      if (!verdict.admitted) {
+        // Other runs hold the group's slots: take the claim back whole, so nobody waits for this one.
+        await gateway.deleteTags(id, [{ Key: JOURNAL_TAG_KEY, Value: ourTag }, ...slotTags(true)]);
+        heldTag = undefined;
+        slotTagged = false;
+        shared?.leases.release(id);
+        throw new SlotBusyError(id, group.name, verdict.holders);
+      }
     }
     const state = after?.State?.Name;
     stoppedByOther = facts.state === "running" && (state === "stopping" || state === "stopped");
@@ -237,7 +292,14 @@ export async function executeCycle(
       if (kinds.includes("start")) startedAt = stamp();
     },
     "clear-journal": async () => {
-      if (heldTag !== undefined) await gateway.deleteTag(id, JOURNAL_TAG_KEY, heldTag);
+      // Out of the group's count with the journal, unless the status checks still have to pass.
+      const leaving = slotTagged ? (gated ? [] : slotTags(false)) : staleSlotTags(facts);
+      const journalTag = heldTag !== undefined ? [{ Key: JOURNAL_TAG_KEY, Value: heldTag }] : [];
+      if (journalTag.length + leaving.length > 0) await gateway.deleteTags(id, [...journalTag, ...leaving]);
+      if (leaving.length > 0 && slotTagged) {
+        slotTagged = false;
+        shared?.leases.release(id);
+      }
       heldTag = undefined;
     },
     "wait-healthy": async () => {
@@ -247,6 +309,7 @@ export async function executeCycle(
         signal: options.signal,
       });
       healthyAt = stamp();
+      await releaseSharedSlot(true);
     },
   };
 
@@ -258,13 +321,14 @@ export async function executeCycle(
       await run[step.kind]();
     }
   } catch (error) {
-    if (error instanceof ClaimLostError) {
+    if (error instanceof ClaimLostError || error instanceof SlotBusyError) {
       slot?.release(); // the engine plans again and queues anew
       throw error;
     }
     const nothingDone = error instanceof RolloutHaltedError || error instanceof BlockedError;
     if (!stopRequested && (options.signal?.aborted || nothingDone)) {
       slot?.release();
+      await releaseSharedSlot(true);
       // Stopped (told to, or refused) before stopping anything: leave no journal of ours behind,
       // but keep an interrupted cycle's journal for the next run, without our lease.
       if (heldTag === ourTag && facts.journal) await releaseLease();
@@ -283,6 +347,8 @@ export async function executeCycle(
     const mustRestart = down && kinds.includes("start") && !startRequested && !stuckStopping;
     if (!mustRestart) {
       slot?.release();
+      // An instance left down keeps its group tags; their lease lapses, as a dead run's does.
+      await releaseSharedSlot(!stopRequested || startedAt !== undefined);
       if (stopRequested) await releaseLease();
       if (error instanceof NestedVirtError) throw error;
       const what = STEP_ACTIONS[current ?? "modify"] ?? current;
@@ -305,9 +371,15 @@ export async function executeCycle(
       error,
       startWait,
       options.log,
-    ).finally(() => slot?.release());
+    )
+      .then(async (failure) => {
+        await releaseSharedSlot(failure.restored);
+        return failure;
+      })
+      .finally(() => slot?.release());
   }
   slot?.release();
+  await releaseSharedSlot(true);
 
   if (!modifiedAt) return runningAgain ? { runningAgain } : {};
   const downtimeSeconds = downtimeStart !== undefined && startedAt ? (Date.now() - downtimeStart) / 1000 : 0;
@@ -323,6 +395,11 @@ export async function executeCycle(
     },
     ...(runningAgain ? { runningAgain } : {}),
   };
+}
+
+/** Group and slot tags an interrupted cycle left on the instance: cleared with its journal. */
+function staleSlotTags(facts: InstanceFacts): { Key: string }[] {
+  return [GROUP_TAG_KEY, SLOT_TAG_KEY].filter((key) => facts.tags[key] !== undefined).map((Key) => ({ Key }));
 }
 
 /** Cycles starting within this long of the first of them take its time for their journals. */

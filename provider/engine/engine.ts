@@ -9,10 +9,12 @@ import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
 import { rolloutOf } from "./rollout";
-import { pollIntervalFromEnvironment, sleep } from "./waiters";
+import { SlotBusyError, SlotLeases } from "./group-slots";
+import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
 import type {
   AwsConnection,
   CyclePlan,
+  CycleTimings,
   DesiredState,
   EnablementState,
   InstanceFacts,
@@ -82,6 +84,12 @@ export interface Engine {
   remove(desired: DesiredState, previousSetting?: NestedVirtSetting, options?: ApplyOptions): Promise<void>;
 }
 
+/** The cycle's slot wait plus the time the run waited for other runs to leave the group room. */
+function withSharedSlotWait(timings: CycleTimings, waitedMs: number): CycleTimings {
+  if (timings.slotWaitSeconds === undefined || waitedMs === 0) return timings;
+  return { ...timings, slotWaitSeconds: Math.round(timings.slotWaitSeconds * 1000 + waitedMs) / 1000 };
+}
+
 export function stateOf(facts: InstanceFacts, warnings: string[] = []): EnablementState {
   return {
     instanceId: facts.instanceId,
@@ -104,6 +112,18 @@ const PROCESS_RUN_TOKEN = randomUUID();
 
 /** The instances this process is cycling, per connection. */
 const locksByGateway = new WeakMap<Ec2Gateway, InstanceLocks>();
+
+/** The rollout-group slots this process holds, per connection. */
+const slotLeasesByGateway = new WeakMap<Ec2Gateway, SlotLeases>();
+
+function slotLeasesFor(gateway: Ec2Gateway): SlotLeases {
+  let leases = slotLeasesByGateway.get(gateway);
+  if (!leases) {
+    leases = new SlotLeases(gateway, PROCESS_RUN_TOKEN);
+    slotLeasesByGateway.set(gateway, leases);
+  }
+  return leases;
+}
 
 function locksFor(gateway: Ec2Gateway): InstanceLocks {
   let locks = locksByGateway.get(gateway);
@@ -192,6 +212,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const deadline = Date.now() + desired.timeouts.stopSeconds * 1000;
     let takeOver: string | undefined;
     let first: InstanceFacts | undefined;
+    const rollout = rolloutOf(desired);
+    /** Time spent waiting for room in the rollout group while other runs held its slots. */
+    let sharedSlotWaitMs = 0;
     for (;;) {
       if (signal?.aborted) throw new CancelledError(id, "nothing was changed.");
       const { facts, plan } = await planFor(desired, "permissions", known, { takeOver, runToken });
@@ -224,7 +247,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
           stopTimeoutSeconds: desired.timeouts.stopSeconds,
           startTimeoutSeconds: desired.timeouts.startSeconds,
           healthyTimeoutSeconds: desired.timeouts.healthySeconds,
-          rollout: rolloutOf(desired),
+          rollout,
+          ...(rollout ? { slotLeases: slotLeasesFor(gateway) } : {}),
           pollIntervalMs,
           log,
           runToken,
@@ -232,6 +256,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
           signal,
         });
       } catch (error) {
+        if (error instanceof SlotBusyError && rollout) {
+          log(
+            `rollout group "${rollout.group}" is full (${error.holders.join(", ")}); waiting for room before stopping ${id}`,
+          );
+          const began = Date.now();
+          await waitForGroupRoom(
+            gateway,
+            id,
+            { name: rollout.group, maxUnavailable: rollout.maxUnavailable },
+            { timeoutSeconds: Math.max(0, (deadline - began) / 1000), pollIntervalMs, signal },
+          ).catch((waitError: unknown) => {
+            throw signal?.aborted ? new CancelledError(id, "nothing was changed.") : waitError;
+          });
+          sharedSlotWaitMs += Date.now() - began;
+          continue;
+        }
         if (!(error instanceof ClaimLostError)) throw error;
         log(`another run claimed ${id} first; planning again`);
         takeOver = undefined;
@@ -266,7 +306,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           plan.warnings.map((w) => w.message),
         ),
         previousNestedVirtualization: first.journal?.from ?? first.nestedVirtualization,
-        ...(record.timings ? { lastCycle: record.timings } : {}),
+        ...(record.timings ? { lastCycle: withSharedSlotWait(record.timings, sharedSlotWaitMs) } : {}),
       };
     }
   }

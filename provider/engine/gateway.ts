@@ -17,6 +17,7 @@ import {
 import { Batcher } from "./batcher";
 import { InstanceCallBatcher } from "./call-batcher";
 import { awsErrorCode } from "./errors";
+import { GROUP_TAG_KEY } from "./group-slots";
 import { PollBudget, SharedPoller } from "./poller";
 import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
 import type { EC2_ACTIONS } from "./schema";
@@ -49,6 +50,9 @@ const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
 /** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
 const DESCRIBE_INSTANCE_STATUS_BUDGET = new PollBudget();
 
+/** Values per DescribeInstances filter: EC2 accepts up to 200. */
+const MAX_FILTER_VALUES = 200;
+
 /** DescribeInstanceStatus takes at most 100 explicit instance IDs. */
 const MAX_STATUS_IDS_PER_CALL = 100;
 
@@ -71,12 +75,20 @@ export class Ec2Gateway {
   );
   /** Per tag key: lookups of that tag's value, batched like `instances`. */
   private readonly tagValues = new Map<string, Batcher<string, string>>();
+  /** Per tag key: the region's instances carrying that tag with a given value (a rollout group's members). */
+  private readonly taggedWith = new Map<string, Batcher<string, Instance[]>>();
   private readonly batches: InstanceCallBatcher;
   private readonly permitted = new Map<string, number>();
   /** One polling loop per connection for every wait on instance state. */
   readonly instancePoller = new SharedPoller<Instance>({
     fetch: (ids) => this.describeInstances(ids),
     maxKeysPerCall: MAX_IDS_PER_CALL,
+    budget: DESCRIBE_INSTANCES_BUDGET,
+  });
+  /** One polling loop per connection for every wait for room in a rollout group shared across runs. */
+  readonly groupPoller = new SharedPoller<Instance[]>({
+    fetch: (groups) => this.describeTagged(GROUP_TAG_KEY, groups),
+    maxKeysPerCall: MAX_FILTER_VALUES,
     budget: DESCRIBE_INSTANCES_BUDGET,
   });
   /** One polling loop per connection for every health gate (status checks). */
@@ -290,20 +302,18 @@ export class Ec2Gateway {
 
   /** CreateTags of one tag, batched with other instances getting the same tag and value. */
   createTag(instanceId: string, key: string, value: string, dryRun = false): Promise<void> {
-    return this.batches.call(
-      JSON.stringify(["CreateTags", key, value, dryRun]),
-      "CreateTags",
-      instanceId,
-      async (ids) => {
-        await this.send(
-          () =>
-            this.client.send(
-              new CreateTagsCommand({ Resources: ids, Tags: [{ Key: key, Value: value }], DryRun: dryRun }),
-            ),
-          dryRun,
-        );
-      },
-    );
+    return this.createTags(instanceId, { [key]: value }, dryRun);
+  }
+
+  /** CreateTags of several tags in one call, batched with other instances getting the same tags. */
+  createTags(instanceId: string, tags: Readonly<Record<string, string>>, dryRun = false): Promise<void> {
+    const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    return this.batches.call(JSON.stringify(["CreateTags", list, dryRun]), "CreateTags", instanceId, async (ids) => {
+      await this.send(
+        () => this.client.send(new CreateTagsCommand({ Resources: ids, Tags: list, DryRun: dryRun })),
+        dryRun,
+      );
+    });
   }
 
   /**
@@ -311,13 +321,56 @@ export class Ec2Gateway {
    * goes only while it still has that value, so another run's newer tag is left alone.
    */
   deleteTag(instanceId: string, key: string, value?: string, dryRun = false): Promise<void> {
-    const tag = value === undefined ? { Key: key } : { Key: key, Value: value };
-    return this.batches.call(JSON.stringify(["DeleteTags", tag, dryRun]), "DeleteTags", instanceId, async (ids) => {
+    return this.deleteTags(instanceId, [value === undefined ? { Key: key } : { Key: key, Value: value }], dryRun);
+  }
+
+  /** DeleteTags of several tags in one call (each with or without its value), batched like deleteTag. */
+  deleteTags(instanceId: string, tags: readonly { Key: string; Value?: string }[], dryRun = false): Promise<void> {
+    const list = tags.map((t) => ({ ...t }));
+    return this.batches.call(JSON.stringify(["DeleteTags", list, dryRun]), "DeleteTags", instanceId, async (ids) => {
       await this.send(
-        () => this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: [tag], DryRun: dryRun })),
+        () => this.client.send(new DeleteTagsCommand({ Resources: ids, Tags: list, DryRun: dryRun })),
         dryRun,
       );
     });
+  }
+
+  /**
+   * Every instance of the region carrying tag `key` with one of `values`, per value: one filtered
+   * DescribeInstances (followed through its pages) for all the values asked together.
+   */
+  groupMembers(key: string, value: string): Promise<Instance[]> {
+    let batcher = this.taggedWith.get(key);
+    if (!batcher) {
+      batcher = new Batcher<string, Instance[]>(
+        (values) => this.describeTagged(key, values),
+        MAX_FILTER_VALUES,
+        BATCH_WINDOW_MS,
+        BATCH_MAX_WAIT_MS,
+      );
+      this.taggedWith.set(key, batcher);
+    }
+    return batcher.load(value).then((found) => found ?? []);
+  }
+
+  private async describeTagged(key: string, values: string[]): Promise<Map<string, Instance[]>> {
+    const found = new Map<string, Instance[]>(values.map((v) => [v, []]));
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: `tag:${key}`, Values: values }],
+          MaxResults: MAX_IDS_PER_CALL,
+          NextToken: nextToken,
+        }),
+      );
+      for (const instance of out.Reservations?.flatMap((r) => r.Instances ?? []) ?? []) {
+        const value = instance.Tags?.find((t) => t.Key === key)?.Value;
+        if (value !== undefined) found.get(value)?.push(instance);
+      }
+      nextToken = out.NextToken;
+    } while (nextToken);
+    return found;
   }
 
   /**

@@ -17,5 +17,6 @@ export { outageWarning } from "./outage";
 export { HealthGateError } from "./health-gate";
 export { RolloutHaltedError, forgetRolloutGroups } from "./rollout";
 export { Ec2Gateway, PERMISSION_TTL_MS, type MutatingAction } from "./gateway";
+export { GROUP_TAG_KEY, SLOT_TAG_KEY } from "./group-slots";
 export { JOURNAL_TAG_KEY } from "./journal";
 export { ConflictingApplyError } from "./instance-lock";

@@ -2,6 +2,7 @@ import type { Instance } from "@aws-sdk/client-ec2";
 import { NestedVirtError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { RETRY, type Verdict } from "./poller";
+import { groupMemberOf, hasRoom, SlotWaitTimeoutError } from "./group-slots";
 import { type InstanceStatus, instanceStatusOf } from "./status";
 
 export interface WaitOptions {
@@ -102,4 +103,31 @@ export function waitInstanceStopped(gateway: Ec2Gateway, instanceId: string, opt
 /** Resolves with the instance as the look that found it running saw it. */
 export function waitInstanceRunning(gateway: Ec2Gateway, instanceId: string, options: WaitOptions): Promise<Instance> {
   return waitForState(gateway, instanceId, "running", options);
+}
+
+/**
+ * Waits until rollout group `group` (read across the region) has fewer than `maxUnavailable`
+ * members holding a slot, not counting `instanceId` itself.
+ */
+export async function waitForGroupRoom(
+  gateway: Ec2Gateway,
+  instanceId: string,
+  group: { name: string; maxUnavailable: number },
+  options: WaitOptions,
+): Promise<void> {
+  const holdersOf = (members: Instance[] | undefined) =>
+    (members ?? []).filter((m) => m.InstanceId !== instanceId).map((m) => m.InstanceId ?? "");
+  await gateway.groupPoller.wait({
+    key: group.name,
+    kind: "group-room",
+    acceptor: (members): Verdict<true> =>
+      hasRoom((members ?? []).map(groupMemberOf), group.maxUnavailable, Date.now(), instanceId)
+        ? { state: "success", result: true }
+        : RETRY,
+    timeoutMs: options.timeoutSeconds * 1000,
+    intervalMs: options.pollIntervalMs,
+    signal: options.signal,
+    onTimeout: (last) =>
+      new SlotWaitTimeoutError(instanceId, group.name, group.maxUnavailable, holdersOf(last), options.timeoutSeconds),
+  });
 }

@@ -12,11 +12,14 @@ export interface ApplyJob {
   instanceId: string;
   setting: NestedVirtSetting;
   delayMs: number;
+  rolloutGroup?: string;
+  maxUnavailable?: number;
 }
 
 export interface ApplyOutcome {
   ok: boolean;
   setting?: NestedVirtSetting;
+  slotWaitSeconds?: number;
   code?: string;
   message?: string;
   began: number;
@@ -29,12 +32,20 @@ async function applyAt(endpoint: string, job: ApplyJob, startAt: number): Promis
     instanceId: job.instanceId,
     nestedVirtualization: job.setting,
     timeouts: { stopSeconds: 60, startSeconds: 60, healthySeconds: 60 },
+    ...(job.rolloutGroup ? { rolloutGroup: job.rolloutGroup, maxUnavailable: job.maxUnavailable ?? 1 } : {}),
   });
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt + job.delayMs - Date.now())));
   const began = Date.now();
   try {
     const applied = await engine.apply(desired);
-    return { ok: true, setting: applied.nestedVirtualization, began, at: Date.now() };
+    const slotWaitSeconds = applied.lastCycle?.slotWaitSeconds;
+    return {
+      ok: true,
+      setting: applied.nestedVirtualization,
+      ...(slotWaitSeconds !== undefined ? { slotWaitSeconds } : {}),
+      began,
+      at: Date.now(),
+    };
   } catch (error) {
     const code = error instanceof NestedVirtError ? error.code : "Unexpected";
     const message = error instanceof Error ? error.message : String(error);

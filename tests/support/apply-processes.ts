@@ -9,13 +9,16 @@ export interface ApplyProcess {
   outcomes: Promise<ApplyOutcome[]>;
   /** Tells the process the epoch ms at which its jobs' delays count from. */
   begin(at: number): void;
+  /** SIGKILLs the process. */
+  kill(): void;
 }
 
 /** Runs engine applies in a separate Node.js process (tests/support/apply-process.ts). */
-export function applyProcess(endpoint: string, jobs: ApplyJob[]): ApplyProcess {
+export function applyProcess(endpoint: string, jobs: ApplyJob[], env: Record<string, string> = {}): ApplyProcess {
   const script = path.join(__dirname, "apply-process.js");
   const child = spawn(process.execPath, [script, endpoint, JSON.stringify(jobs)], {
     stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...env },
   });
   let stdout = "";
   const ready = new Promise<void>((resolve) =>
@@ -24,10 +27,14 @@ export function applyProcess(endpoint: string, jobs: ApplyJob[]): ApplyProcess {
       if (stdout.startsWith("ready\n")) resolve();
     }),
   );
+  // A killed process prints no outcomes: it ends with none.
   const outcomes = new Promise<ApplyOutcome[]>((resolve) =>
-    child.on("close", () => resolve(JSON.parse(stdout.trim().split("\n").pop() ?? "[]") as ApplyOutcome[])),
+    child.on("close", () => {
+      const last = stdout.trim().split("\n").pop() ?? "";
+      resolve(last.startsWith("[") ? (JSON.parse(last) as ApplyOutcome[]) : []);
+    }),
   );
-  return { ready, outcomes, begin: (at: number) => child.stdin.end(String(at)) };
+  return { ready, outcomes, begin: (at: number) => child.stdin.end(String(at)), kill: () => child.kill("SIGKILL") };
 }
 
 /** Starts both processes' jobs at the same instant, once both have loaded, and returns their outcomes. */
