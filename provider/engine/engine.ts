@@ -286,7 +286,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
           ? await findInstanceFacts(gateway, id)
           : await lookAgain(facts, signal);
       if (!after) throw new BlockedError(id, planCycle(undefined, desired, {}).blockers);
-      if (anotherRunsCycle(after, runToken, Date.now())) {
+      // The journal this run found and finished (a takeover, a resumed cycle) is not another run's.
+      if (after.journalTag !== facts.journalTag && anotherRunsCycle(after, runToken, Date.now())) {
         // What it says belongs to that run's cycle: wait for it, or fail naming it, as planning decides.
         log(`another run's cycle is on ${id}; planning again`);
         takeOver = undefined;
