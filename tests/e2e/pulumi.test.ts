@@ -183,7 +183,7 @@ describe("end to end with the real Pulumi CLI", function () {
     const cases: [string, () => string, string][] = [
       [
         "an unsupported instance type",
-        () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }),
+        () => emulator.addInstance({ instanceType: "m6i.large", state: "running" }),
         "does not support nested virtualization",
       ],
       [

@@ -304,7 +304,7 @@ describe("end to end with the real Terraform CLI", function () {
     const cases: [string, () => string, string][] = [
       [
         "an unsupported instance type",
-        () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }),
+        () => emulator.addInstance({ instanceType: "m6i.large", state: "running" }),
         "does not support nested virtualization",
       ],
       [

@@ -68,7 +68,7 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     const cases: [string, Parameters<typeof seeded>[1], string][] = [
       [
         "an instance type without nested virtualization",
-        { instanceType: "m7i.large" },
+        { instanceType: "m6i.large" },
         "does not support nested virtualization",
       ],
       ["a Spot Instance", { spot: true }, "Spot Instance"],
