@@ -72,8 +72,9 @@ export const CLAIM_SETTLE_MS = { min: 150, max: 2000 } as const;
 /**
  * While the instance is down because of the cycle, the calls that keep it down (the modify, the
  * start) retry server and transient errors for this long after their first attempt, not for the
- * whole attempt budget: then the instance is started again in its old configuration. With the last
- * attempt's answer (at most 5 s more), a failing modify adds at most 20 s to the outage.
+ * whole attempt budget: then the instance is started again in its old configuration. A modify
+ * answered with 5xx thus adds this window and one answer's round trip to the outage (the issue
+ * allows 20 s). Throttling is retried with the standard budget (see FleetRetryStrategy).
  */
 export const DOWNTIME_RETRY_WINDOW_MS = 15_000;
 

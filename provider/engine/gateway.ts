@@ -50,18 +50,8 @@ const BATCH_MAX_WAIT_MS = 100;
  */
 export const PERMISSION_TTL_MS = 15 * 60_000;
 
-/** A windowed call's last attempt may take this long to answer before it is abandoned. */
-const WINDOWED_ATTEMPT_GRACE_MS = 5000;
-
 function windowed<T extends object>(input: T, retryWindowMs: number | undefined): T {
   return retryWindowMs === undefined ? input : withRetryWindow(input, retryWindowMs);
-}
-
-/** A windowed call is abandoned once its window and one more answer's time are over. */
-function sendOptions(retryWindowMs: number | undefined): { abortSignal?: AbortSignal } {
-  return retryWindowMs === undefined
-    ? {}
-    : { abortSignal: AbortSignal.timeout(retryWindowMs + WINDOWED_ATTEMPT_GRACE_MS) };
 }
 
 /** All waits of the process share one budget of DescribeInstances calls. */
@@ -286,7 +276,7 @@ export class Ec2Gateway {
     const group = `StartInstances ${dryRun} ${retryWindowMs ?? ""}`;
     return this.batches.call(group, "StartInstances", instanceId, async (ids) => {
       const input = windowed({ InstanceIds: ids, DryRun: dryRun }, retryWindowMs);
-      await this.send(() => this.client.send(new StartInstancesCommand(input), sendOptions(retryWindowMs)), dryRun);
+      await this.send(() => this.client.send(new StartInstancesCommand(input)), dryRun);
     });
   }
 
@@ -298,10 +288,7 @@ export class Ec2Gateway {
     retryWindowMs?: number,
   ): Promise<void> {
     const input = windowed({ InstanceId: instanceId, NestedVirtualization: setting, DryRun: dryRun }, retryWindowMs);
-    await this.send(
-      () => this.client.send(new ModifyInstanceCpuOptionsCommand(input), sendOptions(retryWindowMs)),
-      dryRun,
-    );
+    await this.send(() => this.client.send(new ModifyInstanceCpuOptionsCommand(input)), dryRun);
   }
 
   /** Makes one call; with DryRun, EC2's "would have succeeded" answer (DryRunOperation) resolves. */
