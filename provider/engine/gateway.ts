@@ -50,6 +50,7 @@ const BATCH_MAX_WAIT_MS = 100;
  */
 export const PERMISSION_TTL_MS = 15 * 60_000;
 
+/** A command input, marked with its retry window when it has one (see withRetryWindow). */
 function windowed<T extends object>(input: T, retryWindowMs: number | undefined): T {
   return retryWindowMs === undefined ? input : withRetryWindow(input, retryWindowMs);
 }
