@@ -210,7 +210,7 @@ function parseInstanceType(obj: JsonObject): InstanceTypeInfo {
   };
 }
 
-/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?} | [...], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
+/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?, status?, html?} | [...], unimplementedActions?: string[], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
 function applyFaults(faults: Faults, obj: JsonObject): void {
   if (optionalBoolean(obj, "clear")) faults.clear();
   if (obj.errorRate !== undefined) {
@@ -231,9 +231,16 @@ function applyFaults(faults: Faults, obj: JsonObject): void {
       requiredString(spec, "code"),
       optionalString(spec, "message"),
       optionalNumber(spec, "count"),
-      { dryRun: optionalBoolean(spec, "dryRun"), instanceId: optionalString(spec, "instanceId") },
+      {
+        dryRun: optionalBoolean(spec, "dryRun"),
+        instanceId: optionalString(spec, "instanceId"),
+        status: optionalNumber(spec, "status"),
+        html: optionalBoolean(spec, "html"),
+      },
     );
   }
+  const unimplemented = optionalStringArray(obj, "unimplementedActions");
+  if (unimplemented !== undefined) faults.unimplementedActions(unimplemented);
   const latencyMs = optionalNumber(obj, "latencyMs");
   if (latencyMs !== undefined) faults.latency(latencyMs);
   if (obj.stuckInStopping !== undefined) {

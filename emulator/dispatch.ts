@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { ACTIONS, type ActionContext } from "./actions";
 import type { CallLog } from "./calls";
 import type { InstanceTypeCatalogue } from "./catalogue";
-import { Ec2Error, dryRunSucceeded, httpStatusFor, renderError, unauthorized } from "./errors";
+import { Ec2Error, dryRunSucceeded, httpStatusFor, renderError, renderHtmlError, unauthorized } from "./errors";
 import type { Faults } from "./faults";
 import type { InstanceStore } from "./instances";
 import type { Permissions } from "./permissions";
@@ -45,7 +45,10 @@ export function handleEc2Request(state: EmulatorState, params: QueryParams): Htt
   } catch (error) {
     const ec2Error = error instanceof Ec2Error ? error : new Ec2Error("InternalError", describeUnexpected(error));
     errorCode = ec2Error.code;
-    reply = xmlReply(httpStatusFor(ec2Error.code), requestId, renderError(ec2Error.code, ec2Error.message, requestId));
+    const status = ec2Error.status ?? httpStatusFor(ec2Error.code);
+    reply = ec2Error.html
+      ? { status, headers: { "content-type": "text/html" }, body: renderHtmlError(status) }
+      : xmlReply(status, requestId, renderError(ec2Error.code, ec2Error.message, requestId));
   }
   state.calls.append({
     at,
@@ -61,9 +64,11 @@ export function handleEc2Request(state: EmulatorState, params: QueryParams): Htt
 function runAction(state: EmulatorState, action: string, params: QueryParams, dryRun: boolean): XmlElement[] {
   if (action === "") throw new Ec2Error("MissingAction", "The request must contain the parameter Action");
   const handler = ACTIONS[action];
-  if (!handler) throw new Ec2Error("InvalidAction", `The action ${action} is not valid for this web service.`);
+  if (!handler || state.faults.isUnimplemented(action)) {
+    throw new Ec2Error("InvalidAction", `The action ${action} is not valid for this web service.`);
+  }
   const fault = state.faults.take(action, dryRun, params);
-  if (fault) throw new Ec2Error(fault.code, fault.message);
+  if (fault) throw new Ec2Error(fault.code, fault.message, fault.status, fault.html);
   const context: ActionContext = {
     action,
     params,

@@ -7,10 +7,19 @@ export class Ec2Error extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** Overrides the HTTP status EC2 uses for `code` (injected faults). */
+    readonly status?: number,
+    /** Answer with an HTML page instead of EC2's XML error (injected faults). */
+    readonly html?: boolean,
   ) {
     super(message);
     this.name = code;
   }
+}
+
+/** What a web server or proxy in front of an endpoint answers: not EC2's XML at all. */
+export function renderHtmlError(status: number): string {
+  return `<html>\n<head><title>${status} Error</title></head>\n<body>\n<center><h1>${status} Error</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n`;
 }
 
 /** HTTP status EC2 uses per error code; the SDK retries 5xx and throttling codes. */

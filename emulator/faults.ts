@@ -1,5 +1,6 @@
 // Fault injection: random error rates, an account-wide request rate limit, scripted one-shot
-// failures, latency, and instances that hang in "stopping".
+// failures (any EC2 code, any HTTP status, or an HTML page instead of EC2's XML), actions answered
+// as not implemented, latency, and instances that hang in "stopping".
 
 import { defaultFaultMessage } from "./errors";
 import type { QueryParams } from "./query";
@@ -8,6 +9,10 @@ import { Ec2Throttling, TokenBucket } from "./throttling";
 export interface InjectedFault {
   code: string;
   message: string;
+  /** The HTTP status of the answer; default: the one EC2 uses for `code`. */
+  status?: number;
+  /** Answer with an HTML page instead of EC2's XML (a proxy or a web server in front of the endpoint). */
+  html?: boolean;
 }
 
 export interface FailNextOptions {
@@ -20,6 +25,9 @@ export interface FailNextOptions {
    * by one sees the same number of refusals as one that does not batch.
    */
   instanceId?: string;
+  /** See InjectedFault. */
+  status?: number;
+  html?: boolean;
 }
 
 interface ScriptedFailure extends InjectedFault, FailNextOptions {
@@ -51,6 +59,7 @@ export class Faults {
   private latencyMs = 0;
   private bucket: TokenBucket | undefined;
   private documented: Ec2Throttling | undefined;
+  private unimplemented = new Set<string>();
 
   constructor(
     private readonly stuck: StuckInStoppingControl,
@@ -97,7 +106,21 @@ export class Faults {
       remaining: count,
       dryRun: options.dryRun,
       instanceId: options.instanceId,
+      status: options.status,
+      html: options.html,
     });
+  }
+
+  /**
+   * Answer these actions as an endpoint that does not implement them: InvalidAction (HTTP 400) for
+   * every call, DryRun or not, until cleared (an empty list, or `clear`).
+   */
+  unimplementedActions(actions: readonly string[]): void {
+    this.unimplemented = new Set(actions);
+  }
+
+  isUnimplemented(action: string): boolean {
+    return this.unimplemented.has(action);
   }
 
   /** Delay every EC2 response by this many milliseconds. */
@@ -116,6 +139,7 @@ export class Faults {
     this.bucket = undefined;
     this.documented = undefined;
     this.latencyMs = 0;
+    this.unimplemented.clear();
     this.stuck.clearStuckInStopping();
   }
 
@@ -132,12 +156,16 @@ export class Faults {
         (fault.instanceId === undefined || namesInstance(params, fault.instanceId)),
     );
     if (scripted) {
-      if (scripted.instanceId !== undefined && instanceCount(params) > 1) {
-        return { code: scripted.code, message: scripted.message };
-      }
+      const fault: InjectedFault = {
+        code: scripted.code,
+        message: scripted.message,
+        ...(scripted.status !== undefined ? { status: scripted.status } : {}),
+        ...(scripted.html ? { html: true } : {}),
+      };
+      if (scripted.instanceId !== undefined && instanceCount(params) > 1) return fault;
       scripted.remaining -= 1;
-      if (scripted.remaining <= 0) this.scripted = this.scripted.filter((fault) => fault !== scripted);
-      return { code: scripted.code, message: scripted.message };
+      if (scripted.remaining <= 0) this.scripted = this.scripted.filter((f) => f !== scripted);
+      return fault;
     }
     if (!this.withinRateLimits(action, params, dryRun))
       return { code: "RequestLimitExceeded", message: defaultFaultMessage("RequestLimitExceeded") };

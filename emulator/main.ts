@@ -31,7 +31,7 @@ export const DEMO_INSTANCES: readonly SeedInstance[] = [
   },
   {
     instanceId: "i-0c0ffee0c0ffee002",
-    instanceType: "m7i.large",
+    instanceType: "m6i.large",
     state: "running",
     tags: { Name: "demo-unsupported-type" },
   },

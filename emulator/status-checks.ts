@@ -37,13 +37,21 @@ export function statusChecksOf(
   };
 }
 
-/** The `Details[].Status` EC2 reports for the `reachability` detail of a check. */
-export function detailStatusOf(status: CheckStatus): string {
+/** Values of `Details[].Status` (EC2's StatusType enum). */
+export type DetailStatus = "passed" | "failed" | "insufficient-data" | "initializing";
+
+/**
+ * The `Details[].Status` EC2 reports for the `reachability` detail of a check; undefined for a
+ * check that is `not-applicable` (an instance that is not running), which EC2 gives no details.
+ */
+export function detailStatusOf(status: CheckStatus): DetailStatus | undefined {
   switch (status) {
     case "ok":
       return "passed";
     case "impaired":
       return "failed";
+    case "not-applicable":
+      return undefined;
     default:
       return status;
   }

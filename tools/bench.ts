@@ -3,7 +3,7 @@
  * over HTTP, with the alternatives a user would pick in the same run. Prints Markdown for
  * BENCHMARKS.md. Figures, not assertions: no test times anything.
  *
- *   node dist/tools/bench.js [--only single,fleet,rate,soak,noop] [--scale 1]
+ *   node dist/tools/bench.js [--only single,fleet,rate,soak,noop,failed-modify] [--scale 1]
  *
  * Transitions are shorter than EC2's (typically 30 s or more to stop, 15 s to start) so the whole
  * run fits in a few minutes, except one fleet at EC2's order (the issue's own scenario); --scale
@@ -15,6 +15,7 @@ import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/terraform/hand
 import { generateCertificate } from "../provider/terraform/tls";
 import { repoRoot } from "./cli/paths";
 import { median } from "./bench/common";
+import { failedModifyTable } from "./bench/failed-modify";
 import { FLEET_HEADER, type FleetScenario, fleetRow, runFleet } from "./bench/fleet";
 import { singleCycleTable } from "./bench/single-cycle";
 
@@ -25,7 +26,7 @@ function arg(name: string, fallback: string): string {
 
 const SCALE = Number(arg("scale", "1"));
 const scaled = (ms: number) => Math.round(ms * SCALE);
-const ONLY = new Set(arg("only", "single,fleet,rate,soak,noop").split(","));
+const ONLY = new Set(arg("only", "single,fleet,rate,soak,noop,failed-modify").split(","));
 
 /** Three rounds; the durations are no multiple of any poll interval and differ per round. */
 const SINGLE_ROUNDS = [
@@ -156,6 +157,15 @@ async function main(): Promise<void> {
     notes.push(`Soak: ${(soak.wallMs / baseline.wallMs).toFixed(1)}× the fault-free run.`);
   }
   if (rows.length > 0) out.push("### Fleets", "", ...FLEET_HEADER, ...rows, "", ...notes.map((n) => `- ${n}`), "");
+  if (ONLY.has("failed-modify")) {
+    const transitions = { stoppingMs: scaled(2000), pendingMs: scaled(2000) };
+    out.push(
+      "### Downtime when the modify fails",
+      "",
+      ...(await failedModifyTable({ ...transitions, samples: 3 })),
+      "",
+    );
+  }
   out.push(
     `Terraform provider start-up (spawn → handshake line), median of 10: ${(await terraformProviderStartup(10)).toFixed(0)} ms.`,
     `AutoMTLS certificate generation, median of 20: ${certificateGeneration(20).toFixed(1)} ms.`,

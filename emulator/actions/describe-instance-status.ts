@@ -8,9 +8,10 @@ import { describedInstances } from "./lookup";
 import { paginate } from "./pagination";
 
 function checkXml(name: string, status: CheckStatus): XmlElement {
+  const detail = detailStatusOf(status);
   return el(name, [
     el("status", status),
-    itemList("details", [[el("name", "reachability"), el("status", detailStatusOf(status))]]),
+    itemList("details", detail === undefined ? [] : [[el("name", "reachability"), el("status", detail)]]),
   ]);
 }
 

@@ -53,7 +53,7 @@ data "aws_ami" "al2023" {
 
 resource "aws_instance" "runner" {
   ami           = data.aws_ami.al2023.id
-  instance_type = "m8i.large" # C8i, M8i and R8i (and -flex / d variants) support nested virtualization
+  instance_type = "m8i.large" # a type whose DescribeInstanceTypes answer lists nested-virtualization
   subnet_id     = var.subnet_id
 
   tags = {

@@ -8,6 +8,7 @@ import {
   WaitTimeoutError,
 } from "./errors";
 import type { Ec2Gateway } from "./gateway";
+import { encodeFailedCycle, FAILED_CYCLE_HOLD_MS, FAILED_CYCLE_TAG_KEY, RETRY_FAILED_CYCLE_ENV } from "./failed-cycle";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { waitInstanceStatusOk } from "./health-gate";
 import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
@@ -74,6 +75,15 @@ export class ClaimLostError extends Error {
  * outlasts a read-back, a batching window and a StopInstances.
  */
 export const CLAIM_SETTLE_MS = { min: 150, max: 2000 } as const;
+
+/**
+ * While the instance is down because of the cycle, the calls that keep it down (the modify, the
+ * start) retry server and transient errors for this long after their first attempt, not for the
+ * whole attempt budget: then the instance is started again in its old configuration. A modify
+ * answered with 5xx thus adds this window and one answer's round trip to the outage (the issue
+ * allows 20 s). Throttling is retried with the standard budget (see FleetRetryStrategy).
+ */
+export const DOWNTIME_RETRY_WINDOW_MS = 15_000;
 
 /**
  * Facts younger than this need no second look before the journal is written: a competitor's whole
@@ -279,11 +289,13 @@ export async function executeCycle(
       downtimeStart ??= Date.now();
     },
     modify: async () => {
-      await gateway.modifyNestedVirtualization(id, plan.desiredSetting);
+      // An instance this cycle will start again is down now: its retries are downtime, so bounded.
+      const window = kinds.includes("start") ? DOWNTIME_RETRY_WINDOW_MS : undefined;
+      await gateway.modifyNestedVirtualization(id, plan.desiredSetting, false, window);
       modifiedAt = stamp();
     },
     start: async () => {
-      await gateway.startInstance(id);
+      await gateway.startInstance(id, false, DOWNTIME_RETRY_WINDOW_MS);
       startRequested = true; // accepted by EC2: a failure from here on is reported, not retried
     },
     "wait-running": async () => {
@@ -367,6 +379,7 @@ export async function executeCycle(
         modified: modifiedAt !== undefined,
         desired: plan.desiredSetting,
         heldTag,
+        downSince: downtimeStart,
       },
       error,
       startWait,
@@ -380,6 +393,10 @@ export async function executeCycle(
   }
   slot?.release();
   await releaseSharedSlot(true);
+  // The change went through: an earlier failure recorded on the instance no longer holds anything off.
+  if (modifiedAt && facts.failedCycleTag !== undefined) {
+    await gateway.deleteTag(id, FAILED_CYCLE_TAG_KEY, facts.failedCycleTag).catch(() => undefined);
+  }
 
   if (!modifiedAt) return runningAgain ? { runningAgain } : {};
   const downtimeSeconds = downtimeStart !== undefined && startedAt ? (Date.now() - downtimeStart) / 1000 : 0;
@@ -454,8 +471,15 @@ interface FailureContext {
   modified: boolean;
   desired: CyclePlan["desiredSetting"];
   heldTag?: string;
+  /** When the instance went down for this cycle (epoch ms), for the message. */
+  downSince?: number;
 }
 
+/**
+ * Starts the instance again after a failed step (its retries bounded, as the instance is down),
+ * removes the journal and says what the instance has now. A failed modify is recorded on the
+ * instance (FAILED_CYCLE_TAG_KEY), so that the next run does not stop it again for the same failure.
+ */
 async function restartAfterFailure(
   gateway: Ec2Gateway,
   context: FailureContext,
@@ -465,26 +489,40 @@ async function restartAfterFailure(
 ): Promise<CycleFailedError> {
   const id = context.facts.instanceId;
   const what = STEP_ACTIONS[context.failedStep] ?? `waiting (${context.failedStep})`;
-  const reason = `${what} failed on ${id}: ${describeError(error)}`;
+  const answer = describeError(error);
+  const reason = `${what} failed on ${id}: ${answer}`;
   let setting: string = context.modified ? context.desired : context.facts.nestedVirtualization;
   log(`${reason}; starting ${id} again`);
+  const recordFailure = async () => {
+    if (context.failedStep !== "modify") return "";
+    const failure = { to: context.desired, at: new Date().toISOString(), call: what, error: answer };
+    await gateway.createTag(id, FAILED_CYCLE_TAG_KEY, encodeFailedCycle(failure)).catch(() => undefined);
+    const minutes = Math.round(FAILED_CYCLE_HOLD_MS / 60_000);
+    return ` Runs within ${minutes} minutes that set NestedVirtualization=${context.desired} on ${id} again fail at plan with this error, without stopping it, unless ${RETRY_FAILED_CYCLE_ENV}=true is set.`;
+  };
   try {
-    await gateway.startInstance(id);
+    await gateway.startInstance(id, false, DOWNTIME_RETRY_WINDOW_MS);
     await waitInstanceRunning(gateway, id, startWait);
     if (context.heldTag !== undefined) await gateway.deleteTag(id, JOURNAL_TAG_KEY, context.heldTag);
     // Say what the instance has, not what this run assumed it had.
     setting = (await gateway.describeInstance(id))?.CpuOptions?.NestedVirtualization ?? setting;
   } catch (restartError) {
+    const held = await recordFailure();
     return new CycleFailedError(
       id,
-      `${reason}. Starting it again also failed: ${describeError(restartError)}. The journal tag ${JOURNAL_TAG_KEY} is still on the instance: run the update again to start it, or start it by hand.`,
+      `${reason}. Starting it again also failed: ${describeError(restartError)}. ${id} is stopped (or stopping); the journal tag ${JOURNAL_TAG_KEY} is still on the instance: run the update again to start it, or start it by hand.${held}`,
       false,
       error,
     );
   }
+  const down =
+    context.downSince === undefined
+      ? ""
+      : ` (it was out of service for ${((Date.now() - context.downSince) / 1000).toFixed(1)} s)`;
+  const held = await recordFailure();
   return new CycleFailedError(
     id,
-    `${reason}. The instance was started again and has NestedVirtualization=${setting}; fix the cause and run the update again.`,
+    `${reason}. The instance was started again and has NestedVirtualization=${setting}${down}; fix the cause and run the update again.${held}`,
     true,
     error,
   );

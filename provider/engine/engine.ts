@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { anotherRunsCycle, confirmDelayMs } from "./confirm";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
-import { BlockedError, CancelledError, NestedVirtError } from "./errors";
+import { BlockedError, CancelledError, LookupFailedError, NestedVirtError } from "./errors";
+import { retryFailedCycleFromEnvironment } from "./failed-cycle";
 import { findInstanceFacts, toInstanceFacts } from "./finders";
 import { Ec2Gateway, type MutatingAction } from "./gateway";
 import { InstanceLocks } from "./instance-lock";
@@ -35,6 +36,11 @@ export interface EngineOptions {
    * write's round trip, at least 150 ms and at most 2 s (CLAIM_SETTLE_MS).
    */
   claimSettleMs?: number;
+  /**
+   * Run a cycle although the last one on the instance failed within FAILED_CYCLE_HOLD_MS (the
+   * user asks again); defaults to the NESTEDVIRT_RETRY_FAILED_CYCLE environment variable.
+   */
+  retryFailedCycle?: boolean;
 }
 
 export interface ApplyOptions {
@@ -152,6 +158,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
   const claimSettleMs = options.claimSettleMs;
+  const retryFailedCycle = options.retryFailedCycle ?? retryFailedCycleFromEnvironment();
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -171,9 +178,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
     known?: InstanceFacts,
     context: Pick<PlanContext, "takeOver" | "runToken"> = {},
   ) {
-    const facts = known ?? (await findInstanceFacts(gateway, desired.instanceId));
+    const facts =
+      known ??
+      (await findInstanceFacts(gateway, desired.instanceId).catch((error: unknown) => {
+        throw error instanceof NestedVirtError ? error : new LookupFailedError(desired.instanceId, error);
+      }));
     const region = facts ? undefined : await regionName();
-    const base: PlanContext = { region, now: Date.now(), ...context };
+    const base: PlanContext = { region, now: Date.now(), retryFailedCycle, ...context };
     let plan = planCycle(facts, desired, base);
     let permitted: PermittedActions | undefined;
     if (checks !== "none" && facts && plan.steps.length > 0) {
@@ -182,8 +193,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const findings = await preflightCycle(gateway, desired.instanceId, actions, {
         readStopProtection: checks === "with-stop-protection",
       });
-      permitted = { checkedAt, actions: actions.filter((a) => !findings.deniedActions.includes(a)) };
-      if (findings.deniedActions.length > 0 || findings.stopProtected)
+      const refused = [...findings.deniedActions, ...findings.unperformable.map((u) => u.action)];
+      permitted = { checkedAt, actions: actions.filter((a) => !refused.includes(a)) };
+      if (findings.deniedActions.length > 0 || findings.unperformable.length > 0 || findings.stopProtected)
         plan = planCycle(facts, desired, { ...base, ...findings });
     }
     return { facts, plan, permitted };

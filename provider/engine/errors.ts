@@ -63,6 +63,20 @@ export class CancelledError extends NestedVirtError {
   }
 }
 
+/** Looking at the instance (before any change) failed; the message says which call and what came back. */
+export class LookupFailedError extends NestedVirtError {
+  constructor(
+    instanceId: string,
+    override readonly cause: unknown,
+  ) {
+    super(
+      "LookupFailed",
+      `Could not look at instance ${instanceId}: ${callOf(cause) ?? "an EC2 call"} failed: ${describeError(cause)}. Nothing was changed and ${instanceId} was not stopped. Check the endpoint (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL or the provider's endpoint) and the region, then run again.`,
+      instanceId,
+    );
+  }
+}
+
 /** The cycle failed part-way; `restored` says whether the instance was put back as it was. */
 export class CycleFailedError extends NestedVirtError {
   constructor(
@@ -75,17 +89,62 @@ export class CycleFailedError extends NestedVirtError {
   }
 }
 
-/** Best-effort text of an unknown thrown value, including the AWS error code when there is one. */
+/**
+ * What came back for a failed call, in words: EC2's code, the HTTP status and EC2's message
+ * (`InternalError (HTTP 500, 9 attempts): An internal error has occurred`); for an answer that is
+ * not EC2's XML, what it was (`not an EC2 answer (HTML, HTTP 500)`) instead of the parser's complaint.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { name?: string; Code?: string }).Code ?? error.name;
-    const message = withoutFinalPeriod(error.message);
-    return code && code !== "Error" && !message.startsWith(code) && !(error instanceof NestedVirtError)
-      ? `${code}: ${message}`
-      : message;
-  }
-  return withoutFinalPeriod(String(error));
+  if (error instanceof NestedVirtError) return withoutFinalPeriod(error.message);
+  if (!(error instanceof Error)) return withoutFinalPeriod(String(error));
+  const answer = answerOf(error);
+  const message = withoutFinalPeriod(error.message);
+  if (answer.kind === "not-ec2") return `not an EC2 answer (${answer.content}, ${answer.status})`;
+  const code = awsErrorCode(error);
+  const named = code !== undefined && code !== "Error" && !message.startsWith(code);
+  const where = [answer.status, answer.attempts].filter((part) => part !== undefined).join(", ");
+  if (!named) return where ? `${message} (${where})` : message;
+  return where ? `${code} (${where}): ${message}` : `${code}: ${message}`;
 }
+
+/** An error's HTTP answer, as the AWS SDK recorded it. */
+type Answer =
+  | { kind: "ec2"; status?: string; attempts?: string }
+  | { kind: "not-ec2"; status: string; content: string };
+
+function answerOf(error: Error): Answer {
+  const sdk = error as {
+    $metadata?: { httpStatusCode?: number; attempts?: number };
+    $response?: { statusCode?: number; headers?: Record<string, string> };
+  };
+  const statusCode = sdk.$metadata?.httpStatusCode ?? sdk.$response?.statusCode;
+  const status = statusCode === undefined ? undefined : `HTTP ${statusCode}`;
+  const attempts = (sdk.$metadata?.attempts ?? 1) > 1 ? `${sdk.$metadata?.attempts} attempts` : undefined;
+  // The SDK's protocol parser failed on the body: the answer was not EC2's XML at all.
+  if (/XML parse error|Deserialization error/.test(error.message) && awsErrorCode(error) === "Error") {
+    return { kind: "not-ec2", status: status ?? "no HTTP status", content: contentKind(sdk.$response?.headers) };
+  }
+  return { kind: "ec2", status, attempts };
+}
+
+/** "HTML", "plain text", "JSON"… from a Content-Type header. */
+function contentKind(headers: Record<string, string> | undefined): string {
+  const type = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === "content-type")?.[1] ?? "";
+  if (/html/i.test(type)) return "HTML";
+  if (/json/i.test(type)) return "JSON";
+  if (/text\/plain/i.test(type)) return "plain text";
+  if (/xml/i.test(type)) return "malformed XML";
+  return type ? (type.split(";")[0] ?? type) : "no content type";
+}
+
+/** The EC2 call an SDK error came from (recorded by the gateway's middleware), when known. */
+export function callOf(error: unknown): string | undefined {
+  const call = (error as { [FAILED_CALL]?: unknown } | null)?.[FAILED_CALL];
+  return typeof call === "string" ? call : undefined;
+}
+
+/** Where the gateway's middleware records the command an error came from. */
+export const FAILED_CALL = Symbol("nestedvirt.failedCall");
 
 export function awsErrorCode(error: unknown): string | undefined {
   if (typeof error !== "object" || error === null) return undefined;

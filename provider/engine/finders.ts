@@ -1,7 +1,15 @@
 import type { Instance, InstanceTypeInfo } from "@aws-sdk/client-ec2";
 import type { Ec2Gateway } from "./gateway";
+import { decodeFailedCycle, FAILED_CYCLE_TAG_KEY } from "./failed-cycle";
 import { decodeJournal, JOURNAL_TAG_KEY } from "./journal";
-import type { CycleJournal, InstanceFacts, InstanceStateName, InstanceTypeFacts, UnreadableJournal } from "./types";
+import type {
+  CycleJournal,
+  FailedCycle,
+  InstanceFacts,
+  InstanceStateName,
+  InstanceTypeFacts,
+  UnreadableJournal,
+} from "./types";
 
 const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
 const NESTED_VIRTUALIZATION_FEATURE = "nested-virtualization";
@@ -56,6 +64,11 @@ function journalFacts(value: string | undefined): {
     : { journalTag: value, unreadableJournal: { value, problem: decoded.problem } };
 }
 
+function failedCycleFacts(value: string | undefined): { failedCycle?: FailedCycle; failedCycleTag?: string } {
+  const failedCycle = decodeFailedCycle(value);
+  return value === undefined ? {} : { ...(failedCycle ? { failedCycle } : {}), failedCycleTag: value };
+}
+
 /** Builds the planner's view of an instance from EC2's description of it and of its type. */
 export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): InstanceFacts {
   const tags = tagsOf(instance);
@@ -78,6 +91,7 @@ export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): In
     tags,
     autoScalingGroupName: tags[AUTO_SCALING_GROUP_TAG],
     ...journalFacts(tags[JOURNAL_TAG_KEY]),
+    ...failedCycleFacts(tags[FAILED_CYCLE_TAG_KEY]),
     ...(instance.StateReason?.Message ? { stateReason: instance.StateReason.Message } : {}),
     type,
   };

@@ -16,15 +16,21 @@ import {
 } from "@aws-sdk/client-ec2";
 import { Batcher } from "./batcher";
 import { InstanceCallBatcher } from "./call-batcher";
-import { awsErrorCode } from "./errors";
+import { awsErrorCode, describeError } from "./errors";
 import { GROUP_TAG_KEY } from "./group-slots";
 import { PollBudget, SharedPoller } from "./poller";
-import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
+import { FleetRetryStrategy, scopeRetriesByOperation, withRetryWindow } from "./retry";
 import type { EC2_ACTIONS } from "./schema";
 import type { AwsConnection, NestedVirtSetting } from "./types";
 
 /** The EC2 actions that change something, and so are checked with DryRun before a cycle. */
 export type MutatingAction = (typeof EC2_ACTIONS.change)[number];
+
+/** How EC2 answered a DryRun; `answer` says what came back when it was neither yes nor an IAM no. */
+export type DryRunVerdict =
+  | { verdict: "permitted" }
+  | { verdict: "denied" }
+  | { verdict: "cannot-perform"; answer: string };
 
 /** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it. */
 const DEFAULT_MAX_ATTEMPTS = 25;
@@ -44,6 +50,11 @@ export const BATCH_MAX_WAIT_MS = 100;
  * `terraform apply`) asks once per action and instance, at preview/plan or before the stop.
  */
 export const PERMISSION_TTL_MS = 15 * 60_000;
+
+/** A command input, marked with its retry window when it has one (see withRetryWindow). */
+function windowed<T extends object>(input: T, retryWindowMs: number | undefined): T {
+  return retryWindowMs === undefined ? input : withRetryWindow(input, retryWindowMs);
+}
 
 /** All waits of the process share one budget of DescribeInstances calls. */
 const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
@@ -270,25 +281,27 @@ export class Ec2Gateway {
     );
   }
 
-  /** StartInstances, batched like stopInstance. */
-  startInstance(instanceId: string, dryRun = false): Promise<void> {
-    return this.batches.call(`StartInstances ${dryRun}`, "StartInstances", instanceId, async (ids) => {
-      await this.send(() => this.client.send(new StartInstancesCommand({ InstanceIds: ids, DryRun: dryRun })), dryRun);
+  /**
+   * StartInstances, batched like stopInstance. With `retryWindowMs` (the instance is down because
+   * of the cycle), server and transient errors are retried for that long only (see withRetryWindow).
+   */
+  startInstance(instanceId: string, dryRun = false, retryWindowMs?: number): Promise<void> {
+    const group = `StartInstances ${dryRun} ${retryWindowMs ?? ""}`;
+    return this.batches.call(group, "StartInstances", instanceId, async (ids) => {
+      const input = windowed({ InstanceIds: ids, DryRun: dryRun }, retryWindowMs);
+      await this.send(() => this.client.send(new StartInstancesCommand(input)), dryRun);
     });
   }
 
-  async modifyNestedVirtualization(instanceId: string, setting: NestedVirtSetting, dryRun = false): Promise<void> {
-    await this.send(
-      () =>
-        this.client.send(
-          new ModifyInstanceCpuOptionsCommand({
-            InstanceId: instanceId,
-            NestedVirtualization: setting,
-            DryRun: dryRun,
-          }),
-        ),
-      dryRun,
-    );
+  /** ModifyInstanceCpuOptions; `retryWindowMs` as for startInstance. */
+  async modifyNestedVirtualization(
+    instanceId: string,
+    setting: NestedVirtSetting,
+    dryRun = false,
+    retryWindowMs?: number,
+  ): Promise<void> {
+    const input = windowed({ InstanceId: instanceId, NestedVirtualization: setting, DryRun: dryRun }, retryWindowMs);
+    await this.send(() => this.client.send(new ModifyInstanceCpuOptionsCommand(input)), dryRun);
   }
 
   /** Makes one call; with DryRun, EC2's "would have succeeded" answer (DryRunOperation) resolves. */
@@ -374,21 +387,25 @@ export class Ec2Gateway {
   }
 
   /**
-   * Asks EC2, with DryRun, whether the caller may perform `action` on the instance. A permitted
-   * verdict is remembered for the operation (see PERMISSION_TTL_MS), so preview/plan and the apply
-   * that follows in the same process ask once; a denial is asked again, as the user may fix it.
+   * Asks EC2, with DryRun, whether the caller may perform `action` on the instance: `DryRunOperation`
+   * means permitted, `UnauthorizedOperation` denied, and any other answer (an unknown action, an
+   * unsupported operation, another 4xx or 5xx, a body that is not EC2's) means the endpoint cannot
+   * perform the call. Throttling and transient errors are retried (the SDK's standard budget) before
+   * the answer counts. A permitted verdict is remembered for the operation (see PERMISSION_TTL_MS),
+   * so preview/plan and the apply that follows in the same process ask once; the others are asked
+   * again, as the user may fix them.
    */
-  async isPermitted(action: MutatingAction, instanceId: string): Promise<boolean> {
+  async dryRunVerdict(action: MutatingAction, instanceId: string): Promise<DryRunVerdict> {
     const key = `${action} ${instanceId}`;
-    if ((this.permitted.get(key) ?? 0) > Date.now()) return true;
+    if ((this.permitted.get(key) ?? 0) > Date.now()) return { verdict: "permitted" };
     try {
       await this.dryRunCall(action, instanceId);
     } catch (error) {
-      // Any answer but a denial (unknown instance, throttling given up on…) is not a denial.
-      return awsErrorCode(error) !== "UnauthorizedOperation";
+      if (awsErrorCode(error) === "UnauthorizedOperation") return { verdict: "denied" };
+      return { verdict: "cannot-perform", answer: describeError(error) };
     }
     this.permitted.set(key, Date.now() + PERMISSION_TTL_MS);
-    return true;
+    return { verdict: "permitted" };
   }
 
   /**

@@ -20,3 +20,9 @@ export { Ec2Gateway, PERMISSION_TTL_MS, type MutatingAction } from "./gateway";
 export { GROUP_TAG_KEY, SLOT_TAG_KEY } from "./group-slots";
 export { JOURNAL_TAG_KEY } from "./journal";
 export { ConflictingApplyError } from "./instance-lock";
+export {
+  FAILED_CYCLE_TAG_KEY,
+  FAILED_CYCLE_HOLD_MS,
+  RETRY_FAILED_CYCLE_ENV,
+} from "./failed-cycle";
+export { DOWNTIME_RETRY_WINDOW_MS } from "./cycle";

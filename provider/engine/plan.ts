@@ -1,9 +1,11 @@
 import type { MutatingAction } from "./gateway";
+import { FAILED_CYCLE_HOLD_MS, FAILED_CYCLE_TAG_KEY, holdsOff, RETRY_FAILED_CYCLE_ENV } from "./failed-cycle";
 import { isLeaseHeld, JOURNAL_TAG_KEY } from "./journal";
 import type {
   CycleJournal,
   CyclePlan,
   DesiredState,
+  FailedCycle,
   InstanceFacts,
   PlanBlocker,
   PlanWarning,
@@ -19,8 +21,12 @@ export interface PlanContext {
   region?: string;
   /** EC2 actions the caller may not call (a DryRun or the attribute read was refused). */
   deniedActions?: readonly string[];
+  /** Calls whose DryRun the endpoint answered with neither yes nor an IAM no, and what it answered. */
+  unperformable?: readonly { action: string; answer: string }[];
   /** The instance has stop protection (`disableApiStop`). */
   stopProtected?: boolean;
+  /** The user asks again for a cycle although the last one on the instance failed (see failed-cycle.ts). */
+  retryFailedCycle?: boolean;
   /** The clock, to tell another run's live lease from an interrupted cycle; without it every journal is interrupted. */
   now?: number;
   /** The journal tag (exact value) whose holder is gone, its instance stalled: finish that cycle instead of waiting. */
@@ -69,7 +75,7 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
     blockers.push({
       code: "unsupported-instance-type",
       attribute: "instanceId",
-      message: `Instance ${id} is a ${facts.instanceType}, which does not support nested virtualization (DescribeInstanceTypes lists no "nested-virtualization" feature). Use a virtual C8i, M8i or R8i type (or their -flex / d variants).`,
+      message: `Instance ${id} is a ${facts.instanceType}, which does not support nested virtualization (DescribeInstanceTypes lists no "nested-virtualization" feature). Choose a type whose DescribeInstanceTypes answer lists it, such as the C8i, M8i, R8i, C7i, M7i, R7i, I7i or X8i families (see the README).`,
     });
   }
   if (facts.spot) {
@@ -110,7 +116,30 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
   }
   if (context.stopProtected && facts.state !== "stopped") blockers.push(stopProtectedBlocker(id));
   for (const action of context.deniedActions ?? []) blockers.push(missingPermissionBlocker(id, action));
+  for (const call of context.unperformable ?? []) blockers.push(endpointCannotCycleBlocker(id, call));
+  const failure = facts.failedCycle;
+  if (failure && !context.retryFailedCycle && holdsOff(failure, desired.nestedVirtualization, context.now ?? 0)) {
+    blockers.push(earlierFailureBlocker(id, failure));
+  }
   return blockers;
+}
+
+/** The endpoint answered a DryRun of a call the cycle needs with something other than yes or an IAM no. */
+export function endpointCannotCycleBlocker(id: string, call: { action: string; answer: string }): PlanBlocker {
+  return {
+    code: "endpoint-cannot-cycle",
+    message: `The EC2 endpoint cannot perform the cycle on ${id}: it answered the DryRun of ec2:${call.action} with ${call.answer}. Nothing was changed and ${id} was not stopped. Point the provider at an endpoint that implements ${call.action} (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL or the provider's endpoint setting), or, if the endpoint is failing for now, run again later.`,
+  };
+}
+
+/** An earlier run stopped the instance for this setting and failed at a call; the instance was started again. */
+export function earlierFailureBlocker(id: string, failure: FailedCycle): PlanBlocker {
+  const minutes = Math.round(FAILED_CYCLE_HOLD_MS / 60_000);
+  return {
+    code: "earlier-cycle-failed",
+    attribute: "nestedVirtualization",
+    message: `A cycle setting NestedVirtualization=${failure.to} on ${id} failed at ${failure.at}: ${failure.call} failed: ${failure.error}. That run started ${id} again in its old configuration. So as not to stop ${id} again only to meet the same failure, this run changes nothing (for ${minutes} minutes after the failure). Fix the cause, then ask again explicitly: run with ${RETRY_FAILED_CYCLE_ENV}=true, or remove the tag with \`aws ec2 delete-tags --resources ${id} --tags Key=${FAILED_CYCLE_TAG_KEY}\`.`,
+  };
 }
 
 /** The instance has `disableApiStop` (found by the preflight, or by EC2 refusing the stop). */

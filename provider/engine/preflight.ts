@@ -1,12 +1,20 @@
-import { awsErrorCode } from "./errors";
+import { awsErrorCode, describeError } from "./errors";
 import type { Ec2Gateway, MutatingAction } from "./gateway";
 
 /** What the preflight learned: actions EC2 would refuse, and whether stop protection is on. */
 export interface PreflightFindings {
   /** Actions the caller may not call (a DryRun, or the attribute read, was refused). */
   deniedActions: string[];
+  /** Calls the endpoint cannot perform, with what it answered (neither permitted nor an IAM denial). */
+  unperformable: UnperformableCall[];
   /** The instance has `disableApiStop`: StopInstances would fail with OperationNotPermitted. */
   stopProtected: boolean;
+}
+
+export interface UnperformableCall {
+  action: string;
+  /** What came back, in words (describeError): EC2's code and HTTP status, or what the body was. */
+  answer: string;
 }
 
 /**
@@ -27,21 +35,28 @@ export async function preflightCycle(
 ): Promise<PreflightFindings> {
   const stops = options.readStopProtection && actions.includes("StopInstances");
   const [verdicts, protection] = await Promise.all([
-    Promise.all(actions.map((action) => gateway.isPermitted(action, instanceId))),
-    stops ? readStopProtection(gateway, instanceId) : Promise.resolve<StopProtection>("off"),
+    Promise.all(actions.map((action) => gateway.dryRunVerdict(action, instanceId))),
+    stops ? readStopProtection(gateway, instanceId) : Promise.resolve<StopProtection>({ state: "off" }),
   ]);
-  const deniedActions: string[] = actions.filter((_, index) => !verdicts[index]);
-  if (protection === "unreadable") deniedActions.unshift("DescribeInstanceAttribute");
-  return { deniedActions, stopProtected: protection === "on" };
+  const deniedActions: string[] = actions.filter((_, index) => verdicts[index]?.verdict === "denied");
+  const unperformable: UnperformableCall[] = actions.flatMap((action, index) => {
+    const verdict = verdicts[index];
+    return verdict?.verdict === "cannot-perform" ? [{ action, answer: verdict.answer }] : [];
+  });
+  if (protection.state === "unreadable") deniedActions.unshift("DescribeInstanceAttribute");
+  if (protection.state === "unanswered")
+    unperformable.unshift({ action: "DescribeInstanceAttribute", answer: protection.answer });
+  return { deniedActions, unperformable, stopProtected: protection.state === "on" };
 }
 
-type StopProtection = "on" | "off" | "unreadable";
+type StopProtection = { state: "on" | "off" | "unreadable" } | { state: "unanswered"; answer: string };
 
 async function readStopProtection(gateway: Ec2Gateway, instanceId: string): Promise<StopProtection> {
   try {
-    return (await gateway.isStopProtected(instanceId)) ? "on" : "off";
+    return { state: (await gateway.isStopProtected(instanceId)) ? "on" : "off" };
   } catch (error) {
-    if (awsErrorCode(error) === "UnauthorizedOperation") return "unreadable";
-    throw error;
+    if (awsErrorCode(error) === "UnauthorizedOperation") return { state: "unreadable" };
+    // Retried by the SDK already: the endpoint cannot tell, so the cycle cannot be judged safe.
+    return { state: "unanswered", answer: describeError(error) };
   }
 }

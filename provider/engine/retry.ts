@@ -1,5 +1,6 @@
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from "@smithy/types";
+import { FAILED_CALL } from "./errors";
 import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
 
 /**
@@ -19,9 +20,12 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
   constructor(private readonly maxAttempts: number) {}
 
   async acquireInitialRetryToken(scope: string): Promise<StandardRetryToken> {
-    const operation = scope.replace(/Command$/, "");
+    const [command = "", window] = scope.split(WINDOW_SEPARATOR);
+    const operation = command.replace(/Command$/, "");
     await this.rateOf(operation).acquire();
-    return retryToken(operation, 0);
+    // The window starts with the first attempt: time spent waiting for a send slot is not retried away.
+    const windowMs = Number(window);
+    return retryToken(operation, 0, windowMs > 0 ? Date.now() + windowMs : undefined);
   }
 
   async refreshRetryTokenForRetry(token: StandardRetryToken, errorInfo: RetryErrorInfo): Promise<StandardRetryToken> {
@@ -34,10 +38,18 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
     if (!retryable || retries >= this.maxAttempts) throw new Error("No retry token available");
     const base = throttled ? THROTTLING_RETRY_DELAY_BASE : DEFAULT_RETRY_DELAY_BASE;
     // Full jitter: spreads a fleet's retries instead of synchronising them.
-    const delay = Math.floor(Math.random() * Math.min(MAXIMUM_RETRY_DELAY, base * 2 ** token.getRetryCount()));
+    let delay = Math.floor(Math.random() * Math.min(MAXIMUM_RETRY_DELAY, base * 2 ** token.getRetryCount()));
+    const deadline = deadlineOf(token);
+    // Within a window, server and transient errors are retried until it closes, at short intervals.
+    // Throttling is not: EC2 asks to slow down, and giving up would only repeat the outage.
+    if (deadline !== undefined && !throttled) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("No retry token available: the retry window has closed");
+      delay = Math.min(delay, WINDOWED_MAX_DELAY_MS, left);
+    }
     await new Promise((resolve) => setTimeout(resolve, delay));
     await rate.acquire();
-    return retryToken(operation, retries);
+    return retryToken(operation, retries, deadline);
   }
 
   recordSuccess(token: StandardRetryToken): void {
@@ -130,25 +142,60 @@ export class SendRate {
 
 interface ScopedToken extends StandardRetryToken {
   operation: string;
+  /** Epoch ms after which server and transient errors are no longer retried (a windowed call). */
+  deadline?: number;
 }
 
-function retryToken(operation: string, count: number): ScopedToken {
-  return { operation, getRetryCount: () => count, getRetryDelay: () => 0, getRetryCost: () => undefined };
+function retryToken(operation: string, count: number, deadline?: number): ScopedToken {
+  return { operation, deadline, getRetryCount: () => count, getRetryDelay: () => 0, getRetryCost: () => undefined };
 }
 
 function operationOf(token: StandardRetryToken): string {
   return (token as Partial<ScopedToken>).operation ?? "";
 }
 
+function deadlineOf(token: StandardRetryToken): number | undefined {
+  return (token as Partial<ScopedToken>).deadline;
+}
+
+/** Longest pause between two attempts of a windowed call: it is retried often while the window lasts. */
+const WINDOWED_MAX_DELAY_MS = 2000;
+
+const WINDOW_SEPARATOR = "|";
+
+/** Retry windows of command inputs handed to `client.send`, by input object. */
+const retryWindows = new WeakMap<object, number>();
+
+/**
+ * Marks a command's input so its server and transient errors are retried for at most `windowMs`
+ * after its first attempt, instead of up to the attempt budget: for the calls made while an
+ * instance is down because of the cycle, where every retry is downtime.
+ */
+export function withRetryWindow<T extends object>(input: T, windowMs: number): T {
+  retryWindows.set(input, windowMs);
+  return input;
+}
+
 /**
  * The SDK's retry middleware passes a scope to the strategy (its `partition_id` context entry);
- * this sets it to the command's name so the strategy can keep one send rate per EC2 operation.
+ * this sets it to the command's name so the strategy can keep one send rate per EC2 operation, and
+ * adds the call's retry window, if it has one. Errors leave it marked with the command's name, so
+ * messages can say which call was answered how.
  */
 export function scopeRetriesByOperation(client: EC2Client): void {
   client.middlewareStack.add(
-    (next, context) => (args) => {
-      (context as Record<string, unknown>).partition_id = context.commandName;
-      return next(args);
+    (next, context) => async (args) => {
+      const window = retryWindows.get(args.input as object);
+      (context as Record<string, unknown>).partition_id =
+        window === undefined ? context.commandName : `${context.commandName}${WINDOW_SEPARATOR}${window}`;
+      try {
+        return await next(args);
+      } catch (error) {
+        if (typeof error === "object" && error !== null && !(FAILED_CALL in error)) {
+          Object.defineProperty(error, FAILED_CALL, { value: (context.commandName ?? "").replace(/Command$/, "") });
+        }
+        throw error;
+      }
     },
     { step: "initialize", name: "nestedvirtRetryScopeByOperation", override: true },
   );

@@ -41,6 +41,18 @@ export interface CycleJournal {
   stallMs?: number;
 }
 
+/** A cycle that stopped the instance and failed at a call, recorded as a tag (see failed-cycle.ts). */
+export interface FailedCycle {
+  /** The setting the failed cycle was applying. */
+  to: NestedVirtSetting;
+  /** ISO time of the failure. */
+  at: string;
+  /** The EC2 call that failed, e.g. ModifyInstanceCpuOptions. */
+  call: string;
+  /** What came back, as the failed run reported it. */
+  error: string;
+}
+
 /** A journal tag the engine cannot read: never acted upon, always a blocker. */
 export interface UnreadableJournal {
   value: string;
@@ -69,6 +81,9 @@ export interface InstanceFacts {
   /** The journal tag exactly as read, for a DeleteTags that removes only that value. */
   journalTag?: string;
   unreadableJournal?: UnreadableJournal;
+  /** An earlier cycle's failure recorded on the instance, with the tag's exact value. */
+  failedCycle?: FailedCycle;
+  failedCycleTag?: string;
   /** EC2's StateReason message (why the instance is in its state, e.g. a failed start). */
   stateReason?: string;
   type: InstanceTypeFacts;
@@ -114,6 +129,8 @@ export type BlockerCode =
   | "windows-too-many-vcpus"
   | "auto-scaling-member"
   | "missing-permission"
+  | "endpoint-cannot-cycle"
+  | "earlier-cycle-failed"
   | "stop-protected"
   | "unreadable-journal"
   | "conflicting-cycle";

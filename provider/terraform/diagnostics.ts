@@ -45,6 +45,10 @@ function blockerSummary(instanceId: string, blocker: PlanBlocker): string {
       return `Instance ${instanceId} not found`;
     case "missing-permission":
       return `Missing EC2 permission for ${instanceId}`;
+    case "endpoint-cannot-cycle":
+      return `The EC2 endpoint cannot change nested virtualization on ${instanceId}`;
+    case "earlier-cycle-failed":
+      return `The last cycle of ${instanceId} failed; not stopping it again`;
     default:
       return `Cannot change nested virtualization on ${instanceId}`;
   }

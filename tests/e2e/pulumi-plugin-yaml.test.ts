@@ -121,7 +121,7 @@ describe("the provider plugin from a Pulumi YAML program", function () {
   });
 
   it("a blocker fails the preview with the engine's message under the resource, before any change", async () => {
-    const instanceId = emulator.addInstance({ instanceType: "m7i.large", state: "running" });
+    const instanceId = emulator.addInstance({ instanceType: "m6i.large", state: "running" });
     const workspace = await stackFor("blocked", { instanceId });
     emulator.resetCalls();
     const preview = await workspace.run(["preview", "--stack", workspace.stack]);

@@ -183,7 +183,7 @@ describe("end to end with the real Pulumi CLI", function () {
     const cases: [string, () => string, string][] = [
       [
         "an unsupported instance type",
-        () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }),
+        () => emulator.addInstance({ instanceType: "m6i.large", state: "running" }),
         "does not support nested virtualization",
       ],
       [
@@ -223,6 +223,32 @@ describe("end to end with the real Pulumi CLI", function () {
         expect(emulator.mutatingCalls()).to.deep.equal([]);
       });
     });
+  });
+
+  it("an endpoint whose DryRun of the modify answers InvalidAction fails the preview with the blocker, stopping nothing", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.faults.failNext(
+      "ModifyInstanceCpuOptions",
+      "InvalidAction",
+      "The action ModifyInstanceCpuOptions is not valid for this web service.",
+      1000,
+      { dryRun: true, instanceId },
+    );
+    const workspace = await stackFor("endpoint-cannot-cycle", { instanceIds: [instanceId] });
+    emulator.resetCalls();
+    const preview = await workspace.run(["preview", "--stack", workspace.stack]);
+    expect(preview.code).to.not.equal(0);
+    const text = (preview.stdout + preview.stderr).replace(/\s+/g, " ");
+    expect(text, text)
+      .to.contain(`The EC2 endpoint cannot perform the cycle on ${instanceId}`)
+      .and.contain("answered the DryRun of ec2:ModifyInstanceCpuOptions with InvalidAction (HTTP 400)")
+      .and.contain("was not stopped");
+    const up = await workspace.run(["up", "--yes", "--stack", workspace.stack]);
+    expect(up.code).to.not.equal(0);
+    expect((up.stdout + up.stderr).replace(/\s+/g, " ")).to.contain("cannot perform the cycle");
+    expect(emulator.calls.filter((c) => c.action === "ModifyInstanceCpuOptions" && c.dryRun).length).to.be.at.least(1);
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+    expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
   });
 
   it("recovers from a pulumi up killed after the stop: the next up leaves the instance running and enabled", async () => {

@@ -304,7 +304,7 @@ describe("end to end with the real Terraform CLI", function () {
     const cases: [string, () => string, string][] = [
       [
         "an unsupported instance type",
-        () => emulator.addInstance({ instanceType: "m7i.large", state: "running" }),
+        () => emulator.addInstance({ instanceType: "m6i.large", state: "running" }),
         "does not support nested virtualization",
       ],
       [
@@ -347,6 +347,31 @@ describe("end to end with the real Terraform CLI", function () {
         ).to.deep.equal({});
       });
     });
+  });
+
+  it("an endpoint whose DryRun of the modify answers InvalidAction fails plan with the blocker, stopping nothing", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.faults.failNext(
+      "ModifyInstanceCpuOptions",
+      "InvalidAction",
+      "The action ModifyInstanceCpuOptions is not valid for this web service.",
+      1000,
+      { dryRun: true, instanceId },
+    );
+    const workspace = workspaceWith("endpoint-cannot-cycle", [{ name: "kvm", instanceId }]);
+    emulator.resetCalls();
+    const plan = timed("plan", await workspace.run(["plan"]));
+    expect(plan.code).to.equal(1);
+    expect(output(plan))
+      .to.contain(`Error: The EC2 endpoint cannot change nested virtualization on ${instanceId}`)
+      .and.contain("answered the DryRun of ec2:ModifyInstanceCpuOptions with InvalidAction (HTTP 400)")
+      .and.contain("was not stopped");
+    const apply = await workspace.run(["apply", "-auto-approve"]);
+    expect(apply.code).to.equal(1);
+    expect(output(apply)).to.contain("cannot perform the cycle");
+    expect(emulator.calls.filter((c) => c.action === "ModifyInstanceCpuOptions" && c.dryRun).length).to.be.at.least(1);
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+    expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
   });
 
   it("a stop timeout fails apply with the timeout message and keeps the journal; the next apply finishes the cycle", async () => {

@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, ModifyInstanceCpuOptionsCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import type { CallRecord, InstanceSnapshot } from "../../emulator";
 import { ec2Client, expectEc2Error, useEmulator } from "./helpers";
@@ -89,6 +89,38 @@ describe("emulator: JSON control API", () => {
     await noRetry.send(new DescribeInstancesCommand({}));
     noRetry.destroy();
     expect(h.emulator.instance(id).stuckInStopping).to.equal(false);
+  });
+
+  it("answers actions as not implemented, an HTML page, or any status, as told over HTTP", async () => {
+    const id = h.emulator.addInstance({ state: "stopped" });
+    const noRetry = ec2Client(h.emulator, { maxAttempts: 1 });
+    const modify = (DryRun: boolean) =>
+      noRetry.send(new ModifyInstanceCpuOptionsCommand({ InstanceId: id, NestedVirtualization: "enabled", DryRun }));
+    await control("POST", "faults", { unimplementedActions: ["ModifyInstanceCpuOptions"] });
+    const invalid = await expectEc2Error(modify(true), "InvalidAction", /ModifyInstanceCpuOptions is not valid/);
+    expect(invalid.$metadata.httpStatusCode).to.equal(400);
+    await expectEc2Error(modify(false), "InvalidAction");
+    await control("POST", "faults", {
+      unimplementedActions: [],
+      failNext: [
+        { action: "ModifyInstanceCpuOptions", code: "UnsupportedOperation", dryRun: true },
+        { action: "ModifyInstanceCpuOptions", code: "InternalError", status: 500, html: true, dryRun: false },
+      ],
+    });
+    await expectEc2Error(modify(true), "UnsupportedOperation");
+    const html = await modify(false).catch(
+      (error: { $metadata?: { httpStatusCode?: number }; message: string }) => error,
+    );
+    expect(html).to.have.nested.property("$metadata.httpStatusCode", 500);
+    expect((html as Error).message).to.contain("XML parse error");
+    noRetry.destroy();
+    expect(h.emulator.calls.map((c) => c.errorCode)).to.deep.equal([
+      "InvalidAction",
+      "InvalidAction",
+      "UnsupportedOperation",
+      "InternalError",
+    ]);
+    expect(h.emulator.instance(id).nestedVirtualization).to.equal("disabled");
   });
 
   it("denies and re-allows actions", async () => {

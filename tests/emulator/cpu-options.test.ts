@@ -47,7 +47,7 @@ describe("emulator: ModifyInstanceCpuOptions", () => {
   }
 
   it("refuses to enable on types without the nested-virtualization feature", async () => {
-    for (const instanceType of ["m7i.large", "c7g.large", "t3.micro", "m8i.metal-48xl"]) {
+    for (const instanceType of ["m6i.large", "c7g.large", "t3.micro", "m8i.metal-48xl"]) {
       const id = h.emulator.addInstance({ instanceType, state: "stopped" });
       await expectEc2Error(
         h.client.send(new ModifyInstanceCpuOptionsCommand({ InstanceId: id, NestedVirtualization: "enabled" })),
@@ -58,7 +58,7 @@ describe("emulator: ModifyInstanceCpuOptions", () => {
   });
 
   it("allows disabling on an unsupported type (a no-op)", async () => {
-    const id = h.emulator.addInstance({ instanceType: "m7i.large", state: "stopped" });
+    const id = h.emulator.addInstance({ instanceType: "m6i.large", state: "stopped" });
     const out = await h.client.send(
       new ModifyInstanceCpuOptionsCommand({ InstanceId: id, NestedVirtualization: "disabled" }),
     );

@@ -68,9 +68,31 @@ describe("emulator: DescribeInstanceTypes", () => {
     expect(metal.ProcessorInfo?.SupportedFeatures).to.equal(undefined);
   });
 
+  it("lists the feature for the 7th-gen Intel families, I7i and X8i, as EC2 does, except metal sizes", async () => {
+    const supported = [
+      "c7i.large",
+      "m7i.large",
+      "r7i.48xlarge",
+      "c7i-flex.large",
+      "m7i-flex.16xlarge",
+      "i7i.xlarge",
+      "x8i.large",
+      "x8i.96xlarge",
+    ];
+    const types = await describeTypes(supported);
+    expect(types.map((t) => t.InstanceType)).to.deep.equal(supported);
+    for (const t of types) {
+      expect(t.ProcessorInfo?.SupportedFeatures, t.InstanceType).to.include("nested-virtualization");
+    }
+    expect(types[5]?.InstanceStorageSupported).to.equal(true);
+    const [metal] = await describeTypes(["m7i.metal-24xl"]);
+    expect(metal?.BareMetal).to.equal(true);
+    expect(metal?.ProcessorInfo?.SupportedFeatures).to.equal(undefined);
+  });
+
   it("lists the unsupported comparison types without the feature", async () => {
-    const types = await describeTypes(["m7i.large", "c7i.xlarge", "t3.micro", "c7g.large"]);
-    expect(types.map((t) => t.InstanceType)).to.deep.equal(["m7i.large", "c7i.xlarge", "t3.micro", "c7g.large"]);
+    const types = await describeTypes(["m6i.large", "c6i.xlarge", "t3.micro", "c7g.large"]);
+    expect(types.map((t) => t.InstanceType)).to.deep.equal(["m6i.large", "c6i.xlarge", "t3.micro", "c7g.large"]);
     for (const t of types) expect(t.ProcessorInfo?.SupportedFeatures, t.InstanceType).to.equal(undefined);
     expect(types[3]?.ProcessorInfo?.SupportedArchitectures).to.deep.equal(["arm64"]);
     expect(types[3]?.VCpuInfo?.DefaultThreadsPerCore).to.equal(1);

@@ -80,6 +80,37 @@ describe("emulator: fault injection", () => {
     ]);
   });
 
+  it("an injected status overrides EC2's for the code, and an HTML body is not EC2's XML", async () => {
+    const { strategy, errorTypes } = recordingRetryStrategy(2);
+    const client = ec2Client(h.emulator, { retryStrategy: strategy });
+    h.emulator.faults.failNext("DescribeInstances", "Unavailable", "gateway", 1, { status: 502 });
+    await client.send(new DescribeInstancesCommand({}));
+    client.destroy();
+    h.emulator.faults.failNext("DescribeInstances", "InternalError", undefined, 1, { html: true });
+    expect(errorTypes).to.deep.equal(["TRANSIENT"]);
+    const noRetry = ec2Client(h.emulator, { maxAttempts: 1 });
+    const html = await noRetry.send(new DescribeInstancesCommand({})).catch((error: unknown) => error);
+    noRetry.destroy();
+    expect(html).to.have.nested.property("$metadata.httpStatusCode", 500);
+    expect(String((html as Error).message)).to.contain("XML parse error");
+    expect(h.emulator.calls.map((c) => c.errorCode)).to.deep.equal(["Unavailable", undefined, "InternalError"]);
+  });
+
+  it("unimplemented actions answer InvalidAction for DryRun and real calls until cleared", async () => {
+    const id = h.emulator.addInstance({ state: "stopped" });
+    const client = ec2Client(h.emulator, { maxAttempts: 1 });
+    const modify = (DryRun: boolean) =>
+      client.send(new ModifyInstanceCpuOptionsCommand({ InstanceId: id, NestedVirtualization: "enabled", DryRun }));
+    h.emulator.faults.unimplementedActions(["ModifyInstanceCpuOptions"]);
+    await expectEc2Error(modify(true), "InvalidAction");
+    await expectEc2Error(modify(false), "InvalidAction");
+    await client.send(new DescribeInstancesCommand({}));
+    h.emulator.faults.clear();
+    await expectEc2Error(modify(true), "DryRunOperation");
+    client.destroy();
+    expect(h.emulator.instance(id).nestedVirtualization).to.equal("disabled");
+  });
+
   it("errorRate can be limited to actions and cleared", async () => {
     const client = ec2Client(h.emulator, { maxAttempts: 1 });
     h.emulator.faults.errorRate(1, "Unavailable", ["StopInstances"]);

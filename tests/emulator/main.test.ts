@@ -39,7 +39,7 @@ describe("emulator: stand-alone main", () => {
       const endpoint = match?.[1] ?? "";
       expect(output).to.match(/i-0c0ffee0c0ffee000\s+m8i\.large\s+running\s+nested=disabled\s+\d+\.\d+\.\d+\.\d+/);
       expect(output).to.match(/i-0c0ffee0c0ffee001\s+c8i\.xlarge\s+stopped/);
-      expect(output).to.match(/i-0c0ffee0c0ffee002\s+m7i\.large\s+running/);
+      expect(output).to.match(/i-0c0ffee0c0ffee002\s+m6i\.large\s+running/);
       expect(readFileSync(endpointFile, "utf8").trim()).to.equal(endpoint);
 
       const client = new EC2Client({

@@ -25,7 +25,7 @@ describe("emulator: DescribeInstanceStatus (manual clock)", () => {
   });
   afterEach(() => emulator.close());
 
-  it("reports a seeded running instance as ok and a stopped one as not-applicable", async () => {
+  it("reports a seeded running instance as ok and a stopped one as not-applicable, with details only from EC2's StatusType enum", async () => {
     const running = emulator.addInstance({ state: "running" });
     const stopped = emulator.addInstance({ state: "stopped" });
     expect(await checksOf(client, running)).to.deep.equal({
@@ -34,7 +34,23 @@ describe("emulator: DescribeInstanceStatus (manual clock)", () => {
       system: "ok",
       instanceDetail: "passed",
     });
-    expect(await checksOf(client, stopped)).to.deep.include({ instance: "not-applicable", system: "not-applicable" });
+    expect(await checksOf(client, stopped)).to.deep.equal({
+      state: "stopped",
+      instance: "not-applicable",
+      system: "not-applicable",
+      instanceDetail: undefined,
+    });
+    const detailStatuses = new Set(["passed", "failed", "insufficient-data", "initializing"]);
+    await client.send(new StartInstancesCommand({ InstanceIds: [stopped] }));
+    for (const advance of [0, 1000, 5000]) {
+      clock.advance(advance);
+      const out = await client.send(new DescribeInstanceStatusCommand({ IncludeAllInstances: true }));
+      for (const status of out.InstanceStatuses ?? []) {
+        for (const detail of [...(status.InstanceStatus?.Details ?? []), ...(status.SystemStatus?.Details ?? [])]) {
+          expect(detailStatuses, JSON.stringify(status)).to.include(detail.Status);
+        }
+      }
+    }
   });
 
   it("is initializing after a start until the configured delay has passed, then ok", async () => {

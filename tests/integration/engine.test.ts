@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { BlockedError, CycleFailedError, JOURNAL_TAG_KEY, WaitTimeoutError } from "../../provider/engine";
+import {
+  BlockedError,
+  CycleFailedError,
+  FAILED_CYCLE_TAG_KEY,
+  JOURNAL_TAG_KEY,
+  WaitTimeoutError,
+} from "../../provider/engine";
 import { decodeJournal, isLeaseHeld } from "../../provider/engine/journal";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
@@ -68,7 +74,7 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     const cases: [string, Parameters<typeof seeded>[1], string][] = [
       [
         "an instance type without nested virtualization",
-        { instanceType: "m7i.large" },
+        { instanceType: "m6i.large" },
         "does not support nested virtualization",
       ],
       ["a Spot Instance", { spot: true }, "Spot Instance"],
@@ -131,11 +137,13 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
     expect(error).to.be.instanceOf(CycleFailedError);
     expect((error as CycleFailedError).restored).to.equal(true);
     expect(error.message).to.contain(instanceId).and.contain("simulated rejection").and.contain("started again");
-    expect(mutatingActions(ctx.emulator)).to.deep.equal(FULL_CYCLE);
+    // The last CreateTags records the failure, so the next run does not stop the instance again for it.
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([...FULL_CYCLE, "CreateTags"]);
     const live = ctx.emulator.instance(instanceId);
     expect(live.state).to.equal("running");
     expect(live.nestedVirtualization).to.equal("disabled");
     expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+    expect(live.tags[FAILED_CYCLE_TAG_KEY]).to.contain("simulated rejection");
   });
 
   it("starts the instance again when the SDK gives up on StartInstances after the modify", async () => {

@@ -39,10 +39,10 @@ describe("the Pulumi dynamic provider's methods", () => {
     });
 
     it("fails a blocked instance at preview time with zero mutating calls", async () => {
-      const instanceId = ctx.emulator.addInstance({ instanceType: "m7i.large", state: "running" });
+      const instanceId = ctx.emulator.addInstance({ instanceType: "m6i.large", state: "running" });
       const { failures } = await handlers.check({}, { instanceId });
       expect(failures.map((f) => f.property)).to.deep.equal(["instanceId"]);
-      expect(failures[0].reason).to.contain("m7i.large");
+      expect(failures[0].reason).to.contain("m6i.large");
       expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
     });
 

@@ -128,7 +128,9 @@ describe("reliability: stop protection, journals, start failures, cancellation (
         dryRun: false,
       });
       const error = await rejection(ctx.engine().apply(desired));
-      expect(error.message).to.contain("InvalidParameterCombination: Not now. The instance was started again");
+      expect(error.message).to.contain(
+        "InvalidParameterCombination (HTTP 400): Not now. The instance was started again",
+      );
       expect(error.message).to.not.contain("..");
     });
   });

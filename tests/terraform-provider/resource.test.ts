@@ -174,7 +174,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     });
 
     it("turns a blocker into an error on instance_id, before any mutating call", async () => {
-      const { emulator, context } = setup({ instanceType: "m7i.large" });
+      const { emulator, context } = setup({ instanceType: "m6i.large" });
       const config = value({ instance_id: ID });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       expect(plan.diagnostics).to.have.length(1);
@@ -183,7 +183,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         summary: `Cannot change nested virtualization on ${ID}`,
       });
       expect(plan.diagnostics[0].attribute).to.deep.equal({ steps: [{ attribute_name: "instance_id" }] });
-      expect(plan.diagnostics[0].detail).to.contain("m7i.large").and.contain("does not support nested virtualization");
+      expect(plan.diagnostics[0].detail).to.contain("m6i.large").and.contain("does not support nested virtualization");
       expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
@@ -366,7 +366,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     });
 
     it("reports an engine refusal and creates nothing", async () => {
-      const { emulator, context } = setup({ instanceType: "m7i.large" });
+      const { emulator, context } = setup({ instanceType: "m6i.large" });
       const config = value({ instance_id: ID });
       const planned = value({
         ...config,

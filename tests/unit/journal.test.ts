@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { decodeFailedCycle, encodeFailedCycle } from "../../provider/engine/failed-cycle";
 import { decodeJournal, encodeJournal, isLeaseHeld } from "../../provider/engine/journal";
 
 describe("the cycle journal tag", () => {
@@ -40,5 +41,21 @@ describe("the cycle journal tag", () => {
   it("holds its lease until leaseUntil, and not after", () => {
     expect(isLeaseHeld(journal, Date.parse("2026-11-27T01:23:02.000Z"))).to.equal(true);
     expect(isLeaseHeld(journal, Date.parse("2026-11-27T01:23:03.000Z"))).to.equal(false);
+  });
+});
+
+describe("the failed-cycle tag", () => {
+  it("round-trips, shortening a long error so the value fits in an EC2 tag (256 characters)", () => {
+    const failure = { to: "enabled" as const, at: "2026-12-01T10:00:00.000Z", call: "ModifyInstanceCpuOptions" };
+    const short = { ...failure, error: "InternalError (HTTP 500): An internal error has occurred" };
+    expect(decodeFailedCycle(encodeFailedCycle(short))).to.deep.equal(short);
+    const long = encodeFailedCycle({ ...failure, error: `InternalError (HTTP 500): ${'é"x'.repeat(200)}` });
+    expect(long.length).to.be.at.most(256);
+    expect(decodeFailedCycle(long)?.error).to.match(/^InternalError \(HTTP 500\): .*…$/);
+  });
+
+  it("an unreadable value holds nothing off", () => {
+    expect(decodeFailedCycle("not json")).to.equal(undefined);
+    expect(decodeFailedCycle('{"v":2,"to":"enabled","at":"2026-12-01T10:00:00.000Z"}')).to.equal(undefined);
   });
 });

@@ -75,9 +75,9 @@ describe("planning a cycle (pure)", () => {
       [
         "an unsupported instance type",
         {
-          instanceType: "m7i.large",
+          instanceType: "m6i.large",
           type: {
-            instanceType: "m7i.large",
+            instanceType: "m6i.large",
             supportsNestedVirtualization: false,
             defaultVCpus: 2,
             instanceStorageSupported: false,
@@ -140,6 +140,51 @@ describe("planning a cycle (pure)", () => {
       expect(codesOf(plan)).to.deep.equal(["missing-permission", "missing-permission"]);
       expect(plan.blockers[0].message).to.contain("ec2:ModifyInstanceCpuOptions");
       expect(plan.steps).to.deep.equal([]);
+    });
+
+    it("blocks, naming the call and what came back, when the endpoint cannot perform a call of the cycle", () => {
+      const answer = "InvalidAction (HTTP 400): The action ModifyInstanceCpuOptions is not valid for this web service";
+      const plan = planCycle(factsOf(), desiredOf(), {
+        unperformable: [{ action: "ModifyInstanceCpuOptions", answer }],
+      });
+      expect(codesOf(plan)).to.deep.equal(["endpoint-cannot-cycle"]);
+      expect(plan.blockers[0].message)
+        .to.contain("cannot perform the cycle on i-0123456789abcdef0")
+        .and.contain(`ec2:ModifyInstanceCpuOptions with ${answer}`)
+        .and.contain("was not stopped");
+      expect(plan.steps).to.deep.equal([]);
+    });
+
+    describe("after a cycle that failed at the modify", () => {
+      const failedAt = Date.parse("2026-12-01T10:00:00.000Z");
+      const failed = (to: "enabled" | "disabled" = "enabled") =>
+        factsOf({
+          failedCycle: {
+            to,
+            at: new Date(failedAt).toISOString(),
+            call: "ModifyInstanceCpuOptions",
+            error: "InternalError (HTTP 500, 14 attempts): An internal error has occurred",
+          },
+        });
+      const minutes = (n: number) => failedAt + n * 60_000;
+
+      it("a run with the same target within 30 minutes is blocked with the earlier error", () => {
+        const plan = planCycle(failed(), desiredOf(), { now: minutes(29) });
+        expect(codesOf(plan)).to.deep.equal(["earlier-cycle-failed"]);
+        expect(plan.blockers[0].message)
+          .to.contain("ModifyInstanceCpuOptions failed: InternalError (HTTP 500, 14 attempts)")
+          .and.contain("NESTEDVIRT_RETRY_FAILED_CYCLE=true")
+          .and.contain("--tags Key=nestedvirt:failed-cycle");
+        expect(plan.steps).to.deep.equal([]);
+      });
+
+      it("is not held off after the window, for the other target, or when the user asks again", () => {
+        expect(codesOf(planCycle(failed(), desiredOf(), { now: minutes(31) }))).to.deep.equal([]);
+        expect(codesOf(planCycle(failed("disabled"), desiredOf(), { now: minutes(1) }))).to.deep.equal([]);
+        const asked = planCycle(failed(), desiredOf(), { now: minutes(1), retryFailedCycle: true });
+        expect(codesOf(asked)).to.deep.equal([]);
+        expect(kindsOf(asked)).to.include("stop");
+      });
     });
 
     const windowsOn = (type: { instanceType: string; defaultVCpus: number }, cpu: Partial<InstanceFacts> = {}) =>
