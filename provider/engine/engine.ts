@@ -9,13 +9,17 @@ import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
 import { rolloutOf } from "./rollout";
 import { pollIntervalFromEnvironment } from "./waiters";
+import { isLeaseHeld } from "./journal";
 import type {
   AwsConnection,
+  CycleJournal,
   CyclePlan,
   DesiredState,
   EnablementState,
   InstanceFacts,
   NestedVirtSetting,
+  StepKind,
+  UnreadableJournal,
 } from "./types";
 
 export interface EngineOptions {
@@ -32,7 +36,12 @@ export interface EngineOptions {
    * write's round trip, at least 150 ms and at most 2 s (CLAIM_SETTLE_MS).
    */
   claimSettleMs?: number;
+  /** Each step of a cycle as it begins, for front ends that show per-instance progress. */
+  progress?: (instanceId: string, phase: ProgressPhase) => void;
 }
+
+/** A step of the cycle, or waiting for another run's cycle on the instance to end. */
+export type ProgressPhase = StepKind | "wait-other-run";
 
 export interface ApplyOptions {
   /**
@@ -58,6 +67,16 @@ export interface Inspection {
   current?: EnablementState;
   /** With `checkPermissions`: the plan's actions EC2 said the caller may call (DryRun), and when. */
   permitted?: PermittedActions;
+  /** What else the facts say, for front ends that show an instance (a status table); absent when not found. */
+  details?: InstanceDetails;
+}
+
+export interface InstanceDetails {
+  supportsNestedVirtualization: boolean;
+  autoScalingGroupName?: string;
+  /** The cycle recorded on the instance (journal tag), and whether the run that wrote it may still be working. */
+  journal?: CycleJournal & { leaseHeld: boolean };
+  unreadableJournal?: UnreadableJournal;
 }
 
 export interface AppliedState extends EnablementState {
@@ -79,6 +98,15 @@ export interface Engine {
   read(instanceId: string): Promise<EnablementState | undefined>;
   /** Honours `desired.onDelete`: `keep` makes no EC2 call; `restore` cycles back to `previousSetting`. */
   remove(desired: DesiredState, previousSetting?: NestedVirtSetting, options?: ApplyOptions): Promise<void>;
+}
+
+function detailsOf(facts: InstanceFacts, now: number): InstanceDetails {
+  return {
+    supportsNestedVirtualization: facts.type.supportsNestedVirtualization,
+    ...(facts.autoScalingGroupName ? { autoScalingGroupName: facts.autoScalingGroupName } : {}),
+    ...(facts.journal ? { journal: { ...facts.journal, leaseHeld: isLeaseHeld(facts.journal, now) } } : {}),
+    ...(facts.unreadableJournal ? { unreadableJournal: facts.unreadableJournal } : {}),
+  };
 }
 
 export function stateOf(facts: InstanceFacts, warnings: string[] = []): EnablementState {
@@ -131,6 +159,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
   const claimSettleMs = options.claimSettleMs;
+  const progress = options.progress;
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -199,6 +228,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       first ??= facts;
       if (plan.awaiting && facts.journalTag !== undefined) {
         log(`another run is cycling ${id}; waiting for it`);
+        progress?.(id, "wait-other-run");
         const outcome = await waitForOtherCycle(
           gateway,
           id,
@@ -229,6 +259,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           runToken,
           claimSettleMs,
           signal,
+          ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
         });
       } catch (error) {
         if (!(error instanceof ClaimLostError)) throw error;
@@ -267,7 +298,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async inspect(desired, inspectOptions = {}) {
       const checks = inspectOptions.checkPermissions === true ? "with-stop-protection" : "none";
       const { facts, plan, permitted } = await planFor(desired, checks);
-      return { plan, ...(facts ? { current: stateOf(facts) } : {}), ...(permitted ? { permitted } : {}) };
+      return {
+        plan,
+        ...(facts ? { current: stateOf(facts), details: detailsOf(facts, Date.now()) } : {}),
+        ...(permitted ? { permitted } : {}),
+      };
     },
     apply: (desired, applyOptions) => apply(desired, undefined, applyOptions),
     async adopt(desired) {
