@@ -165,7 +165,10 @@ class PlainDisplay implements Display {
     if (!this.shown || report.command === "apply" || report.command === "recover") {
       if (report.command === "apply" || report.command === "recover") {
         for (const i of report.instances) this.line(this.instanceLine(i));
-        for (const i of report.instances) if (i.error) this.line(`error ${i.error.message}`);
+        for (const i of report.instances) {
+          for (const b of i.blockers) this.line(`blocker  ${b.message}`);
+          if (i.error) this.line(`error    ${i.error.message}`);
+        }
       } else this.overview(report);
     }
     this.line(outcomeLine(report));
