@@ -35,13 +35,14 @@ const NESTED = attribute("nestedVirtualization");
  * The choices of `--auto-scaling` and `--stop-protection`: what each asks of the engine, or what
  * the engine still lacks for it. A choice becomes real by replacing its `missing` with `inputs`.
  */
-type Choice = { inputs: RawInputs } | { missing: string };
+type Choice = { inputs: RawInputs } | { missing: string; awaits: string };
 
 export const AUTO_SCALING_CHOICES: Record<"allow" | "standby", Choice> = {
   allow: { inputs: { allowAutoScalingGroupMember: true } },
   standby: {
     missing:
       "putting Auto Scaling group members into Standby around their cycle is not in the engine yet (issue #20). Put the members in Standby yourself (aws autoscaling enter-standby) and pass --auto-scaling allow",
+    awaits: "issue #20",
   },
 };
 
@@ -49,16 +50,24 @@ export const STOP_PROTECTION_CHOICES: Record<"lift", Choice> = {
   lift: {
     missing:
       "lifting stop protection (disableApiStop) for the cycle is not in the engine yet (issue #20). Turn it off yourself (aws ec2 modify-instance-attribute --no-disable-api-stop), apply, then turn it back on",
+    awaits: "issue #20",
   },
 };
+
+/** "allow, or standby (not yet: issue #20)": the choices, saying which the engine cannot do yet. */
+function choiceList(table: Record<string, Choice>): string {
+  return Object.entries(table)
+    .map(([name, choice]) => ("missing" in choice ? `${name} (not yet: ${choice.awaits})` : name))
+    .join(", or ");
+}
 
 /** Flag help, with defaults and bounds taken from the schema. */
 export const FLAG_HELP = {
   disable: `set NestedVirtualization=disabled instead of ${NESTED.defaultValue}`,
   region: "AWS region (default: AWS_REGION or the profile's region)",
   profile: "AWS profile of the shared config and credentials files (default: AWS_PROFILE)",
-  autoScaling: `cycle members of Auto Scaling groups: ${Object.keys(AUTO_SCALING_CHOICES).join(" or ")} (default: members are blockers)`,
-  stopProtection: `instances with stop protection: ${Object.keys(STOP_PROTECTION_CHOICES).join(" or ")} (default: they are blockers)`,
+  autoScaling: `cycle members of Auto Scaling groups: ${choiceList(AUTO_SCALING_CHOICES)} (default: members are blockers)`,
+  stopProtection: `instances with stop protection: ${choiceList(STOP_PROTECTION_CHOICES)} (default: they are blockers)`,
   timeout: `bound of a wait, FIELD=DURATION with FIELD one of ${TIMEOUT_FIELDS.map((f) => f.name).join(", ")} (each ${MIN_WAIT_SECONDS}s to ${MAX_WAIT_SECONDS / 3600}h, default ${DEFAULT_WAIT_TIMEOUT}); repeatable or comma-separated`,
   waitForStatusChecks:
     "an instance counts as back only once its instance and system status checks are ok (bounded by --timeout healthy=…)",

@@ -4,6 +4,8 @@ import * as path from "node:path";
 import { type Ec2Emulator, mostNotRunningAtOnce, type SeedInstance, startEmulator } from "../../emulator";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { Report } from "../../provider/cli/report";
+import { REPORT_JSON_SCHEMA } from "../../provider/cli/report-schema";
+import { conformsToSchema } from "../support/json-schema";
 import { cliEnvironment, type InstalledCli, installCli, runCli, startCli, TmuxTerminal } from "./support/cli-package";
 import { firstStoppedInstance } from "./support/first-stop";
 import { waitFor } from "./support/wait-for";
@@ -40,7 +42,12 @@ describe("end to end: the nestedvirt command line from the packed package", func
     });
   const fleet = (size: number, overrides: SeedInstance = {}) => Array.from({ length: size }, () => seed(overrides));
   const nestedvirt = (...args: string[]) => runCli(cli.bin, args, env);
-  const json = (stdout: string) => JSON.parse(stdout) as Report;
+  /** The --output json document, held to docs/cli/output.schema.json's shape. */
+  const json = (stdout: string) => {
+    const report = JSON.parse(stdout) as Report;
+    conformsToSchema(report, REPORT_JSON_SCHEMA);
+    return report;
+  };
   const mutating = () => emulator.mutatingCalls();
   const stateOf = (id: string) => emulator.instance(id).state;
   const settingOf = (id: string) => emulator.instance(id).nestedVirtualization;
