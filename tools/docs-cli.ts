@@ -98,8 +98,9 @@ cannot yet put members into Standby or lift stop protection around a cycle (issu
 
 ## CONFIRMATION AND INTERRUPTS
 
-\`apply\` and \`recover\` show the plan and ask on a terminal unless \`--yes\`; only \`yes\` goes ahead.
-Without a terminal they do not ask. Ctrl-C (SIGINT) or SIGTERM during a run: no StopInstances is sent
+\`apply\` and \`recover\` show the plan and ask on a terminal unless \`--yes\`; only \`yes\` goes ahead
+(anything else: exit 2, Ctrl-C at the prompt: exit 130, nothing touched either way). Without a
+terminal they do not ask. Ctrl-C (SIGINT) or SIGTERM during a run: no StopInstances is sent
 from then on, cycles already past their stop finish and their instances run again, queued instances
 are reported \`cancelled\`, and the exit code is 130.
 

@@ -279,6 +279,13 @@ async function confirmed(ctx: CommandContext, report: Report, all: readonly Plan
   return await ctx.confirm(question);
 }
 
+/** Not confirmed: nothing was changed; Ctrl-C at the prompt counts as an interrupt (130). */
+function declined(ctx: CommandContext, report: Report, all: readonly Planned[], stoppedAt: { value: string | null }) {
+  ctx.display.note("Nothing was changed.");
+  if (!ctx.control.stopped) return finish(report, all, "declined", EXIT_CODES.usage);
+  return { ...finish(report, all, "interrupted", EXIT_CODES.interrupted), interruptedAt: stoppedAt.value };
+}
+
 /** The time the run was told to stop, if it was. */
 function interruptedAt(control: RunControl, at: { value: string | null }): string | null {
   return control.stopped ? at.value : null;
@@ -296,10 +303,7 @@ export async function apply(
   const report = { ...planReport, command: "apply" as const };
   if (hasBlockers(all)) return finish(report, all, "blocked", EXIT_CODES.usage);
   ctx.display.overview(finish(report, all, "done", EXIT_CODES.done));
-  if (!(await confirmed(ctx, report, all))) {
-    ctx.display.note("Nothing was changed.");
-    return finish(report, all, "declined", EXIT_CODES.usage);
-  }
+  if (!(await confirmed(ctx, report, all))) return declined(ctx, report, all, stoppedAt);
   await execute(ctx, session, all, () => "changed");
   const at = interruptedAt(ctx.control, stoppedAt);
   const { outcome, exitCode } = outcomeOf(all, at);
@@ -344,10 +348,7 @@ export async function recover(
   // An unreadable journal is never acted on: report it and touch nothing.
   if (all.some((p) => p.inspection.details?.unreadableJournal)) return finish(report, all, "blocked", EXIT_CODES.usage);
   ctx.display.overview(finish(report, all, "done", EXIT_CODES.done));
-  if (!(await confirmed(ctx, report, all))) {
-    ctx.display.note("Nothing was changed.");
-    return finish(report, all, "declined", EXIT_CODES.usage);
-  }
+  if (!(await confirmed(ctx, report, all))) return declined(ctx, report, all, stoppedAt);
   await execute(ctx, session, all, () => "recovered");
   const at = interruptedAt(ctx.control, stoppedAt);
   const { outcome, exitCode } = outcomeOf(all, at);

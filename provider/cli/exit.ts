@@ -17,7 +17,7 @@ export const EXIT_CODE_MEANINGS: readonly { code: ExitCode; meaning: string }[] 
   { code: EXIT_CODES.failed, meaning: "a cycle failed; the message names the instance and where it was left" },
   {
     code: EXIT_CODES.usage,
-    meaning: "usage error, no target matched, or blockers: no instance was touched",
+    meaning: "usage error, no target matched, blockers, or the prompt answered no: no instance was touched",
   },
   {
     code: EXIT_CODES.interrupted,

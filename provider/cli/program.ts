@@ -166,12 +166,14 @@ function usageReport(command: CommandName, message: string): Report {
   };
 }
 
-function askOn(io: CliIo): (question: string) => Promise<boolean> {
+/** Asks on the terminal; Ctrl-C at the prompt (readline takes it from the terminal) is `onInterrupt`. */
+function askOn(io: CliIo, onInterrupt: () => void): (question: string) => Promise<boolean> {
   return (question) =>
     new Promise((resolve) => {
       const rl = readline.createInterface({ input: io.stdin, output: io.stderr });
       rl.on("SIGINT", () => {
         rl.close();
+        onInterrupt();
         resolve(false);
       });
       rl.question(`${question} Only "yes" is accepted: `, (answer) => {
@@ -215,7 +217,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         ...(region ? { region } : {}),
         ...(flags.profile ? { profile: flags.profile } : {}),
       };
-      const ask = mode !== "json" && io.stdin.isTTY && io.stdout.isTTY && !flags.yes ? askOn(io) : undefined;
+      const ask = mode !== "json" && io.stdin.isTTY && io.stdout.isTTY && !flags.yes ? askOn(io, onInt) : undefined;
       const ctx: commands.CommandContext = { command, connection, display, control, ...(ask ? { confirm: ask } : {}) };
       switch (command) {
         case "status":

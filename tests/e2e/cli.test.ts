@@ -316,6 +316,19 @@ describe("end to end: the nestedvirt command line from the packed package", func
       expect(fs.readFileSync(exitFile, "utf8").trim()).to.equal("exit=2");
       expect(mutating()).to.deep.equal([]);
     });
+
+    it("Ctrl-C at the prompt changes nothing and exits 130", async () => {
+      const id = seed();
+      const exitFile = path.join(cli.dir, `exit-${Date.now()}`);
+      terminal = new TmuxTerminal(env);
+      terminal.type(`${cli.bin} apply ${id}; echo "exit=$?" > ${exitFile}`);
+      await terminal.waitForScreen(/Only "yes" is accepted:/);
+      terminal.interrupt();
+      await terminal.waitForScreen(/Nothing was changed\./);
+      await waitFor(() => fs.existsSync(exitFile), 10_000);
+      expect(fs.readFileSync(exitFile, "utf8").trim()).to.equal("exit=130");
+      expect(mutating()).to.deep.equal([]);
+    });
   });
 
   describe("bad input: a clear message, exit 2, no EC2 call beyond reads", () => {
