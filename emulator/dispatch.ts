@@ -73,13 +73,15 @@ function runAction(
   if (!handler) throw new Ec2Error("InvalidAction", `The action ${action} is not valid for this web service.`);
   const fault = state.faults.take(action, dryRun, params);
   if (fault) throw new Ec2Error(fault.code, fault.message);
+  const store = state.storeIn(region);
   const context: ActionContext = {
     action,
     params,
     dryRun,
-    store: state.storeIn(region),
+    store,
     catalogue: state.catalogue,
-    region,
+    // The emulator's own instances are described as its region's, whatever region a request names.
+    region: store === state.store ? state.region : region,
     authorize(resourceArns) {
       if (!state.permissions.isAllowed(action)) throw unauthorized(action, resourceArns[0] ?? "*");
       if (dryRun) throw dryRunSucceeded();
