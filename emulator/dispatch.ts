@@ -19,6 +19,8 @@ export interface EmulatorState {
   readonly faults: Faults;
   readonly calls: CallLog;
   readonly region: string;
+  /** The instances of `region` (the emulator's own for its region, or when regions are not told apart). */
+  storeIn(region: string): InstanceStore;
   now(): number;
 }
 
@@ -28,7 +30,8 @@ export interface HttpReply {
   body: string;
 }
 
-export function handleEc2Request(state: EmulatorState, params: QueryParams): HttpReply {
+/** `signedRegion`: the region of the request's SigV4 credential scope, when it has one. */
+export function handleEc2Request(state: EmulatorState, params: QueryParams, signedRegion?: string): HttpReply {
   const requestId = randomUUID();
   const action = params.get("Action") ?? "";
   const dryRun = params.get("DryRun") === "true";
@@ -36,7 +39,7 @@ export function handleEc2Request(state: EmulatorState, params: QueryParams): Htt
   let reply: HttpReply;
   let errorCode: string | undefined;
   try {
-    const body = runAction(state, action, params, dryRun);
+    const body = runAction(state, action, params, dryRun, signedRegion ?? state.region);
     reply = xmlReply(
       200,
       requestId,
@@ -61,7 +64,13 @@ export function handleEc2Request(state: EmulatorState, params: QueryParams): Htt
   return reply;
 }
 
-function runAction(state: EmulatorState, action: string, params: QueryParams, dryRun: boolean): XmlElement[] {
+function runAction(
+  state: EmulatorState,
+  action: string,
+  params: QueryParams,
+  dryRun: boolean,
+  region: string,
+): XmlElement[] {
   if (action === "") throw new Ec2Error("MissingAction", "The request must contain the parameter Action");
   const handler = ACTIONS[action];
   if (!handler || state.faults.isUnimplemented(action)) {
@@ -69,13 +78,15 @@ function runAction(state: EmulatorState, action: string, params: QueryParams, dr
   }
   const fault = state.faults.take(action, dryRun, params);
   if (fault) throw new Ec2Error(fault.code, fault.message, fault.status, fault.html);
+  const store = state.storeIn(region);
   const context: ActionContext = {
     action,
     params,
     dryRun,
-    store: state.store,
+    store,
     catalogue: state.catalogue,
-    region: state.region,
+    // The emulator's own instances are described as its region's, whatever region a request names.
+    region: store === state.store ? state.region : region,
     authorize(resourceArns) {
       if (!state.permissions.isAllowed(action)) throw unauthorized(action, resourceArns[0] ?? "*");
       if (dryRun) throw dryRunSucceeded();

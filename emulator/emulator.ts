@@ -32,6 +32,11 @@ export interface EmulatorOptions {
   statusCheckMs?: number;
   /** Default us-east-1. */
   region?: string;
+  /**
+   * Requests signed for another region see that region's instances, as a real regional endpoint
+   * would: none (seeded instances live in `region`). Off by default, so any region reaches them.
+   */
+  regionScoped?: boolean;
   /** Clock used for lazy state transitions and the call log; default Date.now (so fake timers apply). */
   now?: () => number;
 }
@@ -54,15 +59,7 @@ export class Ec2Emulator implements ControlTarget {
   constructor(private readonly options: EmulatorOptions = {}) {
     const now = options.now ?? (() => Date.now());
     const region = options.region ?? "us-east-1";
-    this.store = new InstanceStore({
-      now,
-      region,
-      catalogue: this.catalogue,
-      addresses: new AddressPool(),
-      statusCheckMs: options.statusCheckMs ?? 300,
-      history: this.history,
-      durations: { stoppingMs: options.stoppingMs ?? 300, pendingMs: options.pendingMs ?? 300 },
-    });
+    this.store = this.newStore(region, this.history);
     this.faults = new Faults(
       {
         setStuckInStopping: (id, stuck) => this.store.setStuckInStopping(this.store.require(id), stuck),
@@ -78,9 +75,36 @@ export class Ec2Emulator implements ControlTarget {
       faults: this.faults,
       calls: this.callLog,
       region,
+      storeIn: (other) => this.storeIn(other),
       now,
     };
     this.server = createEmulatorServer({ state, control: this, latencyMs: () => this.faults.latencyMillis });
+  }
+
+  private readonly otherRegions = new Map<string, InstanceStore>();
+
+  private storeIn(region: string): InstanceStore {
+    const home = this.options.region ?? "us-east-1";
+    if (!this.options.regionScoped || region === home) return this.store;
+    let store = this.otherRegions.get(region);
+    if (!store) {
+      store = this.newStore(region, new StateHistoryLog());
+      this.otherRegions.set(region, store);
+    }
+    return store;
+  }
+
+  private newStore(region: string, history: StateHistoryLog): InstanceStore {
+    const options = this.options;
+    return new InstanceStore({
+      now: options.now ?? (() => Date.now()),
+      region,
+      catalogue: this.catalogue,
+      addresses: new AddressPool(),
+      statusCheckMs: options.statusCheckMs ?? 300,
+      history,
+      durations: { stoppingMs: options.stoppingMs ?? 300, pendingMs: options.pendingMs ?? 300 },
+    });
   }
 
   /** e.g. http://127.0.0.1:4599 — pass as the EC2Client endpoint. */

@@ -36,7 +36,12 @@ async function handle(bindings: ServerBindings, req: http.IncomingMessage): Prom
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
   const params = parseForm(url.search.slice(1));
   for (const [key, value] of parseForm(body)) params.set(key, value);
-  return handleEc2Request(bindings.state, params);
+  return handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
+}
+
+/** The region of a SigV4 `Authorization` header's credential scope (`Credential=KEY/DATE/REGION/ec2/aws4_request`). */
+function signedRegionOf(authorization: string | undefined): string | undefined {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(authorization ?? "")?.[1];
 }
 
 function parseJson(body: string): unknown {

@@ -3,7 +3,7 @@
  * over HTTP, with the alternatives a user would pick in the same run. Prints Markdown for
  * BENCHMARKS.md. Figures, not assertions: no test times anything.
  *
- *   node dist/tools/bench.js [--only single,fleet,rate,soak,noop,failed-modify] [--scale 1]
+ *   node dist/tools/bench.js [--only single,fleet,cli,rate,soak,noop,failed-modify] [--scale 1]
  *
  * Transitions are shorter than EC2's (typically 30 s or more to stop, 15 s to start) so the whole
  * run fits in a few minutes, except one fleet at EC2's order (the issue's own scenario); --scale
@@ -26,7 +26,7 @@ function arg(name: string, fallback: string): string {
 
 const SCALE = Number(arg("scale", "1"));
 const scaled = (ms: number) => Math.round(ms * SCALE);
-const ONLY = new Set(arg("only", "single,fleet,rate,soak,noop,failed-modify").split(","));
+const ONLY = new Set(arg("only", "single,fleet,cli,rate,soak,noop,failed-modify").split(","));
 
 /** Three rounds; the durations are no multiple of any poll interval and differ per round. */
 const SINGLE_ROUNDS = [
@@ -135,6 +135,16 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const notes: string[] = [];
   if (ONLY.has("fleet")) rows.push(fleetRow(await runFleet(STAGGERED)), fleetRow(await runFleet(STAGGERED_STOPS)));
+  if (ONLY.has("cli")) {
+    // The same fleet through one engine and through the command line, back to back.
+    const engine = await runFleet(STAGGERED);
+    const cli = await runFleet({ ...STAGGERED, name: `${STAGGERED.name}, through \`nestedvirt apply\``, via: "cli" });
+    rows.push(fleetRow(engine), fleetRow(cli));
+    const added = (cli.wallMs - cli.floorMs - (engine.wallMs - engine.floorMs)) / 1000;
+    notes.push(
+      `Command line: ${added.toFixed(2)} s over the engine's figure for the same fleet (Node start-up, loading the CLI, the plan's preflight, the report), ${((cli.requests - engine.requests) / cli.scenario.instances).toFixed(2)} more requests per instance (the plan's stop-protection read, the filter's DescribeInstances).`,
+    );
+  }
   if (ONLY.has("noop")) {
     rows.push(
       fleetRow(

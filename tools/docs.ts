@@ -15,6 +15,7 @@ import {
   type AttributeSpec,
 } from "../provider/engine/schema";
 import { repoRoot } from "./cli/paths";
+import { renderCliDoc, renderCliOutputSchema } from "./docs-cli";
 
 const TF_TYPES: Record<AttributeSpec["kind"], string> = {
   string: "String",
@@ -233,18 +234,30 @@ export function withGeneratedSections(text: string): string {
 }
 
 /** Files with generated content, relative to the repository root. */
+export const RESOURCE_DOC_PATH = path.join("docs", "resources", "enablement.md");
+export const CLI_DOC_PATH = path.join("docs", "cli.md");
+export const CLI_OUTPUT_SCHEMA_PATH = path.join("docs", "cli", "output.schema.json");
 export const GENERATED_FILES = [
   "README.md",
   path.join("docs", "index.md"),
-  path.join("docs", "resources", "enablement.md"),
+  RESOURCE_DOC_PATH,
+  CLI_DOC_PATH,
+  CLI_OUTPUT_SCHEMA_PATH,
 ];
-export const RESOURCE_DOC_PATH = path.join("docs", "resources", "enablement.md");
+
+/** Files generated whole, not sections inside hand-written text. */
+const WHOLE_FILES: Record<string, () => string> = {
+  [RESOURCE_DOC_PATH]: renderResourceDoc,
+  [CLI_DOC_PATH]: renderCliDoc,
+  [CLI_OUTPUT_SCHEMA_PATH]: renderCliOutputSchema,
+};
 
 /** What each generated file should contain, given the repository's current files. */
 export function renderDocs(root: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const file of GENERATED_FILES) {
-    if (file === RESOURCE_DOC_PATH) out.set(file, renderResourceDoc());
+    const whole = WHOLE_FILES[file];
+    if (whole) out.set(file, whole());
     else out.set(file, withGeneratedSections(fs.readFileSync(path.join(root, file), "utf8")));
   }
   return out;

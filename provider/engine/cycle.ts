@@ -49,6 +49,8 @@ export interface CycleOptions {
    * finished up to the instance running again, so only the waits before the stop listen to it.
    */
   signal?: AbortSignal;
+  /** Told as each step begins (a front end's progress display). */
+  onStep?: (step: StepKind) => void;
 }
 
 /** What the cycle did, for the resource's outputs. */
@@ -330,6 +332,7 @@ export async function executeCycle(
     for (const step of plan.steps) {
       current = step.kind;
       options.log(step.description);
+      options.onStep?.(step.kind);
       await run[step.kind]();
     }
   } catch (error) {

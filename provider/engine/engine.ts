@@ -12,14 +12,18 @@ import { preflightCycle } from "./preflight";
 import { rolloutOf } from "./rollout";
 import { SlotBusyError, SlotLeases } from "./group-slots";
 import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
+import { isLeaseHeld } from "./journal";
 import type {
   AwsConnection,
+  CycleJournal,
   CyclePlan,
   CycleTimings,
   DesiredState,
   EnablementState,
   InstanceFacts,
   NestedVirtSetting,
+  StepKind,
+  UnreadableJournal,
 } from "./types";
 
 export interface EngineOptions {
@@ -41,7 +45,12 @@ export interface EngineOptions {
    * user asks again); defaults to the NESTEDVIRT_RETRY_FAILED_CYCLE environment variable.
    */
   retryFailedCycle?: boolean;
+  /** Each step of a cycle as it begins, for front ends that show per-instance progress. */
+  progress?: (instanceId: string, phase: ProgressPhase) => void;
 }
+
+/** A step of the cycle, or waiting for another run's cycle on the instance to end. */
+export type ProgressPhase = StepKind | "wait-other-run";
 
 export interface ApplyOptions {
   /**
@@ -67,6 +76,16 @@ export interface Inspection {
   current?: EnablementState;
   /** With `checkPermissions`: the plan's actions EC2 said the caller may call (DryRun), and when. */
   permitted?: PermittedActions;
+  /** What else the facts say, for front ends that show an instance (a status table); absent when not found. */
+  details?: InstanceDetails;
+}
+
+export interface InstanceDetails {
+  supportsNestedVirtualization: boolean;
+  autoScalingGroupName?: string;
+  /** The cycle recorded on the instance (journal tag), and whether the run that wrote it may still be working. */
+  journal?: CycleJournal & { leaseHeld: boolean };
+  unreadableJournal?: UnreadableJournal;
 }
 
 export interface AppliedState extends EnablementState {
@@ -94,6 +113,15 @@ export interface Engine {
 function withSharedSlotWait(timings: CycleTimings, waitedMs: number): CycleTimings {
   if (timings.slotWaitSeconds === undefined || waitedMs === 0) return timings;
   return { ...timings, slotWaitSeconds: Math.round(timings.slotWaitSeconds * 1000 + waitedMs) / 1000 };
+}
+
+function detailsOf(facts: InstanceFacts, now: number): InstanceDetails {
+  return {
+    supportsNestedVirtualization: facts.type.supportsNestedVirtualization,
+    ...(facts.autoScalingGroupName ? { autoScalingGroupName: facts.autoScalingGroupName } : {}),
+    ...(facts.journal ? { journal: { ...facts.journal, leaseHeld: isLeaseHeld(facts.journal, now) } } : {}),
+    ...(facts.unreadableJournal ? { unreadableJournal: facts.unreadableJournal } : {}),
+  };
 }
 
 export function stateOf(facts: InstanceFacts, warnings: string[] = []): EnablementState {
@@ -159,6 +187,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
   const claimSettleMs = options.claimSettleMs;
   const retryFailedCycle = options.retryFailedCycle ?? retryFailedCycleFromEnvironment();
+  const progress = options.progress;
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -235,6 +264,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       first ??= facts;
       if (plan.awaiting && facts.journalTag !== undefined) {
         log(`another run is cycling ${id}; waiting for it`);
+        progress?.(id, "wait-other-run");
         const outcome = await waitForOtherCycle(
           gateway,
           id,
@@ -266,6 +296,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           runToken,
           claimSettleMs,
           signal,
+          ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {
@@ -340,7 +371,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async inspect(desired, inspectOptions = {}) {
       const checks = inspectOptions.checkPermissions === true ? "with-stop-protection" : "none";
       const { facts, plan, permitted } = await planFor(desired, checks);
-      return { plan, ...(facts ? { current: stateOf(facts) } : {}), ...(permitted ? { permitted } : {}) };
+      return {
+        plan,
+        ...(facts ? { current: stateOf(facts), details: detailsOf(facts, Date.now()) } : {}),
+        ...(permitted ? { permitted } : {}),
+      };
     },
     apply: (desired, applyOptions) => apply(desired, undefined, applyOptions),
     async adopt(desired) {

@@ -1,4 +1,4 @@
-import type { Instance, InstanceTypeInfo } from "@aws-sdk/client-ec2";
+import type { Filter, Instance, InstanceTypeInfo } from "@aws-sdk/client-ec2";
 import type { Ec2Gateway } from "./gateway";
 import { decodeFailedCycle, FAILED_CYCLE_TAG_KEY } from "./failed-cycle";
 import { decodeJournal, JOURNAL_TAG_KEY } from "./journal";
@@ -11,7 +11,8 @@ import type {
   UnreadableJournal,
 } from "./types";
 
-const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
+/** EC2 tags every member of an Auto Scaling group with the group's name. */
+export const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
 const NESTED_VIRTUALIZATION_FEATURE = "nested-virtualization";
 
 /** Instance types never change their capabilities, so one lookup per type serves a whole fleet. */
@@ -111,4 +112,17 @@ export async function findInstanceFacts(gateway: Ec2Gateway, instanceId: string)
     instanceStorageGiB: 0,
   };
   return { ...toInstanceFacts(instance, type), readAt };
+}
+
+/**
+ * The IDs of the instances DescribeInstances returns for `filters` (EC2's filter names; filters AND
+ * together, a filter's values OR), restricted to `instanceIds` when given, in EC2's order.
+ */
+export async function findInstanceIds(
+  gateway: Ec2Gateway,
+  filters: Filter[],
+  instanceIds?: readonly string[],
+): Promise<string[]> {
+  const instances = await gateway.listInstances(filters, instanceIds);
+  return instances.map((i) => i.InstanceId ?? "").filter((id) => id !== "");
 }

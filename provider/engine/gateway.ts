@@ -190,6 +190,29 @@ export class Ec2Gateway {
     });
   }
 
+  /**
+   * Every instance matching `filters` (and among `instanceIds` when given), all pages. Unlike
+   * describeInstances, an unknown ID fails the call: the caller named it and should hear so.
+   */
+  async listInstances(filters: Filter[], instanceIds?: readonly string[]): Promise<Instance[]> {
+    const found: Instance[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.client.send(
+        new DescribeInstancesCommand({
+          Filters: filters,
+          ...(instanceIds && instanceIds.length > 0
+            ? { InstanceIds: [...instanceIds] }
+            : { MaxResults: MAX_IDS_PER_CALL }),
+          NextToken: nextToken,
+        }),
+      );
+      for (const reservation of out.Reservations ?? []) found.push(...(reservation.Instances ?? []));
+      nextToken = out.NextToken;
+    } while (nextToken);
+    return found;
+  }
+
   /** Status checks of the instances EC2 knows among `instanceIds` (at most 100), in any state. */
   describeInstanceStatuses(instanceIds: string[]): Promise<Map<string, InstanceStatus>> {
     return this.knownOnly(instanceIds, async (ids) => {

@@ -11,6 +11,8 @@ export {
   type AppliedState,
   type ApplyOptions,
   type PermittedActions,
+  type InstanceDetails,
+  type ProgressPhase,
 } from "./engine";
 export { planCycle, actionsOf, WINDOWS_MAX_VCPUS } from "./plan";
 export { outageWarning } from "./outage";
@@ -19,6 +21,8 @@ export { RolloutHaltedError, forgetRolloutGroups } from "./rollout";
 export { Ec2Gateway, PERMISSION_TTL_MS, type MutatingAction } from "./gateway";
 export { GROUP_TAG_KEY, SLOT_TAG_KEY } from "./group-slots";
 export { JOURNAL_TAG_KEY } from "./journal";
+export { AUTO_SCALING_GROUP_TAG, findInstanceIds } from "./finders";
+export { RunControl } from "./run-control";
 export { ConflictingApplyError } from "./instance-lock";
 export {
   FAILED_CYCLE_TAG_KEY,

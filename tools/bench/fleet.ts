@@ -2,7 +2,11 @@
 // the transitions (and, when throttled, EC2's documented buckets) impose, requests per instance,
 // and what was left behind.
 
+import { spawn } from "node:child_process";
+import * as path from "node:path";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
+import type { Report } from "../../provider/cli/report";
+import { repoRoot } from "../cli/paths";
 import { createEngine, JOURNAL_TAG_KEY } from "../../provider/engine";
 import { countCalls, desiredFor, progress, seconds } from "./common";
 
@@ -15,7 +19,15 @@ export interface FleetScenario {
   prepare?: (emulator: Ec2Emulator) => void;
   /** Lower bound of the wall time besides the slowest instance's transitions, with its arithmetic. */
   extraFloor?: { ms: number; arithmetic: string };
+  /**
+   * How the fleet is applied: by default one engine in this process (`engine.apply` for every
+   * instance at once); `cli` runs the `nestedvirt apply` command line as a user would.
+   */
+  via?: "engine" | "cli";
 }
+
+/** Tag of the fleet's instances, so the command line can select them with a filter. */
+const FLEET_TAG = { key: "Fleet", value: "bench" };
 
 export interface FleetFigures {
   scenario: FleetScenario;
@@ -36,19 +48,17 @@ export async function runFleet(scenario: FleetScenario): Promise<FleetFigures> {
       emulator.addInstance({
         instanceType: ["m8i.large", "c8i.xlarge", "r8i.2xlarge"][i % 3],
         nestedVirtualization: scenario.initial ?? "disabled",
+        tags: { [FLEET_TAG.key]: FLEET_TAG.value },
         ...scenario.durations(i),
       }),
     );
     scenario.prepare?.(emulator);
-    const engine = createEngine({ connection: { endpoint: emulator.endpoint, region: "us-east-1" } });
     const started = Date.now();
-    const results = await Promise.allSettled(ids.map((id) => engine.apply(desiredFor(id))));
+    const failures =
+      scenario.via === "cli" ? await applyWithCli(emulator, ids.length) : await applyWithEngine(emulator, ids);
     const wallMs = Date.now() - started;
     emulator.faults.clear();
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    for (const reason of new Set(failures.map((f) => String((f.reason as Error).message ?? f.reason).slice(0, 300)))) {
-      progress(`  failure: ${reason}`);
-    }
+    for (const reason of new Set(failures.map((f) => f.slice(0, 300)))) progress(`  failure: ${reason}`);
     const transitions =
       scenario.initial === "enabled"
         ? 0
@@ -69,6 +79,60 @@ export async function runFleet(scenario: FleetScenario): Promise<FleetFigures> {
     return figures;
   } finally {
     await emulator.close();
+  }
+}
+
+/** Every instance at once through one engine; the failures' messages. */
+async function applyWithEngine(emulator: Ec2Emulator, ids: string[]): Promise<string[]> {
+  const engine = createEngine({ connection: { endpoint: emulator.endpoint, region: "us-east-1" } });
+  const results = await Promise.allSettled(ids.map((id) => engine.apply(desiredFor(id))));
+  return results
+    .filter((r): r is PromiseRejectedResult => r.status === "rejected")
+    .map((r) => String((r.reason as Error).message ?? r.reason));
+}
+
+/**
+ * `nestedvirt apply --filter Name=tag:Fleet,Values=bench --max-unavailable N --yes` in a process of
+ * its own, N the fleet's size (so the bound takes no turn and the floor is the engine row's):
+ * the wall time includes Node's start-up, loading the CLI, the plan (the preflight) and the report.
+ */
+async function applyWithCli(emulator: Ec2Emulator, instances: number): Promise<string[]> {
+  const main = path.join(repoRoot(), "dist", "provider", "cli", "main.js");
+  const args = [
+    main,
+    "apply",
+    "--filter",
+    `Name=tag:${FLEET_TAG.key},Values=${FLEET_TAG.value}`,
+    "--max-unavailable",
+    String(instances),
+    "--timeout",
+    "stop=15m,start=15m",
+    "--yes",
+    "--output",
+    "json",
+  ];
+  const env = { ...process.env, AWS_ENDPOINT_URL_EC2: emulator.endpoint };
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk;
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        err += chunk;
+      });
+      child.on("error", reject);
+      child.on("close", (exit) => resolve({ code: exit, stdout: out, stderr: err }));
+    },
+  );
+  if (code === 0) return [];
+  try {
+    const report = JSON.parse(stdout) as Report;
+    return report.instances.flatMap((i) => (i.error ? [i.error.message] : []));
+  } catch {
+    return [`nestedvirt exited ${code}: ${stderr.trim()}`];
   }
 }
 

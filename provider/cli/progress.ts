@@ -1,0 +1,91 @@
+import type { ProgressPhase } from "../engine/engine";
+import type { InstanceResult } from "./report";
+
+/** Words for each phase of a cycle, as the live display and the plain lines show them. */
+export const PHASE_TEXT: Record<ProgressPhase | "queued", string> = {
+  queued: "queued",
+  "acquire-slot": "waiting for a slot",
+  "write-journal": "writing the journal",
+  stop: "stopping",
+  "wait-stopped": "waiting until stopped",
+  modify: "setting the CPU option",
+  start: "starting",
+  "wait-running": "waiting until running",
+  "clear-journal": "removing the journal",
+  "wait-healthy": "waiting for status checks",
+  "wait-other-run": "waiting for another run's cycle",
+};
+
+/**
+ * The state EC2 last reported to this run when a phase begins: StopInstances and StartInstances
+ * answer `stopping` and `pending`; a wait's end is the state it waited for. Phases that learn
+ * nothing keep the state known before.
+ */
+const STATE_AT_PHASE: Partial<Record<ProgressPhase, (before: string) => string>> = {
+  "wait-stopped": () => "stopping",
+  modify: () => "stopped",
+  "wait-running": () => "pending",
+  "clear-journal": (before) => (before === "pending" ? "running" : before),
+  "wait-healthy": () => "running",
+};
+
+export interface InstanceProgress {
+  instanceId: string;
+  state: string;
+  phase: ProgressPhase | "queued";
+  /** When its first phase began (epoch ms). */
+  startedAt?: number;
+  /** When its current phase began (epoch ms). */
+  phaseSince?: number;
+  /** Time spent waiting for a rollout slot, ms (so far, while still waiting). */
+  slotWaitMs: number;
+  result?: InstanceResult;
+  endedAt?: number;
+}
+
+/** Per-instance progress of a run, fed by the engine's progress hook. */
+export class ProgressBoard {
+  readonly rows: InstanceProgress[];
+  private readonly byId = new Map<string, InstanceProgress>();
+  private readonly listeners: ((row: InstanceProgress) => void)[] = [];
+
+  constructor(instances: readonly { instanceId: string; state: string }[]) {
+    this.rows = instances.map((i) => ({ instanceId: i.instanceId, state: i.state, phase: "queued", slotWaitMs: 0 }));
+    for (const row of this.rows) this.byId.set(row.instanceId, row);
+  }
+
+  onChange(listener: (row: InstanceProgress) => void): void {
+    this.listeners.push(listener);
+  }
+
+  phase(instanceId: string, phase: ProgressPhase, now = Date.now()): void {
+    const row = this.byId.get(instanceId);
+    if (!row) return;
+    if (row.phase === "acquire-slot" && row.phaseSince !== undefined) row.slotWaitMs += now - row.phaseSince;
+    row.startedAt ??= now;
+    row.phase = phase;
+    row.phaseSince = now;
+    row.state = STATE_AT_PHASE[phase]?.(row.state) ?? row.state;
+    this.emit(row);
+  }
+
+  finish(instanceId: string, result: InstanceResult, state: string | null, now = Date.now()): void {
+    const row = this.byId.get(instanceId);
+    if (!row) return;
+    if (row.phase === "acquire-slot" && row.phaseSince !== undefined) row.slotWaitMs += now - row.phaseSince;
+    row.result = result;
+    row.endedAt = now;
+    if (state !== null) row.state = state;
+    this.emit(row);
+  }
+
+  /** Slot wait so far, counting a wait still under way. */
+  slotWaitMs(row: InstanceProgress, now = Date.now()): number {
+    const current = row.phase === "acquire-slot" && !row.result && row.phaseSince !== undefined;
+    return row.slotWaitMs + (current ? now - (row.phaseSince ?? now) : 0);
+  }
+
+  private emit(row: InstanceProgress): void {
+    for (const listener of this.listeners) listener(row);
+  }
+}
