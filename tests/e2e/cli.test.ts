@@ -56,7 +56,7 @@ describe("end to end: the nestedvirt command line from the packed package", func
   describe("status", () => {
     it("shows a line per instance named by ID: type, state, setting, support, and the blocker of an unsupported type", async () => {
       const supported = seed();
-      const unsupported = seed({ instanceType: "m7i.large" });
+      const unsupported = seed({ instanceType: "m6i.large" });
       const run = await nestedvirt("status", supported, unsupported);
 
       expect(run.code).to.equal(0);
@@ -65,8 +65,8 @@ describe("end to end: the nestedvirt command line from the packed package", func
       expect(run.stdout).to.match(
         new RegExp(`${supported} type=m8i\\.large state=running setting=disabled action=cycle supported=yes`),
       );
-      expect(run.stdout).to.match(new RegExp(`${unsupported} type=m7i\\.large .*action=blocked supported=no`));
-      expect(run.stdout).to.contain(`blocker  Instance ${unsupported} is a m7i.large, which does not support`);
+      expect(run.stdout).to.match(new RegExp(`${unsupported} type=m6i\\.large .*action=blocked supported=no`));
+      expect(run.stdout).to.contain(`blocker  Instance ${unsupported} is a m6i.large, which does not support`);
       expect(mutating()).to.deep.equal([]);
     });
 
