@@ -1,5 +1,6 @@
 import Table from "cli-table3";
-import { PHASE_TEXT, type InstanceProgress, type ProgressBoard } from "./progress";
+import { PHASE_TEXT } from "../engine/progress-text";
+import type { InstanceProgress, ProgressBoard } from "./progress";
 import type { InstanceReport, Report } from "./report";
 
 /** `tty`: tables and a live display; `plain`: timestamped lines (no terminal); `json`: one document. */

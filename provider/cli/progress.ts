@@ -1,21 +1,6 @@
 import type { ProgressPhase } from "../engine/engine";
 import type { InstanceResult } from "./report";
 
-/** Words for each phase of a cycle, as the live display and the plain lines show them. */
-export const PHASE_TEXT: Record<ProgressPhase | "queued", string> = {
-  queued: "queued",
-  "acquire-slot": "waiting for a slot",
-  "write-journal": "writing the journal",
-  stop: "stopping",
-  "wait-stopped": "waiting until stopped",
-  modify: "setting the CPU option",
-  start: "starting",
-  "wait-running": "waiting until running",
-  "clear-journal": "removing the journal",
-  "wait-healthy": "waiting for status checks",
-  "wait-other-run": "waiting for another run's cycle",
-};
-
 /**
  * The state EC2 last reported to this run when a phase begins: StopInstances and StartInstances
  * answer `stopping` and `pending`; a wait's end is the state it waited for. Phases that learn

@@ -60,6 +60,11 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
     return { ...props, ...(region ? { region } : {}), ...(profile ? { awsProfile: profile } : {}) };
   }
 
+  /** The cycle's phase as the resource's status line in the CLI's live display. */
+  const statusOf = (urn: string): handlers.OperationHooks => ({
+    status: (message) => void options.log.status(urn, message),
+  });
+
   return {
     version,
     getSchema: async () => JSON.stringify(pulumiSchema(version)),
@@ -75,7 +80,7 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
     diff: (id, _urn, olds, news) => handlers.diff(id, olds, news),
 
     async create(urn, inputs) {
-      const result = await handlers.create(connected(urn, inputs));
+      const result = await handlers.create(connected(urn, inputs), statusOf(urn));
       return { id: result.id, outs: withoutProfile(result.outs as unknown as Props) };
     },
 
@@ -86,10 +91,10 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
     },
 
     async update(id, urn, olds, news) {
-      const result = await handlers.update(id, olds, connected(urn, news));
+      const result = await handlers.update(id, olds, connected(urn, news), statusOf(urn));
       return { outs: withoutProfile(result.outs as unknown as Props) };
     },
 
-    delete: (id, urn, props) => handlers.remove(id, connected(urn, props)),
+    delete: (id, urn, props) => handlers.remove(id, connected(urn, props), statusOf(urn)),
   };
 }

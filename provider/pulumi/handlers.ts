@@ -10,8 +10,10 @@ import {
   type Engine,
   type NestedVirtSetting,
   type ParsedInputs,
+  type ProgressPhase,
   type RawInputs,
 } from "../engine";
+import { phaseStatus } from "../engine/progress-text";
 import type { dynamic } from "@pulumi/pulumi";
 import { RunControl, watchParent } from "../engine/run-control";
 import { currentPreflight, PREFLIGHT_PROPERTY } from "./preflight-record";
@@ -65,12 +67,22 @@ function duplicateDeclaration(news: Props, desired: DesiredState, region: string
   return `Instance ${desired.instanceId} is declared by two NestedVirtEnablement resources in this program, "${a}" and "${b}". Each instance must be managed by exactly one resource (two would stop it twice, or fight over the setting): remove one of them.`;
 }
 
-function engineFor(props: Props): Engine {
+/** What a front end with a live display passes along with an operation (the plugin does; the dynamic host cannot). */
+export interface OperationHooks {
+  /** Each phase of the cycle as it begins, in words (`stopping i-0abc…`). */
+  status?: (message: string) => void;
+}
+
+function engineFor(props: Props, hooks: OperationHooks = {}): Engine {
+  const { status } = hooks;
   return createEngine({
     connection: {
       region: typeof props.region === "string" ? props.region : undefined,
       profile: typeof props.awsProfile === "string" ? props.awsProfile : undefined,
     },
+    ...(status
+      ? { progress: (instanceId: string, phase: ProgressPhase) => status(phaseStatus(instanceId, phase)) }
+      : {}),
   });
 }
 
@@ -176,8 +188,8 @@ function outputsOf(inputs: Props, applied: AppliedState, prior?: Props): Enablem
   };
 }
 
-export async function create(inputs: Props): Promise<dynamic.CreateResult<EnablementOutputs>> {
-  const engine = engineFor(inputs);
+export async function create(inputs: Props, hooks?: OperationHooks): Promise<dynamic.CreateResult<EnablementOutputs>> {
+  const engine = engineFor(inputs, hooks);
   const desired = desiredFrom(inputs);
   const applied =
     typeof inputs.importId === "string"
@@ -188,8 +200,13 @@ export async function create(inputs: Props): Promise<dynamic.CreateResult<Enable
   return { id: applied.instanceId, outs: outputsOf(inputs, applied) };
 }
 
-export async function update(_id: string, olds: Props, news: Props): Promise<dynamic.UpdateResult<EnablementOutputs>> {
-  const engine = engineFor(news);
+export async function update(
+  _id: string,
+  olds: Props,
+  news: Props,
+  hooks?: OperationHooks,
+): Promise<dynamic.UpdateResult<EnablementOutputs>> {
+  const engine = engineFor(news, hooks);
   const desired = desiredFrom(news);
   const applied = await runControl().track((signal) =>
     engine.apply(desired, { signal, permitted: permittedBy(news, desired) }),
@@ -225,8 +242,8 @@ export async function read(id: string, props: Props): Promise<dynamic.ReadResult
   return { id, props: outputs as unknown as Props, ...(known ? {} : { inputs: inputs as unknown as Props }) };
 }
 
-export async function remove(_id: string, props: Props): Promise<void> {
-  const engine = engineFor(props);
+export async function remove(_id: string, props: Props, hooks?: OperationHooks): Promise<void> {
+  const engine = engineFor(props, hooks);
   const desired = desiredFrom(props);
   await runControl().track((signal) =>
     engine.remove(desired, settingOf(props.previousNestedVirtualization), { signal }),

@@ -1,10 +1,25 @@
 import { expect } from "chai";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import type { Ec2Emulator } from "../../emulator";
 import type { PulumiStateResource, PulumiWorkspace } from "../../tools/cli/pulumi";
 import { useEmulatedStacks } from "./support/emulated-stacks";
 import { createTypeScriptPluginProject, importEnablement } from "./support/plugin-project";
 
 const TYPE = "nestedvirt:index:Enablement";
+
+/** Ephemeral diagnostics (status lines) the CLI's event log recorded for resources whose URN ends so. */
+function statusLinesOf(eventLog: string, urnSuffix: string): string[] {
+  return fs
+    .readFileSync(eventLog, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { diagnosticEvent?: { urn?: string; message?: string; ephemeral?: boolean } })
+    .flatMap(({ diagnosticEvent: d }) =>
+      d?.ephemeral && d.urn?.endsWith(urnSuffix) && d.message ? [d.message.trim()] : [],
+    );
+}
 const DYNAMIC_TYPE = "pulumi-nodejs:dynamic/nestedvirt:NestedVirtEnablement";
 
 interface Result {
@@ -53,7 +68,23 @@ describe("the provider plugin from a TypeScript program", function () {
     expect(preview.stdout).to.contain(`warning: Instance ${viaPlugin} will get a new public IPv4 address`);
     expect(emulator.mutatingCalls()).to.deep.equal([]);
 
-    await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    const eventLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nestedvirt-events-")), "up.jsonl");
+    // `--event-log` exists when PULUMI_DEBUG_COMMANDS is set.
+    await workspace.ok(["up", "--yes", "--skip-preview", "--event-log", eventLog, "--stack", workspace.stack], {
+      env: { ...workspace.env, PULUMI_DEBUG_COMMANDS: "true" },
+    });
+    // The cycle's phases reached the CLI as the plugin resource's status lines, in order.
+    expect(statusLinesOf(eventLog, `${TYPE}::plugin-0`)).to.deep.equal(
+      [
+        "writing the journal",
+        "stopping",
+        "waiting until stopped",
+        "setting the CPU option",
+        "starting",
+        "waiting until running",
+        "removing the journal",
+      ].map((phase) => `${phase} ${viaPlugin}`),
+    );
     const outputs = await workspace.outputs();
     const [plugin] = outputs.pluginResults as Result[];
     const [dynamic] = outputs.dynamicResults as Result[];
