@@ -37,7 +37,14 @@ export function connectEngineLog(address: string | undefined): EngineLog {
   const client = new EngineClient(address, grpc.credentials.createInsecure());
   const LogRequest: LogRequestClass = proto.LogRequest;
 
+  // Each Log is its own RPC, and the engine handles concurrent ones in any order: send them one at a
+  // time, so the CLI shows a cycle's phases in the order they happened.
+  let delivered: Promise<void> = Promise.resolve();
   function send(severity: Severity, urn: string, message: string, ephemeral: boolean): Promise<void> {
+    delivered = delivered.then(() => deliver(severity, urn, message, ephemeral));
+    return delivered;
+  }
+  function deliver(severity: Severity, urn: string, message: string, ephemeral: boolean): Promise<void> {
     const request = new LogRequest();
     request.setSeverity(severity);
     request.setUrn(urn);
