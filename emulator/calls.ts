@@ -18,6 +18,10 @@ export const MUTATING_ACTIONS: readonly string[] = [
   "ModifyInstanceCpuOptions",
   "CreateTags",
   "DeleteTags",
+  // Auto Scaling's, answered by the same endpoint.
+  "EnterStandby",
+  "ExitStandby",
+  "CompleteLifecycleAction",
 ];
 
 export class CallLog {

@@ -25,6 +25,8 @@ import {
   requiredString,
 } from "./json";
 import type { Permissions } from "./permissions";
+import type { GroupSnapshot, SeedGroup } from "./autoscaling/groups";
+import type { SeedLaunchTemplateVersion } from "./launch-templates";
 import type { StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 import type { StateHistory } from "./state-history";
 
@@ -45,6 +47,9 @@ export interface ControlTarget {
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
+  addLaunchTemplate(name: string, versions: readonly SeedLaunchTemplateVersion[]): string;
+  addAutoScalingGroup(seed: SeedGroup): void;
+  autoScalingGroup(name: string): GroupSnapshot;
   stateHistory(instanceIds?: readonly string[]): StateHistory;
   mutatingCalls(): CallRecord[];
   callCounts(): Record<string, number>;
@@ -118,6 +123,21 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
       case "POST instance-types":
         target.addInstanceType(parseInstanceType(asObject(body)));
         return { status: 201, body: { ok: true } };
+      case "POST launch-templates": {
+        const obj = asObject(body);
+        const versions = Array.isArray(obj.versions)
+          ? obj.versions.map((v) => parseTemplateVersion(asObject(v)))
+          : [{}];
+        return {
+          status: 201,
+          body: { launchTemplateId: target.addLaunchTemplate(requiredString(obj, "name"), versions) },
+        };
+      }
+      case "POST auto-scaling-groups":
+        target.addAutoScalingGroup(parseGroup(asObject(body)));
+        return { status: 201, body: { ok: true } };
+      case "GET auto-scaling-groups/:name":
+        return ok(target.autoScalingGroup(segments[1] ?? ""));
       case "GET calls":
         return ok(url.searchParams.get("mutating") === "true" ? target.mutatingCalls() : target.calls);
       case "GET state-history": {
@@ -148,6 +168,7 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
 function routePattern(segments: readonly string[]): string {
   return segments
     .map((segment, i) => {
+      if (segments[0] === "auto-scaling-groups" && i === 1) return ":name";
       if (segments[0] !== "instances") return segment;
       if (i === 1) return ":id";
       if (i === 3 && segments[2] === "tags") return ":key";
@@ -177,6 +198,41 @@ function parseSeed(obj: JsonObject): SeedInstance {
     statusCheckMs: optionalNumber(obj, "statusCheckMs"),
     impairedStatusCheck: oneOf(optionalString(obj, "impairedStatusCheck"), CHECKS, "impairedStatusCheck"),
     disableApiStop: optionalBoolean(obj, "disableApiStop"),
+  };
+}
+
+/** Body: { instanceType?, nestedVirtualization?: "enabled" | "disabled" } (absent: the version does not set it). */
+function parseTemplateVersion(obj: JsonObject): SeedLaunchTemplateVersion {
+  return {
+    instanceType: optionalString(obj, "instanceType"),
+    nestedVirtualization: oneOf(optionalString(obj, "nestedVirtualization"), NESTED, "nestedVirtualization"),
+  };
+}
+
+/** Body: { name, instanceIds?, minSize?, maxSize?, desiredCapacity?, launchTemplate?: {launchTemplateId, version?, mixedInstancesPolicy?}, launchConfigurationName?, lifecycleHooks?: [{name?, heartbeatSeconds?}] } */
+function parseGroup(obj: JsonObject): SeedGroup {
+  const template = obj.launchTemplate === undefined ? undefined : asObject(obj.launchTemplate, "launchTemplate");
+  const hooks = Array.isArray(obj.lifecycleHooks) ? obj.lifecycleHooks.map((h) => asObject(h, "lifecycleHooks")) : [];
+  return {
+    name: requiredString(obj, "name"),
+    instanceIds: optionalStringArray(obj, "instanceIds"),
+    minSize: optionalNumber(obj, "minSize"),
+    maxSize: optionalNumber(obj, "maxSize"),
+    desiredCapacity: optionalNumber(obj, "desiredCapacity"),
+    ...(template
+      ? {
+          launchTemplate: {
+            launchTemplateId: requiredString(template, "launchTemplateId"),
+            version: optionalString(template, "version"),
+            mixedInstancesPolicy: optionalBoolean(template, "mixedInstancesPolicy"),
+          },
+        }
+      : {}),
+    launchConfigurationName: optionalString(obj, "launchConfigurationName"),
+    lifecycleHooks: hooks.map((h) => ({
+      name: optionalString(h, "name"),
+      heartbeatSeconds: optionalNumber(h, "heartbeatSeconds"),
+    })),
   };
 }
 

@@ -8,6 +8,7 @@ import type { InstanceTypeCatalogue } from "./catalogue";
 import { Ec2Error, dryRunSucceeded, httpStatusFor, renderError, renderHtmlError, unauthorized } from "./errors";
 import type { Faults } from "./faults";
 import type { InstanceStore } from "./instances";
+import type { LaunchTemplateStore } from "./launch-templates";
 import type { Permissions } from "./permissions";
 import { type QueryParams, listParam } from "./query";
 import { EC2_XML_NAMESPACE, type XmlElement, el, renderDocument } from "./xml";
@@ -15,6 +16,7 @@ import { EC2_XML_NAMESPACE, type XmlElement, el, renderDocument } from "./xml";
 export interface EmulatorState {
   readonly store: InstanceStore;
   readonly catalogue: InstanceTypeCatalogue;
+  readonly launchTemplates: LaunchTemplateStore;
   readonly permissions: Permissions;
   readonly faults: Faults;
   readonly calls: CallLog;
@@ -85,6 +87,7 @@ function runAction(
     dryRun,
     store,
     catalogue: state.catalogue,
+    launchTemplates: state.launchTemplates,
     // The emulator's own instances are described as its region's, whatever region a request names.
     region: store === state.store ? state.region : region,
     authorize(resourceArns) {

@@ -15,6 +15,8 @@ import {
   type StateReason,
 } from "./instances";
 import { Permissions } from "./permissions";
+import { AutoScalingGroups, type GroupSnapshot, type SeedGroup } from "./autoscaling/groups";
+import { LaunchTemplateStore, type SeedLaunchTemplateVersion } from "./launch-templates";
 import type { StatusCheckSettings, StatusChecks } from "./status-checks";
 import { closeServer, createEmulatorServer, listen } from "./server";
 import { type StateHistory, StateHistoryLog } from "./state-history";
@@ -37,6 +39,8 @@ export interface EmulatorOptions {
    * would: none (seeded instances live in `region`). Off by default, so any region reaches them.
    */
   regionScoped?: boolean;
+  /** Time an Auto Scaling member spends in EnteringStandby, and in Pending after ExitStandby; default 100 ms each. */
+  autoScalingTransitionMs?: number;
   /** Clock used for lazy state transitions and the call log; default Date.now (so fake timers apply). */
   now?: () => number;
 }
@@ -51,6 +55,9 @@ export class Ec2Emulator implements ControlTarget {
   readonly faults: Faults;
   private readonly store: InstanceStore;
   private readonly catalogue = new InstanceTypeCatalogue();
+  private readonly launchTemplates = new LaunchTemplateStore();
+  /** Auto Scaling groups of the emulator's region (the endpoint answers Auto Scaling's API too). */
+  readonly autoScalingGroups: AutoScalingGroups;
   private readonly callLog = new CallLog();
   private readonly history = new StateHistoryLog();
   private readonly server: http.Server;
@@ -68,9 +75,18 @@ export class Ec2Emulator implements ControlTarget {
       Math.random,
       now,
     );
+    const transitionMs = options.autoScalingTransitionMs ?? 100;
+    this.autoScalingGroups = new AutoScalingGroups(
+      this.store,
+      this.launchTemplates,
+      now,
+      { enteringStandbyMs: transitionMs, pendingMs: transitionMs },
+      region,
+    );
     const state: EmulatorState = {
       store: this.store,
       catalogue: this.catalogue,
+      launchTemplates: this.launchTemplates,
       permissions: this.permissions,
       faults: this.faults,
       calls: this.callLog,
@@ -78,7 +94,21 @@ export class Ec2Emulator implements ControlTarget {
       storeIn: (other) => this.storeIn(other),
       now,
     };
-    this.server = createEmulatorServer({ state, control: this, latencyMs: () => this.faults.latencyMillis });
+    const autoScaling = {
+      groups: this.autoScalingGroups,
+      permissions: this.permissions,
+      faults: this.faults,
+      calls: this.callLog,
+      launchTemplateName: (id: string) => this.launchTemplates.require(id).launchTemplateName,
+      availabilityZone: `${region}a`,
+      now,
+    };
+    this.server = createEmulatorServer({
+      state,
+      control: this,
+      autoScaling,
+      latencyMs: () => this.faults.latencyMillis,
+    });
   }
 
   private readonly otherRegions = new Map<string, InstanceStore>();
@@ -183,6 +213,26 @@ export class Ec2Emulator implements ControlTarget {
 
   removeTag(id: string, key: string): void {
     this.store.require(id).tags.delete(key);
+  }
+
+  /** A launch template with these versions (numbered from 1, version 1 the default); returns its ID. */
+  addLaunchTemplate(name: string, versions: readonly SeedLaunchTemplateVersion[] = [{}]): string {
+    return this.launchTemplates.add(name, versions);
+  }
+
+  /** A new (latest) version of a launch template; returns its number. */
+  addLaunchTemplateVersion(launchTemplateId: string, version: SeedLaunchTemplateVersion): number {
+    return this.launchTemplates.addVersion(launchTemplateId, version);
+  }
+
+  /** An Auto Scaling group whose InService members are `seed.instanceIds` (tagged with the group's name). */
+  addAutoScalingGroup(seed: SeedGroup): void {
+    this.autoScalingGroups.add(seed);
+  }
+
+  /** The group's sizes, its members' lifecycle states and the instances it launched as replacements. */
+  autoScalingGroup(name: string): GroupSnapshot {
+    return this.autoScalingGroups.snapshot(name);
   }
 
   addInstanceType(info: InstanceTypeInfo): void {

@@ -22,3 +22,13 @@ export { Permissions } from "./permissions";
 export { CheckStatus, StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 export { NotRunningWindow, StateChange, StateHistory, mostNotRunningAtOnce } from "./state-history";
 export { ACCOUNT_ID } from "./constants";
+export {
+  GROUP_NAME_TAG,
+  GroupLaunchTemplate,
+  GroupSnapshot,
+  LifecycleHookRecord,
+  LifecycleState,
+  MemberSnapshot,
+  SeedGroup,
+} from "./autoscaling/groups";
+export { SeedLaunchTemplateVersion } from "./launch-templates";

@@ -6,12 +6,15 @@ import type { AddressInfo } from "node:net";
 import { CONTROL_PREFIX, type ControlTarget, handleControlRequest } from "./control";
 import { type EmulatorState, type HttpReply, handleEc2Request } from "./dispatch";
 import { parseForm } from "./query";
+import { AUTO_SCALING_API_VERSION, type AutoScalingState, handleAutoScalingRequest } from "./autoscaling/query-api";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface ServerBindings {
   state: EmulatorState;
   control: ControlTarget;
+  /** The Auto Scaling endpoint's state: requests with Version=2011-01-01 go there. */
+  autoScaling: AutoScalingState;
   latencyMs(): number;
 }
 
@@ -36,6 +39,9 @@ async function handle(bindings: ServerBindings, req: http.IncomingMessage): Prom
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
   const params = parseForm(url.search.slice(1));
   for (const [key, value] of parseForm(body)) params.set(key, value);
+  // Auto Scaling's health check sees every instance change the EC2 endpoint makes.
+  bindings.autoScaling.groups.settle();
+  if (params.get("Version") === AUTO_SCALING_API_VERSION) return handleAutoScalingRequest(bindings.autoScaling, params);
   return handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
 }
 

@@ -30,8 +30,13 @@ export interface NestedVirtEnablementArgs {
   nestedVirtualization?: pulumi.Input<NestedVirtSetting>;
   /** AWS region of the instance (default: `aws:region` stack config, then AWS_REGION / the profile). */
   region?: pulumi.Input<string>;
-  /** Allow the cycle on an Auto Scaling group member (put it in Standby first). Default `false`. */
+  /** Deprecated: `autoScaling: "allow"`, which `true` means. */
   allowAutoScalingGroupMember?: pulumi.Input<boolean>;
+  /**
+   * What a cycle does with an Auto Scaling group member: `"refuse"` (default, a blocker), `"standby"`
+   * (EnterStandby around the cycle, ExitStandby after it) or `"allow"` (cycle it as it is).
+   */
+  autoScaling?: pulumi.Input<"refuse" | "standby" | "allow">;
   /**
    * What deleting the resource does: `"keep"` (default) leaves the CPU option as it is, with no
    * downtime; `"restore"` cycles the instance back to the setting it had before.
@@ -68,6 +73,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   declare public readonly nestedVirtualization: pulumi.Output<NestedVirtSetting>;
   declare public readonly region: pulumi.Output<string | undefined>;
   declare public readonly allowAutoScalingGroupMember: pulumi.Output<boolean>;
+  declare public readonly autoScaling: pulumi.Output<"refuse" | "standby" | "allow">;
   declare public readonly onDelete: pulumi.Output<OnDeleteBehaviour>;
   declare public readonly timeouts: pulumi.Output<{ stop: string; start: string; healthy: string }>;
   declare public readonly waitForStatusChecks: pulumi.Output<boolean>;
@@ -102,10 +108,25 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
     const preflight = importId
       ? undefined
       : pulumi
-          .all([args.instanceId, args.nestedVirtualization, region, args.rolloutGroup, args.maxUnavailable])
-          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable]) =>
+          .all([
+            args.instanceId,
+            args.nestedVirtualization,
+            region,
+            args.rolloutGroup,
+            args.maxUnavailable,
+            args.autoScaling,
+            args.allowAutoScalingGroupMember,
+          ])
+          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable, autoScaling, allow]) =>
             preflightInProgram(
-              { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable },
+              {
+                instanceId,
+                nestedVirtualization,
+                rolloutGroup,
+                maxUnavailable,
+                autoScaling,
+                allowAutoScalingGroupMember: allow,
+              },
               { region: knownRegion, profile },
               urn,
             ),

@@ -19,7 +19,11 @@ export async function preflightInProgram(
   if (!desired) return undefined;
   try {
     const inspection = await createEngine({ connection }).inspect(desired, { checkPermissions: true });
-    const message = outageWarning(inspection.plan, desired);
+    // Without downtime the outage warning is absent; what the group's launch template lacks still matters.
+    const groupWarnings = inspection.plan.warnings
+      .filter((w) => w.code === "launch-template-without-nested-virtualization")
+      .map((w) => w.message);
+    const message = outageWarning(inspection.plan, desired) ?? (groupWarnings.join("\n") || undefined);
     // Not awaited: the log waits for the URN, which the engine resolves only after registration.
     if (message) void pulumi.log.warn(message, { urn } as unknown as pulumi.Resource);
     return preflightRecord(desired, inspection);

@@ -1,5 +1,6 @@
 import type { InstanceTypeCatalogue } from "../catalogue";
 import type { InstanceStore } from "../instances";
+import type { LaunchTemplateStore } from "../launch-templates";
 import type { QueryParams } from "../query";
 import type { XmlElement } from "../xml";
 
@@ -9,6 +10,7 @@ export interface ActionContext {
   readonly dryRun: boolean;
   readonly store: InstanceStore;
   readonly catalogue: InstanceTypeCatalogue;
+  readonly launchTemplates: LaunchTemplateStore;
   readonly region: string;
   /**
    * The IAM + DryRun gate. Handlers call it after validating input and resolving

@@ -3,6 +3,7 @@ import { describeInstanceStatus } from "./describe-instance-status";
 import { describeInstanceAttribute } from "./describe-instance-attribute";
 import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
+import { describeLaunchTemplateVersions } from "./describe-launch-template-versions";
 import { modifyInstanceCpuOptions } from "./modify-cpu-options";
 import { startInstances, stopInstances } from "./stop-start";
 import { createTags, deleteTags } from "./tags";
@@ -14,6 +15,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   DescribeInstanceAttribute: describeInstanceAttribute,
   DescribeInstanceTypes: describeInstanceTypes,
   DescribeInstanceStatus: describeInstanceStatus,
+  DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
   StopInstances: stopInstances,
   StartInstances: startInstances,
   ModifyInstanceCpuOptions: modifyInstanceCpuOptions,

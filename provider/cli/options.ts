@@ -20,7 +20,8 @@ export const INPUT_PLACEMENT: Record<InputName, InputPlacement> = {
   instanceId: { notAFlag: "the targets: instance IDs, --filter or --auto-scaling-group" },
   nestedVirtualization: { flag: "--disable" },
   region: { flag: "--region" },
-  allowAutoScalingGroupMember: { flag: "--auto-scaling" },
+  allowAutoScalingGroupMember: { notAFlag: 'deprecated: --auto-scaling allow sets autoScaling "allow"' },
+  autoScaling: { flag: "--auto-scaling" },
   onDelete: { notAFlag: "nothing is deleted; `apply --disable` turns the option off again" },
   timeouts: { flag: "--timeout" },
   waitForStatusChecks: { flag: "--wait-for-status-checks" },
@@ -38,12 +39,8 @@ const NESTED = attribute("nestedVirtualization");
 type Choice = { inputs: RawInputs } | { missing: string; awaits: string };
 
 export const AUTO_SCALING_CHOICES: Record<"allow" | "standby", Choice> = {
-  allow: { inputs: { allowAutoScalingGroupMember: true } },
-  standby: {
-    missing:
-      "putting Auto Scaling group members into Standby around their cycle is not in the engine yet (issue #20). Put the members in Standby yourself (aws autoscaling enter-standby) and pass --auto-scaling allow",
-    awaits: "issue #20",
-  },
+  allow: { inputs: { autoScaling: "allow" } },
+  standby: { inputs: { autoScaling: "standby" } },
 };
 
 export const STOP_PROTECTION_CHOICES: Record<"lift", Choice> = {

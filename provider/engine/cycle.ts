@@ -15,6 +15,8 @@ import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type Rollout
 import { admits, GROUP_TAG_KEY, groupMemberOf, SLOT_TAG_KEY, SlotBusyError, type SlotLeases } from "./group-slots";
 import { journalTagOf } from "./lease";
 import { missingPermissionBlocker, STEP_ACTIONS, stopProtectedBlocker } from "./plan";
+import { StandbyError, type StandbyCycle } from "./standby";
+import { standbyGroupOf } from "./standby-steps";
 import type { Instance } from "@aws-sdk/client-ec2";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
 import { sleep, waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
@@ -51,6 +53,8 @@ export interface CycleOptions {
   signal?: AbortSignal;
   /** Told as each step begins (a front end's progress display). */
   onStep?: (step: StepKind) => void;
+  /** The instance's trip through Standby, for a plan with standby steps (`autoScaling = "standby"`). */
+  standby?: StandbyCycle;
 }
 
 /** What the cycle did, for the resource's outputs. */
@@ -156,6 +160,7 @@ export async function executeCycle(
     runToken: options.runToken,
     leaseUntil: wholeSecond(now + leaseMs, Math.ceil),
     stallMs: stallAllowanceMs(options),
+    ...(standbyGroupOf(facts, kinds) ? { standbyGroup: standbyGroupOf(facts, kinds) } : {}),
   };
   const ourTag = encodeJournal(journal);
   // The journal value this run answers for: the one it found (resuming) or the one it wrote.
@@ -254,7 +259,16 @@ export async function executeCycle(
     }
   }
 
+  const standby = (): StandbyCycle => {
+    if (!options.standby) throw new Error(`plan for ${id} has standby steps but the cycle has no Auto Scaling access`);
+    return options.standby;
+  };
+
   const run: Record<StepKind, () => Promise<void>> = {
+    "enter-standby": () => standby().enter(),
+    "wait-standby": () => standby().waitStandby(),
+    "exit-standby": () => standby().exit(),
+    "wait-in-service": () => standby().waitInService(),
     "acquire-slot": async () => {
       slot = await group?.acquire(id, options.signal);
     },
@@ -340,7 +354,11 @@ export async function executeCycle(
       slot?.release(); // the engine plans again and queues anew
       throw error;
     }
-    const nothingDone = error instanceof RolloutHaltedError || error instanceof BlockedError;
+    // Auto Scaling refusing the standby before the stop leaves the instance as it was, too.
+    const nothingDone =
+      error instanceof RolloutHaltedError ||
+      error instanceof BlockedError ||
+      (error instanceof StandbyError && !stopRequested);
     if (!stopRequested && (options.signal?.aborted || nothingDone)) {
       slot?.release();
       await releaseSharedSlot(true);

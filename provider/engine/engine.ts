@@ -13,6 +13,10 @@ import { rolloutOf } from "./rollout";
 import { SlotBusyError, SlotLeases } from "./group-slots";
 import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
 import { isLeaseHeld } from "./journal";
+import { AutoScalingGateway } from "./auto-scaling-gateway";
+import { checkGroup } from "./launch-template-check";
+import { StandbyCycle } from "./standby";
+import { standbyGroupOf } from "./standby-steps";
 import type {
   AwsConnection,
   CycleJournal,
@@ -47,6 +51,8 @@ export interface EngineOptions {
   retryFailedCycle?: boolean;
   /** Each step of a cycle as it begins, for front ends that show per-instance progress. */
   progress?: (instanceId: string, phase: ProgressPhase) => void;
+  /** Reuse an Auto Scaling gateway (tests); by default one per connection, made when first needed. */
+  autoScaling?: AutoScalingGateway;
 }
 
 /** A step of the cycle, or waiting for another run's cycle on the instance to end. */
@@ -181,8 +187,25 @@ function gatewayFor(connection: AwsConnection): Ec2Gateway {
   return gateway;
 }
 
+const autoScalingGateways = new Map<string, AutoScalingGateway>();
+
+/** One Auto Scaling gateway per connection, like gatewayFor. */
+function autoScalingGatewayFor(connection: AwsConnection): AutoScalingGateway {
+  const endpoint =
+    connection.endpoint ?? process.env.AWS_ENDPOINT_URL_AUTO_SCALING ?? process.env.AWS_ENDPOINT_URL ?? "";
+  const key = JSON.stringify([connection.region ?? "", connection.profile ?? "", endpoint]);
+  let found = autoScalingGateways.get(key);
+  if (!found) {
+    found = AutoScalingGateway.connect(connection);
+    autoScalingGateways.set(key, found);
+  }
+  return found;
+}
+
 export function createEngine(options: EngineOptions = {}): Engine {
   const gateway = options.gateway ?? gatewayFor(options.connection ?? {});
+  /** Only Auto Scaling members need it: made on first use. */
+  const autoScaling = (): AutoScalingGateway => options.autoScaling ?? autoScalingGatewayFor(options.connection ?? {});
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
   const claimSettleMs = options.claimSettleMs;
@@ -215,6 +238,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const region = facts ? undefined : await regionName();
     const base: PlanContext = { region, now: Date.now(), retryFailedCycle, ...context };
     let plan = planCycle(facts, desired, base);
+    if (facts?.autoScalingGroupName && checks !== "none" && !isGone(facts)) {
+      const standby = plan.steps.some((s) => s.kind === "enter-standby");
+      base.group = await checkGroup(
+        gateway,
+        autoScaling(),
+        facts.instanceId,
+        facts.autoScalingGroupName,
+        desired,
+        standby,
+      );
+      plan = planCycle(facts, desired, base);
+    }
     let permitted: PermittedActions | undefined;
     if (checks !== "none" && facts && plan.steps.length > 0) {
       const checkedAt = Date.now();
@@ -284,8 +319,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       let record: Awaited<ReturnType<typeof executeCycle>>;
       try {
+        const kinds = plan.steps.map((s) => s.kind);
+        const standbyGroup = kinds.some((k) => k.endsWith("standby") || k === "wait-in-service")
+          ? standbyGroupOf(facts, kinds)
+          : undefined;
+        const standby = standbyGroup
+          ? new StandbyCycle(autoScaling(), gateway, id, standbyGroup, {
+              stopTimeoutSeconds: desired.timeouts.stopSeconds,
+              startTimeoutSeconds: desired.timeouts.startSeconds,
+              pollIntervalMs,
+              log,
+            })
+          : undefined;
         // A blocked plan may still carry steps: restoring an interrupted cycle's run state comes first.
         record = await executeCycle(gateway, facts, plan, {
+          ...(standby ? { standby } : {}),
           stopTimeoutSeconds: desired.timeouts.stopSeconds,
           startTimeoutSeconds: desired.timeouts.startSeconds,
           healthyTimeoutSeconds: desired.timeouts.healthySeconds,
@@ -297,6 +345,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
+        }).catch(async (error: unknown) => {
+          // A member this run put in Standby goes back into service when it runs (see StandbyCycle).
+          throw standby ? await standby.afterFailure(error) : error;
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {

@@ -5,6 +5,7 @@ import {
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstanceTypesCommand,
+  DescribeLaunchTemplateVersionsCommand,
   EC2Client,
   type Filter,
   ModifyInstanceCpuOptionsCommand,
@@ -13,6 +14,7 @@ import {
   type Instance,
   type InstanceStatus,
   type InstanceTypeInfo,
+  type LaunchTemplateVersion,
 } from "@aws-sdk/client-ec2";
 import { Batcher } from "./batcher";
 import { InstanceCallBatcher } from "./call-batcher";
@@ -60,6 +62,9 @@ function windowed<T extends object>(input: T, retryWindowMs: number | undefined)
 const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
 /** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
 const DESCRIBE_INSTANCE_STATUS_BUDGET = new PollBudget();
+
+/** How long a launch template version read for one member serves the other members of its group. */
+const TEMPLATE_VERSION_TTL_MS = 60_000;
 
 /** Values per DescribeInstances filter: EC2 accepts up to 200. */
 const MAX_FILTER_VALUES = 200;
@@ -269,6 +274,37 @@ export class Ec2Gateway {
       const parts = await Promise.all(instanceTypes.map((type) => this.describeInstanceTypes([type])));
       return new Map(parts.flatMap((m) => [...m]));
     }
+  }
+
+  /** Launch template versions read lately: the members of one Auto Scaling group share one read. */
+  private readonly templateVersions = new Map<
+    string,
+    { until: number; version: Promise<LaunchTemplateVersion | undefined> }
+  >();
+
+  /**
+   * One version of a launch template (by ID or name; a number, `$Default` or `$Latest`), read once
+   * per TEMPLATE_VERSION_TTL_MS for a whole fleet.
+   */
+  launchTemplateVersion(template: {
+    id?: string;
+    name?: string;
+    version: string;
+  }): Promise<LaunchTemplateVersion | undefined> {
+    const key = JSON.stringify([template.id ?? "", template.name ?? "", template.version]);
+    const cached = this.templateVersions.get(key);
+    if (cached && cached.until > Date.now()) return cached.version;
+    const version = this.client
+      .send(
+        new DescribeLaunchTemplateVersionsCommand({
+          ...(template.id ? { LaunchTemplateId: template.id } : { LaunchTemplateName: template.name }),
+          Versions: [template.version],
+        }),
+      )
+      .then((out) => out.LaunchTemplateVersions?.[0]);
+    version.catch(() => this.templateVersions.delete(key));
+    this.templateVersions.set(key, { until: Date.now() + TEMPLATE_VERSION_TTL_MS, version });
+    return version;
   }
 
   /**

@@ -30,3 +30,6 @@ export {
   RETRY_FAILED_CYCLE_ENV,
 } from "./failed-cycle";
 export { DOWNTIME_RETRY_WINDOW_MS } from "./cycle";
+export { AutoScalingGateway, type GroupMembership } from "./auto-scaling-gateway";
+export { StandbyError } from "./standby";
+export { decodeJournal, encodeJournal } from "./journal";

@@ -154,7 +154,32 @@ export function parseInputs(raw: RawInputs): ParsedInputs {
     values[spec.name] = parsed.declared;
     if (!spec.selectsConnection) engine[spec.name] = parsed.engine;
   }
+  applyDeprecatedAutoScalingAlias(raw, values, engine, failures);
   const region = typeof values.region === "string" ? values.region : undefined;
   if (failures.length > 0) return { failures, region, values };
   return { failures, region, values, desired: engine as unknown as DesiredState };
+}
+
+/**
+ * `allowAutoScalingGroupMember = true` (deprecated) means `autoScaling = "allow"`, so programs and
+ * state written before `autoScaling` keep their meaning; with another explicit choice it is an error.
+ */
+function applyDeprecatedAutoScalingAlias(
+  raw: RawInputs,
+  values: Record<string, unknown>,
+  engine: Record<string, unknown>,
+  failures: InputFailure[],
+): void {
+  if (raw.allowAutoScalingGroupMember !== true) return;
+  const chosen = raw.autoScaling;
+  if (isUnset(chosen) || chosen === "allow") {
+    values.autoScaling = "allow";
+    engine.autoScaling = "allow";
+    return;
+  }
+  if (typeof chosen !== "string" || !attribute("autoScaling").enumValues?.includes(chosen)) return;
+  failures.push({
+    attribute: "autoScaling",
+    message: `autoScaling "${chosen}" conflicts with the deprecated allowAutoScalingGroupMember = true, which means autoScaling "allow". Remove allowAutoScalingGroupMember and keep autoScaling "${chosen}".`,
+  });
 }

@@ -8,8 +8,13 @@ import type { CycleJournal, NestedVirtSetting } from "./types";
  */
 export const JOURNAL_TAG_KEY = "nestedvirt:cycle";
 
-/** The journal versions this release reads; 1 predates leases (no run token). */
-const CURRENT_VERSION = 2;
+/**
+ * The journal versions this release reads; 1 predates leases (no run token). 3 records a standby
+ * (`asg`): it is written only then, so that a release that cannot return the instance to service
+ * refuses the journal instead of finishing the cycle without ExitStandby.
+ */
+const CURRENT_VERSION = 3;
+const VERSION_WITHOUT_STANDBY = 2;
 
 interface JournalTag {
   v: number;
@@ -21,11 +26,13 @@ interface JournalTag {
   run?: string;
   until?: string;
   stall?: number;
+  /** v3: the Auto Scaling group the instance was put in Standby in. */
+  asg?: string;
 }
 
 export function encodeJournal(journal: CycleJournal): string {
   const tag: JournalTag = {
-    v: CURRENT_VERSION,
+    v: journal.standbyGroup ? CURRENT_VERSION : VERSION_WITHOUT_STANDBY,
     prior: journal.priorState,
     from: journal.from,
     to: journal.to,
@@ -33,6 +40,7 @@ export function encodeJournal(journal: CycleJournal): string {
     ...(journal.runToken ? { run: journal.runToken } : {}),
     ...(journal.leaseUntil ? { until: journal.leaseUntil } : {}),
     ...(journal.stallMs !== undefined ? { stall: journal.stallMs } : {}),
+    ...(journal.standbyGroup ? { asg: journal.standbyGroup } : {}),
   };
   return JSON.stringify(tag);
 }
@@ -55,7 +63,7 @@ export function decodeJournal(value: string): DecodedJournal {
       problem: `it was written by a newer nestedvirt (journal version ${tag.v}; this one reads up to ${CURRENT_VERSION})`,
     };
   }
-  if (tag.v !== 1 && tag.v !== 2) return { problem: `its version ${JSON.stringify(tag.v)} is unknown` };
+  if (tag.v !== 1 && tag.v !== 2 && tag.v !== 3) return { problem: `its version ${JSON.stringify(tag.v)} is unknown` };
   if ((tag.prior !== "running" && tag.prior !== "stopped") || !isSetting(tag.from) || !isSetting(tag.to)) {
     return { problem: "its prior state or settings are missing or invalid" };
   }
@@ -68,6 +76,7 @@ export function decodeJournal(value: string): DecodedJournal {
       ...(typeof tag.run === "string" ? { runToken: tag.run } : {}),
       ...(typeof tag.until === "string" ? { leaseUntil: tag.until } : {}),
       ...(typeof tag.stall === "number" ? { stallMs: tag.stall } : {}),
+      ...(typeof tag.asg === "string" && tag.asg !== "" ? { standbyGroup: tag.asg } : {}),
     },
   };
 }

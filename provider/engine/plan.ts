@@ -1,6 +1,8 @@
 import type { MutatingAction } from "./gateway";
 import { FAILED_CYCLE_HOLD_MS, FAILED_CYCLE_TAG_KEY, holdsOff, RETRY_FAILED_CYCLE_ENV } from "./failed-cycle";
 import { isLeaseHeld, JOURNAL_TAG_KEY } from "./journal";
+import type { GroupFindings } from "./launch-template-check";
+import { withStandby } from "./standby-steps";
 import type {
   CycleJournal,
   CyclePlan,
@@ -33,6 +35,8 @@ export interface PlanContext {
   takeOver?: string;
   /** This run's token: a journal carrying it is this run's own (a claim whose read-back came too early), not another's. */
   runToken?: string;
+  /** What reading an Auto Scaling member's group found (its launch template, its minimum size). */
+  group?: GroupFindings;
 }
 
 const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string> = {
@@ -46,6 +50,10 @@ const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string>
   "wait-running": (id) => `wait until ${id} is running`,
   "clear-journal": (id) => `remove the cycle journal tag from ${id}`,
   "wait-healthy": (id) => `wait until the status checks of ${id} are ok`,
+  "enter-standby": (id) => `put ${id} in Standby in its Auto Scaling group (EnterStandby)`,
+  "wait-standby": (id) => `wait until ${id} is in Standby`,
+  "exit-standby": (id) => `return ${id} to service in its Auto Scaling group (ExitStandby)`,
+  "wait-in-service": (id) => `wait until ${id} is InService again (lifecycle hooks included)`,
 };
 
 function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): Step[] {
@@ -107,13 +115,14 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
       message: `Instance ${id} runs Windows on ${vCpus} vCPUs; nested virtualization on Windows supports at most ${WINDOWS_MAX_VCPUS}. Choose a smaller size or launch it with fewer cores (CpuOptions).`,
     });
   }
-  if (facts.autoScalingGroupName && !desired.allowAutoScalingGroupMember) {
+  if (facts.autoScalingGroupName && desired.autoScaling === "refuse") {
     blockers.push({
       code: "auto-scaling-member",
-      attribute: "allowAutoScalingGroupMember",
-      message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}", which may replace it while it is stopped. Put it in Standby (or suspend the group's health checks), then set allowAutoScalingGroupMember to true.`,
+      attribute: "autoScaling",
+      message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}", which may replace it while it is stopped. Set autoScaling to "standby" to have the cycle put it in Standby and return it to service afterwards, or to "allow" if you have suspended the group's health checks (or put it in Standby) yourself.`,
     });
   }
+  blockers.push(...(context.group?.standbyBlockers ?? []));
   if (context.stopProtected && facts.state !== "stopped") blockers.push(stopProtectedBlocker(id));
   for (const action of context.deniedActions ?? []) blockers.push(missingPermissionBlocker(id, action));
   for (const call of context.unperformable ?? []) blockers.push(endpointCannotCycleBlocker(id, call));
@@ -183,7 +192,10 @@ function warningsFor(facts: InstanceFacts, desired: DesiredState): PlanWarning[]
   if (facts.autoScalingGroupName) {
     warnings.push({
       code: "auto-scaling-member",
-      message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}"; make sure it is in Standby so the group does not replace it while it is stopped.`,
+      message:
+        desired.autoScaling === "standby"
+          ? `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}": the cycle puts it in Standby (decrementing the group's desired capacity, so no replacement is launched; a load balancer deregisters and drains it) and returns it to service (ExitStandby) once it runs again.`
+          : `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}"; make sure it is in Standby so the group does not replace it while it is stopped.`,
     });
   }
   return warnings;
@@ -284,8 +296,10 @@ export function planCycle(
         },
       ]
     : [];
+  // The group's launch template concerns the instances it launches later, whatever this one needs.
+  const groupWarnings = context.group?.warnings ?? [];
   if (!needsModify && !facts.journal) {
-    return { ...current, steps: [], warnings: [], blockers: [], causesDowntime: false };
+    return { ...current, steps: [], warnings: groupWarnings, blockers: [], causesDowntime: false };
   }
 
   const blockers = needsModify ? blockersFor(facts, desired, context) : [];
@@ -293,8 +307,8 @@ export function planCycle(
   const causesDowntime = kinds.includes("stop");
   return {
     ...current,
-    steps: steps(id, desired, withRolloutAndGate(kinds, desired)),
-    warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : [])],
+    steps: steps(id, desired, withStandby(withRolloutAndGate(kinds, desired), facts, desired)),
+    warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : []), ...groupWarnings],
     blockers,
     causesDowntime,
   };

@@ -16,6 +16,10 @@ export const PHASE_TEXT: Record<ProgressPhase | "queued", string> = {
   "clear-journal": "removing the journal",
   "wait-healthy": "waiting for status checks",
   "wait-other-run": "waiting for another run's cycle",
+  "enter-standby": "putting in Standby",
+  "wait-standby": "waiting for Standby",
+  "exit-standby": "returning to service",
+  "wait-in-service": "waiting for InService",
 };
 
 /** The status line of one instance in a phase, as a resource shows it: `stopping i-0abc…`. */

@@ -156,7 +156,17 @@ const TABLE = [
     role: "input",
     defaultValue: false,
     description:
-      "Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.",
+      'Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.',
+  },
+  {
+    name: "autoScaling",
+    tfName: "auto_scaling",
+    kind: "string",
+    role: "input",
+    enumValues: ["refuse", "standby", "allow"],
+    defaultValue: "refuse",
+    description:
+      "What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.",
   },
   {
     name: "onDelete",
@@ -322,13 +332,23 @@ export const REPLACING_ATTRIBUTES = ATTRIBUTES.filter((a) => a.forcesReplacement
  */
 export const EC2_ACTIONS = {
   /** Describe calls without resource-level permissions: `Resource` must be `*`. */
-  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus"],
+  read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus", "DescribeLaunchTemplateVersions"],
   /** Reads of one instance (stop protection), grantable per instance. */
   readInstance: ["DescribeInstanceAttribute"],
   change: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],
 } as const;
 
 export const ALL_EC2_ACTIONS: readonly string[] = Object.values(EC2_ACTIONS).flat();
+
+/**
+ * The Auto Scaling actions of `autoScaling = "standby"` and of the launch-template check. Auto
+ * Scaling has no DryRun: the reads are the check (a refused one is a blocker at preview/plan), and
+ * a refused EnterStandby fails the cycle before the instance is stopped.
+ */
+export const AUTO_SCALING_ACTIONS = {
+  read: ["DescribeAutoScalingInstances", "DescribeAutoScalingGroups", "DescribeLifecycleHooks"],
+  change: ["EnterStandby", "ExitStandby"],
+} as const;
 
 /** The least-privilege IAM policy for the engine, as README and docs show it. */
 export function iamPolicy(): object {
@@ -341,6 +361,16 @@ export function iamPolicy(): object {
         Effect: "Allow",
         Action: actions([...EC2_ACTIONS.readInstance, ...EC2_ACTIONS.change]),
         Resource: "arn:aws:ec2:*:*:instance/*",
+      },
+      {
+        Effect: "Allow",
+        Action: AUTO_SCALING_ACTIONS.read.map((name) => `autoscaling:${name}`),
+        Resource: "*",
+      },
+      {
+        Effect: "Allow",
+        Action: AUTO_SCALING_ACTIONS.change.map((name) => `autoscaling:${name}`),
+        Resource: "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
       },
     ],
   };

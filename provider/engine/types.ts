@@ -39,6 +39,8 @@ export interface CycleJournal {
   leaseUntil?: string;
   /** How long the instance may sit unchanged in a settled state before the holder counts as gone. */
   stallMs?: number;
+  /** The Auto Scaling group the cycle puts (or put) the instance in Standby in: whoever finishes the cycle returns it to service. */
+  standbyGroup?: string;
 }
 
 /** A cycle that stopped the instance and failed at a call, recorded as a tag (see failed-cycle.ts). */
@@ -99,7 +101,11 @@ export type StepKind =
   | "wait-running"
   | "clear-journal"
   | "acquire-slot"
-  | "wait-healthy";
+  | "wait-healthy"
+  | "enter-standby"
+  | "wait-standby"
+  | "exit-standby"
+  | "wait-in-service";
 
 export interface Step {
   kind: StepKind;
@@ -112,7 +118,8 @@ export type WarningCode =
   | "windows-vsm-disabled"
   | "auto-scaling-member"
   | "interrupted-cycle"
-  | "other-cycle-in-progress";
+  | "other-cycle-in-progress"
+  | "launch-template-without-nested-virtualization";
 
 export interface PlanWarning {
   code: WarningCode;
@@ -133,12 +140,14 @@ export type BlockerCode =
   | "earlier-cycle-failed"
   | "stop-protected"
   | "unreadable-journal"
-  | "conflicting-cycle";
+  | "conflicting-cycle"
+  | "auto-scaling-minimum-size"
+  | "auto-scaling-unreadable";
 
 export interface PlanBlocker {
   code: BlockerCode;
   /** The user-facing attribute the blocker concerns, for property-level errors. */
-  attribute?: "instanceId" | "nestedVirtualization" | "allowAutoScalingGroupMember";
+  attribute?: "instanceId" | "nestedVirtualization" | "autoScaling";
   message: string;
 }
 

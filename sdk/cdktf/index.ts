@@ -164,8 +164,13 @@ export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
   readonly nestedVirtualization?: NestedVirtSetting;
   /** AWS region of the instance (default: the provider's region). Changing it replaces the resource. */
   readonly region?: string;
-  /** Allow the cycle on an Auto Scaling group member (put it in Standby first). Default `false`. */
+  /** Deprecated: `autoScaling: "allow"`, which `true` means. */
   readonly allowAutoScalingGroupMember?: boolean | IResolvable;
+  /**
+   * What a cycle does with an Auto Scaling group member: `"refuse"` (default, a blocker), `"standby"`
+   * (EnterStandby around the cycle, ExitStandby after it) or `"allow"` (cycle it as it is).
+   */
+  readonly autoScaling?: "refuse" | "standby" | "allow";
   /**
    * What destroying the resource does: `"keep"` (default) leaves the CPU option as it is, with no
    * downtime; `"restore"` cycles the instance back to the setting it had before.
@@ -258,6 +263,7 @@ export class NestedVirtEnablement extends TerraformResource {
   /** The region used: the resource's own, else the provider's. */
   declare readonly region: string;
   declare readonly allowAutoScalingGroupMember: IResolvable;
+  declare readonly autoScaling: string;
   declare readonly onDelete: string;
   declare readonly waitForStatusChecks: IResolvable;
   declare readonly rolloutGroup: string;

@@ -84,7 +84,7 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
       [
         "an Auto Scaling group member",
         { tags: { "aws:autoscaling:groupName": "ci-fleet" } },
-        "allowAutoScalingGroupMember",
+        'Set autoScaling to "standby"',
       ],
       ["a terminated instance", { state: "terminated" }, "terminated"],
     ];
@@ -119,7 +119,7 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
       const { desired } = seeded(
         ctx.emulator,
         { tags: { "aws:autoscaling:groupName": "ci-fleet" } },
-        { allowAutoScalingGroupMember: true },
+        { autoScaling: "allow" },
       );
       const applied = await ctx.engine().apply(desired);
       expect(mutatingActions(ctx.emulator)).to.deep.equal(FULL_CYCLE);

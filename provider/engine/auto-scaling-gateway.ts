@@ -1,0 +1,121 @@
+import {
+  type AutoScalingGroup,
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  DescribeLifecycleHooksCommand,
+  EnterStandbyCommand,
+  ExitStandbyCommand,
+  type LifecycleHook,
+} from "@aws-sdk/client-auto-scaling";
+import type { EC2Client } from "@aws-sdk/client-ec2";
+import { Batcher } from "./batcher";
+import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
+import type { AwsConnection } from "./types";
+
+/** Attempts per call, as for EC2; AWS_MAX_ATTEMPTS overrides it. */
+const DEFAULT_MAX_ATTEMPTS = 25;
+
+/** DescribeAutoScalingInstances takes at most 50 instance IDs, DescribeAutoScalingGroups 100 names. */
+const MAX_INSTANCES_PER_CALL = 50;
+const MAX_GROUPS_PER_CALL = 100;
+const BATCH_WINDOW_MS = 15;
+const BATCH_MAX_WAIT_MS = 100;
+
+/** An instance's place in its group, as DescribeAutoScalingInstances reports it. */
+export interface GroupMembership {
+  groupName: string;
+  /** InService, Standby, EnteringStandby, Pending, Pending:Wait, … */
+  lifecycleState: string;
+}
+
+/**
+ * The only place that talks to Auto Scaling, following the EC2 gateway's conventions: the same
+ * connection (region, profile, endpoint: one emulator answers both in tests; the SDK's
+ * AWS_ENDPOINT_URL_AUTO_SCALING applies otherwise), the same retry strategy, lookups made together
+ * sent as one call.
+ */
+export class AutoScalingGateway {
+  private readonly members = new Batcher<string, GroupMembership>(
+    (ids) => this.describeMembers(ids),
+    MAX_INSTANCES_PER_CALL,
+    BATCH_WINDOW_MS,
+    BATCH_MAX_WAIT_MS,
+  );
+  private readonly groups = new Batcher<string, AutoScalingGroup>(
+    (names) => this.describeGroups(names),
+    MAX_GROUPS_PER_CALL,
+    BATCH_WINDOW_MS,
+    BATCH_MAX_WAIT_MS,
+  );
+
+  constructor(readonly client: AutoScalingClient) {
+    // The middleware only touches the command's name and the retry scope, which every SDK client has.
+    scopeRetriesByOperation(client as unknown as EC2Client);
+  }
+
+  static connect(connection: AwsConnection): AutoScalingGateway {
+    const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
+    return new AutoScalingGateway(
+      new AutoScalingClient({
+        ...(connection.region ? { region: connection.region } : {}),
+        ...(connection.profile ? { profile: connection.profile } : {}),
+        ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
+        retryStrategy: new FleetRetryStrategy(maxAttempts),
+      }),
+    );
+  }
+
+  /** The instance's group and lifecycle state; undefined when it belongs to no group. */
+  membership(instanceId: string): Promise<GroupMembership | undefined> {
+    return this.members.load(instanceId);
+  }
+
+  private async describeMembers(instanceIds: string[]): Promise<Map<string, GroupMembership>> {
+    const out = await this.client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: instanceIds }));
+    const found = new Map<string, GroupMembership>();
+    for (const member of out.AutoScalingInstances ?? []) {
+      if (member.InstanceId && member.AutoScalingGroupName) {
+        found.set(member.InstanceId, {
+          groupName: member.AutoScalingGroupName,
+          lifecycleState: member.LifecycleState ?? "",
+        });
+      }
+    }
+    return found;
+  }
+
+  /** The group's description (sizes, launch template or mixed instances policy); undefined when unknown. */
+  group(name: string): Promise<AutoScalingGroup | undefined> {
+    return this.groups.load(name);
+  }
+
+  private async describeGroups(names: string[]): Promise<Map<string, AutoScalingGroup>> {
+    const out = await this.client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names }));
+    return new Map((out.AutoScalingGroups ?? []).map((g) => [g.AutoScalingGroupName ?? "", g]));
+  }
+
+  /** The group's lifecycle hooks. */
+  async lifecycleHooks(groupName: string): Promise<LifecycleHook[]> {
+    const out = await this.client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }));
+    return out.LifecycleHooks ?? [];
+  }
+
+  /**
+   * EnterStandby, decrementing the desired capacity: the group then launches no replacement for
+   * the instance (it would without the decrement), and ExitStandby increments it again.
+   */
+  async enterStandby(groupName: string, instanceId: string): Promise<void> {
+    await this.client.send(
+      new EnterStandbyCommand({
+        AutoScalingGroupName: groupName,
+        InstanceIds: [instanceId],
+        ShouldDecrementDesiredCapacity: true,
+      }),
+    );
+  }
+
+  async exitStandby(groupName: string, instanceId: string): Promise<void> {
+    await this.client.send(new ExitStandbyCommand({ AutoScalingGroupName: groupName, InstanceIds: [instanceId] }));
+  }
+}
