@@ -36,6 +36,7 @@ type MutableObject = Record<string, CtyValue>;
 
 const INSTANCE_ID = tfName("instanceId");
 const REGION = tfName("region");
+const AUTO_SCALING = tfName("autoScaling");
 const NESTED_VIRTUALIZATION = tfName("nestedVirtualization");
 const PREVIOUS = tfName("previousNestedVirtualization");
 const INSTANCE_TYPE = tfName("instanceType");
@@ -109,6 +110,9 @@ export async function planResourceChange(request: PlanRequest, context: Resource
 
   // An omitted input takes its default, even when an earlier config had set it.
   for (const [name, value] of Object.entries(defaultsByTfName())) if (config[name] === null) planned[name] = value;
+  // The deprecated allow_auto_scaling_group_member = true means auto_scaling = "allow": show what applies.
+  if (config[AUTO_SCALING] === null && validation.parsed.values.autoScaling === "allow")
+    planned[AUTO_SCALING] = "allow";
   if (config[REGION] === null) {
     planned[REGION] = prior?.[REGION] ?? (await context.access.region(context.connection)) ?? Unknown;
   }
@@ -306,6 +310,10 @@ export function upgradeResourceState(version: number, json: Uint8Array | undefin
   }
   try {
     const raw = JSON.parse(Buffer.from(json).toString("utf8")) as Record<string, unknown>;
+    // Version 2 state predates auto_scaling: its allow_auto_scaling_group_member = true meant "allow".
+    if (version < 3 && raw[AUTO_SCALING] === undefined) {
+      raw[AUTO_SCALING] = raw[tfName("allowAutoScalingGroupMember")] === true ? "allow" : "refuse";
+    }
     if (version < RESOURCE_SCHEMA_VERSION) {
       for (const [name, value] of Object.entries(defaultsByTfName())) if (raw[name] === undefined) raw[name] = value;
     }

@@ -48,9 +48,13 @@ export class Enablement extends pulumi.CustomResource {
     }
 
     /**
-     * Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+     * Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
      */
     declare public readonly allowAutoScalingGroupMember: pulumi.Output<boolean>;
+    /**
+     * What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+     */
+    declare public readonly autoScaling: pulumi.Output<string>;
     /**
      * ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
      */
@@ -119,6 +123,7 @@ export class Enablement extends pulumi.CustomResource {
                 throw new Error("Missing required property 'instanceId'");
             }
             resourceInputs["allowAutoScalingGroupMember"] = (args?.allowAutoScalingGroupMember) ?? false;
+            resourceInputs["autoScaling"] = (args?.autoScaling) ?? "refuse";
             resourceInputs["instanceId"] = args?.instanceId;
             resourceInputs["maxUnavailable"] = (args?.maxUnavailable) ?? 1;
             resourceInputs["nestedVirtualization"] = (args?.nestedVirtualization) ?? "enabled";
@@ -134,6 +139,7 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["warnings"] = undefined /*out*/;
         } else {
             resourceInputs["allowAutoScalingGroupMember"] = undefined /*out*/;
+            resourceInputs["autoScaling"] = undefined /*out*/;
             resourceInputs["instanceId"] = undefined /*out*/;
             resourceInputs["instanceState"] = undefined /*out*/;
             resourceInputs["instanceType"] = undefined /*out*/;
@@ -158,9 +164,13 @@ export class Enablement extends pulumi.CustomResource {
  */
 export interface EnablementArgs {
     /**
-     * Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+     * Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
      */
     allowAutoScalingGroupMember?: pulumi.Input<boolean | undefined>;
+    /**
+     * What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+     */
+    autoScaling?: pulumi.Input<enums.AutoScaling | undefined>;
     /**
      * ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
      */

@@ -54,6 +54,7 @@ describe("the Pulumi dynamic provider's methods", () => {
         instanceId,
         nestedVirtualization: "enabled",
         allowAutoScalingGroupMember: false,
+        autoScaling: "refuse",
         onDelete: "keep",
         timeouts: { stop: "10m", start: "10m", healthy: "10m" },
         waitForStatusChecks: false,
@@ -73,6 +74,7 @@ describe("the Pulumi dynamic provider's methods", () => {
       nestedVirtualization: "enabled",
       onDelete: "keep",
       allowAutoScalingGroupMember: false,
+      autoScaling: "refuse",
       timeouts: { stop: "10m", start: "10m" },
       __provider: "old",
     };

@@ -12,3 +12,4 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 delete process.env.AWS_PROFILE;
 delete process.env.AWS_ENDPOINT_URL;
 delete process.env.AWS_ENDPOINT_URL_EC2;
+delete process.env.AWS_ENDPOINT_URL_AUTO_SCALING;

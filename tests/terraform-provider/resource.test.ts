@@ -112,6 +112,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         nested_virtualization: "enabled",
         on_delete: "keep",
         allow_auto_scaling_group_member: false,
+        auto_scaling: "refuse",
         region: PROVIDER_REGION,
       });
       for (const name of [
@@ -187,15 +188,15 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
       expect(emulator.mutatingCalls()).to.deep.equal([]);
     });
 
-    it("names allow_auto_scaling_group_member (not the engine's name) for an Auto Scaling group member", async () => {
+    it("names auto_scaling (not the engine's name) for an Auto Scaling group member", async () => {
       const { context } = setup({ tags: { "aws:autoscaling:groupName": "ci-fleet" } });
       const config = value({ instance_id: ID });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       expect(plan.diagnostics.map((d) => d.severity)).to.deep.equal(["ERROR"]);
       expect(plan.diagnostics[0].detail)
         .to.contain('"ci-fleet"')
-        .and.contain("set allow_auto_scaling_group_member to true")
-        .and.not.contain("allowAutoScalingGroupMember");
+        .and.contain('Set auto_scaling to "standby"')
+        .and.not.contain("autoScaling");
     });
 
     it("reports a missing instance with the region it looked in", async () => {
@@ -374,6 +375,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         nested_virtualization: "enabled",
         on_delete: "keep",
         allow_auto_scaling_group_member: false,
+        auto_scaling: "refuse",
         region: PROVIDER_REGION,
       });
       const applied = await applyResourceChange({ prior: null, planned, config }, context);
@@ -473,6 +475,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           region: PROVIDER_REGION,
           nested_virtualization: "enabled",
           allow_auto_scaling_group_member: false,
+          auto_scaling: "refuse",
           on_delete: "keep",
           wait_for_status_checks: false,
           max_unavailable: 1,
@@ -496,6 +499,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     const DEFAULTS = {
       nested_virtualization: "enabled",
       allow_auto_scaling_group_member: false,
+      auto_scaling: "refuse",
       on_delete: "keep",
       wait_for_status_checks: false,
       max_unavailable: 1,
@@ -531,11 +535,45 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           slot_wait_seconds: 12.5,
         },
       });
-      expect(upgradeResourceState(2, json(state)).state).to.deep.equal(state);
+      expect(upgradeResourceState(3, json(state)).state).to.deep.equal(state);
+    });
+
+    it("gives version 2 state the auto_scaling its deprecated allow_auto_scaling_group_member meant", () => {
+      for (const [allow, autoScaling] of [
+        [true, "allow"],
+        [false, "refuse"],
+      ] as const) {
+        const old = { ...value({ id: ID, instance_id: ID, allow_auto_scaling_group_member: allow }) } as Record<
+          string,
+          unknown
+        >;
+        delete old.auto_scaling;
+        const upgraded = upgradeResourceState(2, json(old));
+        expect(upgraded.diagnostics).to.deep.equal([]);
+        expect((upgraded.state as CtyObject).auto_scaling).to.equal(autoScaling);
+      }
+    });
+
+    it('plans auto_scaling = "allow" for a configuration that still sets allow_auto_scaling_group_member = true', async () => {
+      const { context } = setup({ tags: { "aws:autoscaling:groupName": "ci-fleet" } });
+      const config = value({ instance_id: ID, allow_auto_scaling_group_member: true });
+      const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
+      expect(plan.diagnostics.filter((d) => d.severity === "ERROR")).to.deep.equal([]);
+      expect((plan.planned as CtyObject).auto_scaling).to.equal("allow");
+    });
+
+    it("refuses allow_auto_scaling_group_member = true together with another auto_scaling", async () => {
+      const { context } = setup();
+      const config = value({ instance_id: ID, allow_auto_scaling_group_member: true, auto_scaling: "standby" });
+      const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
+      expect(plan.diagnostics.map((d) => d.severity)).to.deep.equal(["ERROR"]);
+      expect(plan.diagnostics[0]?.detail).to.contain(
+        'auto_scaling "standby" conflicts with the deprecated allow_auto_scaling_group_member = true',
+      );
     });
 
     it("refuses state from a newer provider and flatmap state", () => {
-      expect(upgradeResourceState(3, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
+      expect(upgradeResourceState(4, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
       expect(upgradeResourceState(2, undefined).diagnostics[0].summary).to.equal("Unsupported state format");
     });
   });

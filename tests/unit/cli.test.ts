@@ -80,15 +80,13 @@ describe("the command line's pure parts", () => {
       for (const where of Object.values(INPUT_PLACEMENT)) if ("flag" in where) expect(flags).to.include(where.flag);
     });
 
-    it("maps --auto-scaling allow to allowAutoScalingGroupMember", () => {
-      expect(rawInputsOf({ autoScaling: "allow" }).allowAutoScalingGroupMember).to.equal(true);
-      expect(rawInputsOf({}).allowAutoScalingGroupMember).to.equal(undefined);
+    it("maps --auto-scaling allow and standby to autoScaling", () => {
+      expect(rawInputsOf({ autoScaling: "allow" }).autoScaling).to.equal("allow");
+      expect(rawInputsOf({ autoScaling: "standby" }).autoScaling).to.equal("standby");
+      expect(rawInputsOf({}).autoScaling).to.equal(undefined);
     });
 
     it("refuses the choices the engine cannot do yet, naming what is missing", () => {
-      expect(usageMessage(() => rawInputsOf({ autoScaling: "standby" })))
-        .to.contain("--auto-scaling standby is not available")
-        .and.contain("issue #20");
       expect(usageMessage(() => rawInputsOf({ stopProtection: "lift" })))
         .to.contain("--stop-protection lift is not available")
         .and.contain("issue #20");

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ALL_EC2_ACTIONS, ATTRIBUTES } from "../../provider/engine/schema";
+import { ALL_EC2_ACTIONS, ATTRIBUTES, AUTO_SCALING_ACTIONS } from "../../provider/engine/schema";
 import { repoRoot } from "../../tools/cli/paths";
 import { GENERATED_FILES, renderDocs, renderResourceDoc } from "../../tools/docs";
 
@@ -34,7 +34,7 @@ describe("the generated documentation", () => {
     for (const action of ALL_EC2_ACTIONS) expect(readme).to.contain(`"ec2:${action}"`);
   });
 
-  it("lists in the IAM policy every EC2 command the engine sends", () => {
+  it("lists in the IAM policy every EC2 and Auto Scaling command the engine sends", () => {
     const engineDir = path.join(root, "provider", "engine");
     const sent = new Set<string>();
     for (const file of fs.readdirSync(engineDir).filter((f) => f.endsWith(".ts"))) {
@@ -42,7 +42,8 @@ describe("the generated documentation", () => {
       for (const match of source.matchAll(/new (\w+)Command\(/g)) sent.add(match[1]);
     }
     expect(sent.size).to.be.greaterThan(0);
-    expect([...sent].filter((action) => !ALL_EC2_ACTIONS.includes(action))).to.deep.equal([]);
-    expect(ALL_EC2_ACTIONS.filter((action) => !sent.has(action))).to.deep.equal([]);
+    const listed: readonly string[] = [...ALL_EC2_ACTIONS, ...Object.values(AUTO_SCALING_ACTIONS).flat()];
+    expect([...sent].filter((action) => !listed.includes(action))).to.deep.equal([]);
+    expect(listed.filter((action) => !sent.has(action))).to.deep.equal([]);
   });
 });

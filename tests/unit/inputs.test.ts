@@ -9,11 +9,41 @@ describe("validating inputs (pure)", () => {
       instanceId: "i-0123456789abcdef0",
       nestedVirtualization: "enabled",
       allowAutoScalingGroupMember: false,
+      autoScaling: "refuse",
       onDelete: "keep",
       timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
       waitForStatusChecks: false,
       maxUnavailable: 1,
     });
+  });
+
+  it('reads the deprecated allowAutoScalingGroupMember = true as autoScaling = "allow"', () => {
+    const parsed = parseInputs({ instanceId: "i-0123456789abcdef0", allowAutoScalingGroupMember: true });
+    expect(parsed.failures).to.deep.equal([]);
+    expect(parsed.desired?.autoScaling).to.equal("allow");
+    expect(parsed.values.autoScaling).to.equal("allow");
+    const both = parseInputs({
+      instanceId: "i-0123456789abcdef0",
+      allowAutoScalingGroupMember: true,
+      autoScaling: "allow",
+    });
+    expect(both.desired?.autoScaling).to.equal("allow");
+  });
+
+  it("refuses the deprecated allowAutoScalingGroupMember = true with another autoScaling choice", () => {
+    for (const autoScaling of ["standby", "refuse"]) {
+      const { failures, desired } = parseInputs({
+        instanceId: "i-0123456789abcdef0",
+        allowAutoScalingGroupMember: true,
+        autoScaling,
+      });
+      expect(desired).to.equal(undefined);
+      expect(failures).to.have.length(1);
+      expect(failures[0]?.attribute).to.equal("autoScaling");
+      expect(failures[0]?.message)
+        .to.contain(`autoScaling "${autoScaling}" conflicts with the deprecated allowAutoScalingGroupMember = true`)
+        .and.contain("Remove allowAutoScalingGroupMember");
+    }
   });
 
   it("takes a rollout group and refuses a maxUnavailable that is not a whole number from 1", () => {

@@ -33,9 +33,24 @@ describe("the cycle journal tag", () => {
   it("never guesses: garbage, an unknown version and a newer version are problems, not journals", () => {
     expect(decodeJournal("garbage")).to.deep.equal({ problem: "it is not JSON" });
     expect(decodeJournal('{"v":"x","prior":"running","from":"disabled","to":"enabled"}')).to.have.property("problem");
-    expect(decodeJournal('{"v":3}')).to.deep.equal({
-      problem: "it was written by a newer nestedvirt (journal version 3; this one reads up to 2)",
+    expect(decodeJournal('{"v":4}')).to.deep.equal({
+      problem: "it was written by a newer nestedvirt (journal version 4; this one reads up to 3)",
     });
+  });
+
+  it("records a standby as version 3, so that a release that cannot return the instance to service refuses it", () => {
+    const journal = {
+      priorState: "running" as const,
+      from: "disabled" as const,
+      to: "enabled" as const,
+      startedAt: "2026-12-06T00:00:00.000Z",
+      standbyGroup: "ci-runners",
+    };
+    const tag = encodeJournal(journal);
+    expect(JSON.parse(tag)).to.include({ v: 3, asg: "ci-runners" });
+    expect(decodeJournal(tag)).to.deep.equal({ journal });
+    const { standbyGroup: _, ...plain } = journal;
+    expect(JSON.parse(encodeJournal(plain)).v).to.equal(2);
   });
 
   it("holds its lease until leaseUntil, and not after", () => {

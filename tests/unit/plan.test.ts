@@ -127,12 +127,75 @@ describe("planning a cycle (pure)", () => {
     });
 
     it("allows an Auto Scaling group member when told to, with a warning", () => {
-      const plan = planCycle(
-        factsOf({ autoScalingGroupName: "ci-fleet" }),
-        desiredOf({ allowAutoScalingGroupMember: true }),
-      );
+      const plan = planCycle(factsOf({ autoScalingGroupName: "ci-fleet" }), desiredOf({ autoScaling: "allow" }));
       expect(plan.blockers).to.deep.equal([]);
       expect(plan.warnings.map((w) => w.code)).to.include("auto-scaling-member");
+      expect(plan.steps.map((s) => s.kind)).to.not.include("enter-standby");
+    });
+
+    it("puts a member in Standby after the journal and returns it to service before the journal goes", () => {
+      const plan = planCycle(factsOf({ autoScalingGroupName: "ci-fleet" }), desiredOf({ autoScaling: "standby" }));
+      expect(plan.blockers).to.deep.equal([]);
+      expect(plan.steps.map((s) => s.kind)).to.deep.equal([
+        "write-journal",
+        "enter-standby",
+        "wait-standby",
+        "stop",
+        "wait-stopped",
+        "modify",
+        "start",
+        "wait-running",
+        "exit-standby",
+        "wait-in-service",
+        "clear-journal",
+      ]);
+      expect(plan.warnings.find((w) => w.code === "auto-scaling-member")?.message).to.contain("puts it in Standby");
+    });
+
+    it("with the health gate, returns a standby member to service only once its status checks pass", () => {
+      const kinds = planCycle(
+        factsOf({ autoScalingGroupName: "ci-fleet" }),
+        desiredOf({ autoScaling: "standby", waitForStatusChecks: true }),
+      ).steps.map((s) => s.kind);
+      expect(kinds.slice(-5)).to.deep.equal([
+        "wait-running",
+        "wait-healthy",
+        "exit-standby",
+        "wait-in-service",
+        "clear-journal",
+      ]);
+    });
+
+    it("finishes an interrupted standby cycle with ExitStandby, whatever autoScaling says now", () => {
+      const journal = {
+        priorState: "running" as const,
+        from: "disabled" as const,
+        to: "enabled" as const,
+        startedAt: "2026-12-06T00:00:00.000Z",
+        standbyGroup: "ci-fleet",
+      };
+      const facts = factsOf({ autoScalingGroupName: "ci-fleet", state: "stopped", journal });
+      for (const autoScaling of ["standby", "allow"] as const) {
+        expect(planCycle(facts, desiredOf({ autoScaling })).steps.map((s) => s.kind)).to.deep.equal([
+          "modify",
+          "start",
+          "wait-running",
+          "exit-standby",
+          "wait-in-service",
+          "clear-journal",
+        ]);
+      }
+    });
+
+    it("blocks a standby that the group's minimum size does not allow, and carries the launch template warning", () => {
+      const plan = planCycle(factsOf({ autoScalingGroupName: "ci-fleet" }), desiredOf({ autoScaling: "standby" }), {
+        group: {
+          warnings: [{ code: "launch-template-without-nested-virtualization", message: "lt" }],
+          standbyBlockers: [{ code: "auto-scaling-minimum-size", attribute: "autoScaling", message: "min" }],
+        },
+      });
+      expect(codesOf(plan)).to.deep.equal(["auto-scaling-minimum-size"]);
+      expect(plan.steps).to.deep.equal([]);
     });
 
     it("blocks on each action whose DryRun was refused", () => {

@@ -52,6 +52,8 @@ export class PulumiWorkspace {
       PULUMI_DIY_BACKEND_GZIP: "false",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
       AWS_ENDPOINT_URL_EC2: options.ec2Endpoint,
+      // The emulator answers Auto Scaling's API on the same endpoint.
+      AWS_ENDPOINT_URL_AUTO_SCALING: options.ec2Endpoint,
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? "AKIDEMULATOR",
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? "emulator-secret",
       AWS_REGION: "us-east-1",

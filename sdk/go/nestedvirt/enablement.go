@@ -16,8 +16,10 @@ import (
 type Enablement struct {
 	pulumi.CustomResourceState
 
-	// Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+	// Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
 	AllowAutoScalingGroupMember pulumi.BoolOutput `pulumi:"allowAutoScalingGroupMember"`
+	// What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+	AutoScaling pulumi.StringOutput `pulumi:"autoScaling"`
 	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
 	InstanceId pulumi.StringOutput `pulumi:"instanceId"`
 	// Instance state after the last operation (`running`, `stopped`, …).
@@ -58,6 +60,9 @@ func NewEnablement(ctx *pulumi.Context,
 	}
 	if args.AllowAutoScalingGroupMember == nil {
 		args.AllowAutoScalingGroupMember = pulumi.BoolPtr(false)
+	}
+	if args.AutoScaling == nil {
+		args.AutoScaling = AutoScaling("refuse")
 	}
 	if args.MaxUnavailable == nil {
 		args.MaxUnavailable = pulumi.Float64Ptr(1.0)
@@ -113,8 +118,10 @@ func EnablementExists(ctx *pulumi.Context,
 }
 
 type enablementArgs struct {
-	// Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+	// Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
 	AllowAutoScalingGroupMember *bool `pulumi:"allowAutoScalingGroupMember"`
+	// What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+	AutoScaling *AutoScaling `pulumi:"autoScaling"`
 	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
 	InstanceId string `pulumi:"instanceId"`
 	// The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
@@ -135,8 +142,10 @@ type enablementArgs struct {
 
 // The set of arguments for constructing a Enablement resource.
 type EnablementArgs struct {
-	// Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+	// Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
 	AllowAutoScalingGroupMember pulumi.BoolPtrInput
+	// What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+	AutoScaling AutoScalingPtrInput
 	// ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
 	InstanceId pulumi.StringInput
 	// The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
@@ -192,9 +201,14 @@ func (o EnablementOutput) ToEnablementOutputWithContext(ctx context.Context) Ena
 	return o
 }
 
-// Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+// Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
 func (o EnablementOutput) AllowAutoScalingGroupMember() pulumi.BoolOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.BoolOutput { return v.AllowAutoScalingGroupMember }).(pulumi.BoolOutput)
+}
+
+// What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+func (o EnablementOutput) AutoScaling() pulumi.StringOutput {
+	return o.ApplyT(func(v *Enablement) pulumi.StringOutput { return v.AutoScaling }).(pulumi.StringOutput)
 }
 
 // ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.

@@ -10,6 +10,174 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+type AutoScaling string
+
+const (
+	AutoScalingRefuse  = AutoScaling("refuse")
+	AutoScalingStandby = AutoScaling("standby")
+	AutoScalingAllow   = AutoScaling("allow")
+)
+
+func (AutoScaling) ElementType() reflect.Type {
+	return reflect.TypeOf((*AutoScaling)(nil)).Elem()
+}
+
+func (e AutoScaling) ToAutoScalingOutput() AutoScalingOutput {
+	return pulumi.ToOutput(e).(AutoScalingOutput)
+}
+
+func (e AutoScaling) ToAutoScalingOutputWithContext(ctx context.Context) AutoScalingOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(AutoScalingOutput)
+}
+
+func (e AutoScaling) ToAutoScalingPtrOutput() AutoScalingPtrOutput {
+	return e.ToAutoScalingPtrOutputWithContext(context.Background())
+}
+
+func (e AutoScaling) ToAutoScalingPtrOutputWithContext(ctx context.Context) AutoScalingPtrOutput {
+	return AutoScaling(e).ToAutoScalingOutputWithContext(ctx).ToAutoScalingPtrOutputWithContext(ctx)
+}
+
+func (e AutoScaling) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e AutoScaling) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e AutoScaling) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e AutoScaling) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type AutoScalingOutput struct{ *pulumi.OutputState }
+
+func (AutoScalingOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*AutoScaling)(nil)).Elem()
+}
+
+func (o AutoScalingOutput) ToAutoScalingOutput() AutoScalingOutput {
+	return o
+}
+
+func (o AutoScalingOutput) ToAutoScalingOutputWithContext(ctx context.Context) AutoScalingOutput {
+	return o
+}
+
+func (o AutoScalingOutput) ToAutoScalingPtrOutput() AutoScalingPtrOutput {
+	return o.ToAutoScalingPtrOutputWithContext(context.Background())
+}
+
+func (o AutoScalingOutput) ToAutoScalingPtrOutputWithContext(ctx context.Context) AutoScalingPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v AutoScaling) *AutoScaling {
+		return &v
+	}).(AutoScalingPtrOutput)
+}
+
+func (o AutoScalingOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o AutoScalingOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e AutoScaling) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o AutoScalingOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o AutoScalingOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e AutoScaling) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type AutoScalingPtrOutput struct{ *pulumi.OutputState }
+
+func (AutoScalingPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**AutoScaling)(nil)).Elem()
+}
+
+func (o AutoScalingPtrOutput) ToAutoScalingPtrOutput() AutoScalingPtrOutput {
+	return o
+}
+
+func (o AutoScalingPtrOutput) ToAutoScalingPtrOutputWithContext(ctx context.Context) AutoScalingPtrOutput {
+	return o
+}
+
+func (o AutoScalingPtrOutput) Elem() AutoScalingOutput {
+	return o.ApplyT(func(v *AutoScaling) AutoScaling {
+		if v != nil {
+			return *v
+		}
+		var ret AutoScaling
+		return ret
+	}).(AutoScalingOutput)
+}
+
+func (o AutoScalingPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o AutoScalingPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *AutoScaling) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// AutoScalingInput is an input type that accepts values of the AutoScaling enum
+// A concrete instance of `AutoScalingInput` can be one of the following:
+//
+//	AutoScalingRefuse
+//	AutoScalingStandby
+//	AutoScalingAllow
+type AutoScalingInput interface {
+	pulumi.Input
+
+	ToAutoScalingOutput() AutoScalingOutput
+	ToAutoScalingOutputWithContext(context.Context) AutoScalingOutput
+}
+
+var autoScalingPtrType = reflect.TypeOf((**AutoScaling)(nil)).Elem()
+
+type AutoScalingPtrInput interface {
+	pulumi.Input
+
+	ToAutoScalingPtrOutput() AutoScalingPtrOutput
+	ToAutoScalingPtrOutputWithContext(context.Context) AutoScalingPtrOutput
+}
+
+type autoScalingPtr string
+
+func AutoScalingPtr(v string) AutoScalingPtrInput {
+	return (*autoScalingPtr)(&v)
+}
+
+func (*autoScalingPtr) ElementType() reflect.Type {
+	return autoScalingPtrType
+}
+
+func (in *autoScalingPtr) ToAutoScalingPtrOutput() AutoScalingPtrOutput {
+	return pulumi.ToOutput(in).(AutoScalingPtrOutput)
+}
+
+func (in *autoScalingPtr) ToAutoScalingPtrOutputWithContext(ctx context.Context) AutoScalingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(AutoScalingPtrOutput)
+}
+
 // Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
 type NestedVirtualization string
 
@@ -343,10 +511,14 @@ func (in *onDeletePtr) ToOnDeletePtrOutputWithContext(ctx context.Context) OnDel
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*AutoScalingInput)(nil)).Elem(), AutoScaling("refuse"))
+	pulumi.RegisterInputType(reflect.TypeOf((*AutoScalingPtrInput)(nil)).Elem(), AutoScaling("refuse"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NestedVirtualizationInput)(nil)).Elem(), NestedVirtualization("enabled"))
 	pulumi.RegisterInputType(reflect.TypeOf((*NestedVirtualizationPtrInput)(nil)).Elem(), NestedVirtualization("enabled"))
 	pulumi.RegisterInputType(reflect.TypeOf((*OnDeleteInput)(nil)).Elem(), OnDelete("keep"))
 	pulumi.RegisterInputType(reflect.TypeOf((*OnDeletePtrInput)(nil)).Elem(), OnDelete("keep"))
+	pulumi.RegisterOutputType(AutoScalingOutput{})
+	pulumi.RegisterOutputType(AutoScalingPtrOutput{})
 	pulumi.RegisterOutputType(NestedVirtualizationOutput{})
 	pulumi.RegisterOutputType(NestedVirtualizationPtrOutput{})
 	pulumi.RegisterOutputType(OnDeleteOutput{})

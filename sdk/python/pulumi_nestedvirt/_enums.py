@@ -7,9 +7,20 @@ import pulumi
 from enum import Enum
 
 __all__ = [
+    'AutoScaling',
     'NestedVirtualization',
     'OnDelete',
 ]
+
+
+@pulumi.type_token("nestedvirt:index:AutoScaling")
+class AutoScaling(_builtins.str, Enum):
+    """
+    What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+    """
+    REFUSE = "refuse"
+    STANDBY = "standby"
+    ALLOW = "allow"
 
 
 @pulumi.type_token("nestedvirt:index:NestedVirtualization")

@@ -24,6 +24,7 @@ class EnablementArgs:
     def __init__(__self__, *,
                  instance_id: pulumi.Input[_builtins.str],
                  allow_auto_scaling_group_member: pulumi.Input[Optional[_builtins.bool]] = None,
+                 auto_scaling: pulumi.Input[Optional['AutoScaling']] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.float]] = None,
                  nested_virtualization: pulumi.Input[Optional['NestedVirtualization']] = None,
                  on_delete: pulumi.Input[Optional['OnDelete']] = None,
@@ -35,7 +36,8 @@ class EnablementArgs:
         The set of arguments for constructing a Enablement resource.
 
         :param pulumi.Input[_builtins.str] instance_id: ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
-        :param pulumi.Input[_builtins.bool] allow_auto_scaling_group_member: Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+        :param pulumi.Input[_builtins.bool] allow_auto_scaling_group_member: Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
+        :param pulumi.Input['AutoScaling'] auto_scaling: What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
         :param pulumi.Input[_builtins.float] max_unavailable: The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
         :param pulumi.Input['OnDelete'] on_delete: What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
@@ -49,6 +51,10 @@ class EnablementArgs:
             allow_auto_scaling_group_member = False
         if allow_auto_scaling_group_member is not None:
             pulumi.set(__self__, "allow_auto_scaling_group_member", allow_auto_scaling_group_member)
+        if auto_scaling is None:
+            auto_scaling = 'refuse'
+        if auto_scaling is not None:
+            pulumi.set(__self__, "auto_scaling", auto_scaling)
         if max_unavailable is None:
             max_unavailable = 1
         if max_unavailable is not None:
@@ -88,13 +94,25 @@ class EnablementArgs:
     @pulumi.getter(name="allowAutoScalingGroupMember")
     def allow_auto_scaling_group_member(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+        Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
         """
         return pulumi.get(self, "allow_auto_scaling_group_member")
 
     @allow_auto_scaling_group_member.setter
     def allow_auto_scaling_group_member(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "allow_auto_scaling_group_member", value)
+
+    @_builtins.property
+    @pulumi.getter(name="autoScaling")
+    def auto_scaling(self) -> pulumi.Input[Optional['AutoScaling']]:
+        """
+        What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+        """
+        return pulumi.get(self, "auto_scaling")
+
+    @auto_scaling.setter
+    def auto_scaling(self, value: pulumi.Input[Optional['AutoScaling']]):
+        pulumi.set(self, "auto_scaling", value)
 
     @_builtins.property
     @pulumi.getter(name="maxUnavailable")
@@ -188,6 +206,7 @@ class Enablement(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allow_auto_scaling_group_member: pulumi.Input[Optional[_builtins.bool]] = None,
+                 auto_scaling: pulumi.Input[Optional['AutoScaling']] = None,
                  instance_id: pulumi.Input[Optional[_builtins.str]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.float]] = None,
                  nested_virtualization: pulumi.Input[Optional['NestedVirtualization']] = None,
@@ -202,7 +221,8 @@ class Enablement(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[_builtins.bool] allow_auto_scaling_group_member: Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+        :param pulumi.Input[_builtins.bool] allow_auto_scaling_group_member: Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
+        :param pulumi.Input['AutoScaling'] auto_scaling: What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
         :param pulumi.Input[_builtins.str] instance_id: ID of the EC2 instance (`i-` followed by 8 or 17 hex digits). Changing it replaces the resource. Spaces around it are an error, not trimmed away, so the stored ID is exactly the one written.
         :param pulumi.Input[_builtins.float] max_unavailable: The most instances of the rollout group out of service at once. Every member of a group must declare the same value. Ignored without `rolloutGroup`.
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
@@ -237,6 +257,7 @@ class Enablement(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allow_auto_scaling_group_member: pulumi.Input[Optional[_builtins.bool]] = None,
+                 auto_scaling: pulumi.Input[Optional['AutoScaling']] = None,
                  instance_id: pulumi.Input[Optional[_builtins.str]] = None,
                  max_unavailable: pulumi.Input[Optional[_builtins.float]] = None,
                  nested_virtualization: pulumi.Input[Optional['NestedVirtualization']] = None,
@@ -257,6 +278,9 @@ class Enablement(pulumi.CustomResource):
             if allow_auto_scaling_group_member is None:
                 allow_auto_scaling_group_member = False
             __props__.__dict__["allow_auto_scaling_group_member"] = allow_auto_scaling_group_member
+            if auto_scaling is None:
+                auto_scaling = 'refuse'
+            __props__.__dict__["auto_scaling"] = auto_scaling
             if instance_id is None and not opts.urn:
                 raise TypeError("Missing required property 'instance_id'")
             __props__.__dict__["instance_id"] = instance_id
@@ -303,6 +327,7 @@ class Enablement(pulumi.CustomResource):
         __props__ = EnablementArgs.__new__(EnablementArgs)
 
         __props__.__dict__["allow_auto_scaling_group_member"] = None
+        __props__.__dict__["auto_scaling"] = None
         __props__.__dict__["instance_id"] = None
         __props__.__dict__["instance_state"] = None
         __props__.__dict__["instance_type"] = None
@@ -328,9 +353,17 @@ class Enablement(pulumi.CustomResource):
     @pulumi.getter(name="allowAutoScalingGroupMember")
     def allow_auto_scaling_group_member(self) -> pulumi.Output[_builtins.bool]:
         """
-        Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.
+        Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
         """
         return pulumi.get(self, "allow_auto_scaling_group_member")
+
+    @_builtins.property
+    @pulumi.getter(name="autoScaling")
+    def auto_scaling(self) -> pulumi.Output[_builtins.str]:
+        """
+        What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+        """
+        return pulumi.get(self, "auto_scaling")
 
     @_builtins.property
     @pulumi.getter(name="instanceId")

@@ -36,6 +36,8 @@ export function cliEnvironment(endpoint: string, extra: NodeJS.ProcessEnv = {}):
     ...env,
     PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ""}`,
     AWS_ENDPOINT_URL_EC2: endpoint,
+    // The emulator answers Auto Scaling's API on the same endpoint.
+    AWS_ENDPOINT_URL_AUTO_SCALING: endpoint,
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "AKIDEMULATOR",
     AWS_SECRET_ACCESS_KEY: "emulator-secret",

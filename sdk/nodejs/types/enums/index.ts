@@ -2,6 +2,17 @@
 // *** Do not edit by hand unless you're certain you know what you are doing! ***
 
 
+export const AutoScaling = {
+    Refuse: "refuse",
+    Standby: "standby",
+    Allow: "allow",
+} as const;
+
+/**
+ * What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
+ */
+export type AutoScaling = (typeof AutoScaling)[keyof typeof AutoScaling];
+
 export const NestedVirtualization = {
     Enabled: "enabled",
     Disabled: "disabled",
