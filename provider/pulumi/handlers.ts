@@ -163,7 +163,12 @@ export type DiffResult = Required<Pick<dynamic.DiffResult, "changes" | "replaces
   readonly diffs: string[];
 };
 
-export async function diff(_id: string, olds: Props, news: Props): Promise<DiffResult> {
+export async function diff(_id: string, stored: Props, news: Props): Promise<DiffResult> {
+  // State written before `autoScaling` existed: its deprecated allowAutoScalingGroupMember says what it meant.
+  const olds: Props =
+    stored.autoScaling === undefined
+      ? { ...stored, autoScaling: stored.allowAutoScalingGroupMember === true ? "allow" : "refuse" }
+      : stored;
   const names = INPUT_ATTRIBUTES.map((a) => a.name).filter((n) => !NON_SEMANTIC_PROPERTIES.has(n));
   const differing = names.filter((name) => news[name] === UNKNOWN_VALUE || changed(olds[name], news[name]));
   const replaces = differing.filter((name) => REPLACING_ATTRIBUTES.includes(name));

@@ -186,6 +186,38 @@ describe("end to end: the nestedvirt command line from the packed package", func
       expect(mostNotRunningAtOnce(emulator.stateHistory(members))).to.be.at.most(2);
     });
 
+    it("--auto-scaling standby: each member goes to Standby around its cycle and back InService; the group launches none", async () => {
+      const members = fleet(2);
+      const launchTemplateId = emulator.addLaunchTemplate("cli-runners", [{ nestedVirtualization: "enabled" }]);
+      emulator.addAutoScalingGroup({
+        name: "ci-runners",
+        instanceIds: members,
+        minSize: 0,
+        launchTemplate: { launchTemplateId },
+      });
+
+      const run = await nestedvirt("apply", "--auto-scaling-group", "ci-runners", "--auto-scaling", "standby");
+
+      expect(run.code, run.stderr).to.equal(0);
+      expect(members.map(settingOf)).to.deep.equal(["enabled", "enabled"]);
+      expect(members.map(stateOf)).to.deep.equal(["running", "running"]);
+      const group = emulator.autoScalingGroup("ci-runners");
+      expect(group.members.map((m) => m.lifecycleState)).to.deep.equal(["InService", "InService"]);
+      expect(group.replacementsLaunched).to.deep.equal([]);
+      for (const id of members) {
+        const calls = mutating()
+          .filter((c) => c.instanceIds.includes(id))
+          .map((c) => c.action);
+        expect(calls.filter((a) => a !== "CreateTags" && a !== "DeleteTags")).to.deep.equal([
+          "EnterStandby",
+          "StopInstances",
+          "ModifyInstanceCpuOptions",
+          "StartInstances",
+          "ExitStandby",
+        ]);
+      }
+    });
+
     it("Ctrl-C (SIGINT) mid-apply: no StopInstances after it, the cycles in flight finish, every instance runs, exit 130", async () => {
       const ids = fleet(8, { stoppingMs: 1500, pendingMs: 1500 });
       const running = startCli(cli.bin, ["apply", ...ids, "--max-unavailable", "2", "--output", "json"], env);
@@ -369,12 +401,6 @@ describe("end to end: the nestedvirt command line from the packed package", func
         name: "a malformed region",
         args: (id) => ["apply", id, "--region", "europe"],
         message: /--region: region "europe" is not an AWS region name/,
-        noCalls: true,
-      },
-      {
-        name: "--auto-scaling standby (issue #20)",
-        args: (id) => ["apply", id, "--auto-scaling", "standby"],
-        message: /--auto-scaling standby is not available: .*issue #20/,
         noCalls: true,
       },
       {

@@ -199,7 +199,7 @@ describe("end to end with the real Pulumi CLI", function () {
             state: "running",
             tags: { "aws:autoscaling:groupName": "ci-fleet" },
           }),
-        "allowAutoScalingGroupMember",
+        'Set autoScaling to "standby"',
       ],
       ["a malformed instance ID", () => "i-not-an-id", "is not an EC2 instance ID"],
       [
@@ -456,6 +456,42 @@ describe("end to end with the real Pulumi CLI", function () {
       expect(warned["kvm-2"]).to.contain(stopped(ids[2])).and.contain("instance-store volumes");
       expect(warned).to.not.have.any.keys("kvm-3", "kvm-4");
       expect(emulator.mutatingCalls()).to.deep.equal([]);
+    });
+
+    it("an Auto Scaling member with autoScaling=standby: preview warns about the group's launch template; up cycles it through Standby", async () => {
+      const [instanceId] = seedFleet(1);
+      const launchTemplateId = emulator.addLaunchTemplate("pulumi-runners", [{}]);
+      emulator.addAutoScalingGroup({
+        name: "pulumi-runners",
+        instanceIds: [instanceId],
+        minSize: 0,
+        launchTemplate: { launchTemplateId },
+      });
+      const workspace = await stackFor("standby", { instanceIds: [instanceId], autoScaling: "standby" });
+      emulator.resetCalls();
+
+      const preview = await workspace.ok(["preview", "--stack", workspace.stack]);
+      const warned = (warningsByResource(preview.stdout)["kvm-0"] ?? "").replace(/\s+/g, " ");
+      expect(warned)
+        .to.contain('Instances Auto Scaling group "pulumi-runners" launches later will not have nested virtualization')
+        .and.contain(`launch template ${launchTemplateId}`)
+        .and.contain("puts it in Standby");
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+      await workspace.ok(["up", "--yes", "--stack", workspace.stack]);
+      expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal([
+        "CreateTags",
+        "EnterStandby",
+        "StopInstances",
+        "ModifyInstanceCpuOptions",
+        "StartInstances",
+        "ExitStandby",
+        "DeleteTags",
+      ]);
+      const group = emulator.autoScalingGroup("pulumi-runners");
+      expect(group.members.map((m) => m.lifecycleState)).to.deep.equal(["InService"]);
+      expect(group.replacementsLaunched).to.deep.equal([]);
+      expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
     });
 
     it("12 instances in one group, at most 3 out of service and gated: all end enabled", async () => {

@@ -122,6 +122,7 @@ describe("end to end with the real Terraform CLI", function () {
         nested_virtualization: "enabled",
         on_delete: "keep",
         allow_auto_scaling_group_member: false,
+        auto_scaling: "refuse",
         region: "us-east-1",
         timeouts: { stop: "2m", start: "2m", healthy: null },
         wait_for_status_checks: false,
@@ -320,7 +321,7 @@ describe("end to end with the real Terraform CLI", function () {
             state: "running",
             tags: { "aws:autoscaling:groupName": "ci-fleet" },
           }),
-        "set allow_auto_scaling_group_member to true",
+        'Set auto_scaling to "standby"',
       ],
       ["a malformed instance ID", () => "i-not-an-id", "is not an EC2 instance ID"],
       ["a missing instance", () => "i-0000000000000dead", "was not found"],
@@ -519,6 +520,61 @@ describe("end to end with the real Terraform CLI", function () {
     for (const [index, snippet] of snippets.entries()) workspace.writeFile(`doc-snippet-${index}.tf`, snippet);
     const docFmt = await workspace.run(["fmt", "-check", "-diff", workspace.workingDir]);
     expect(docFmt.code, docFmt.stdout + docFmt.stderr).to.equal(0);
+  });
+
+  describe('Auto Scaling members with auto_scaling = "standby"', () => {
+    /** A running member of a new group whose launch template sets nested virtualization, or not. */
+    function member(group: string, templateSetsIt: boolean) {
+      const instanceId = emulator.addInstance({
+        instanceType: "m8i.large",
+        state: "running",
+        nestedVirtualization: "disabled",
+      });
+      const launchTemplateId = emulator.addLaunchTemplate(`${group}-lt`, [
+        templateSetsIt ? { nestedVirtualization: "enabled" } : {},
+      ]);
+      emulator.addAutoScalingGroup({
+        name: group,
+        instanceIds: [instanceId],
+        minSize: 0,
+        launchTemplate: { launchTemplateId },
+      });
+      return { instanceId, launchTemplateId };
+    }
+    const later = (group: string) =>
+      `Instances Auto Scaling group "${group}" launches later will not have nested virtualization`;
+
+    it("plan warns about the group's launch template; apply puts the member in Standby around the cycle and back InService", async () => {
+      const { instanceId, launchTemplateId } = member("tf-runners", false);
+      const workspace = workspaceWith("asg-standby", [{ name: "kvm", instanceId, autoScaling: "standby" }]);
+      emulator.resetCalls();
+      const plan = timed("plan", await workspace.ok(["plan"]));
+      expect(output(plan)).to.contain(later("tf-runners")).and.contain(`launch template ${launchTemplateId}`);
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+      timed("apply", await workspace.ok(["apply", "-auto-approve"]));
+      expect(mutating()).to.deep.equal([
+        "CreateTags",
+        "EnterStandby",
+        "StopInstances",
+        "ModifyInstanceCpuOptions",
+        "StartInstances",
+        "ExitStandby",
+        "DeleteTags",
+      ]);
+      const group = emulator.autoScalingGroup("tf-runners");
+      expect(group.members.map((m) => m.lifecycleState)).to.deep.equal(["InService"]);
+      expect(group.replacementsLaunched).to.deep.equal([]);
+      expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+      expect((await workspace.stateResources())[ADDRESS]?.values).to.deep.include({ auto_scaling: "standby" });
+    });
+
+    it("no launch-template warning when the group's template sets the option", async () => {
+      const { instanceId } = member("tf-runners-ok", true);
+      const workspace = workspaceWith("asg-ok", [{ name: "kvm", instanceId, autoScaling: "standby" }]);
+      const plan = timed("plan", await workspace.ok(["plan"]));
+      expect(output(plan)).to.contain("Plan: 1 to add").and.not.contain("launches later");
+    });
   });
 
   describe("rollouts and health gates", () => {

@@ -88,6 +88,14 @@ describe("the Pulumi dynamic provider's methods", () => {
       expect(result).to.deep.equal({ changes: false, diffs: [], replaces: [], deleteBeforeReplace: false });
     });
 
+    it("reads state from before autoScaling as what allowAutoScalingGroupMember meant: no diff", async () => {
+      const { autoScaling: _, ...before } = olds;
+      expect((await handlers.diff("x", before, olds)).changes).to.equal(false);
+      const allowed = { ...before, allowAutoScalingGroupMember: true };
+      expect((await handlers.diff("x", allowed, { ...allowed, autoScaling: "allow" })).changes).to.equal(false);
+      expect((await handlers.diff("x", allowed, { ...olds, autoScaling: "standby" })).diffs).to.include("autoScaling");
+    });
+
     it("replaces on a new instance ID or region", async () => {
       expect((await handlers.diff("x", olds, { ...olds, instanceId: "i-0123456789abcdef1" })).replaces).to.deep.equal([
         "instanceId",

@@ -90,6 +90,7 @@ export interface EnablementBlock {
   nestedVirtualization?: "enabled" | "disabled";
   onDelete?: "keep" | "restore";
   allowAutoScalingGroupMember?: boolean;
+  autoScaling?: "refuse" | "standby" | "allow";
   timeouts?: { stop?: string; start?: string; healthy?: string };
   waitForStatusChecks?: boolean;
   rolloutGroup?: string;
@@ -104,6 +105,7 @@ export function configuration(endpoint: string, resources: EnablementBlock[], ex
     if (r.onDelete) lines.push(`  on_delete = ${JSON.stringify(r.onDelete)}`);
     if (r.allowAutoScalingGroupMember !== undefined)
       lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
+    if (r.autoScaling) lines.push(`  auto_scaling = ${JSON.stringify(r.autoScaling)}`);
     if (r.waitForStatusChecks !== undefined) lines.push(`  wait_for_status_checks = ${r.waitForStatusChecks}`);
     if (r.rolloutGroup) lines.push(`  rollout_group = ${JSON.stringify(r.rolloutGroup)}`);
     if (r.maxUnavailable !== undefined) lines.push(`  max_unavailable = ${r.maxUnavailable}`);
