@@ -71,7 +71,10 @@ may use EC2's \`*\` and \`?\` wildcards; the JSON form \`{"Name":…,"Values":[�
 member) select instances as \`aws ec2 describe-instances --instance-ids … --filters …\` would: filters
 AND together, a filter's values OR, IDs together with filters are narrowed by them. Filters and groups
 take live instances only (pending, running, stopping, stopped) unless a filter names
-\`instance-state-name\`. Members of an Auto Scaling group are blockers unless \`--auto-scaling allow\`.
+\`instance-state-name\`. Members of an Auto Scaling group are blockers unless \`--auto-scaling standby\`
+(each member is put in Standby around its cycle and returned to service; the group launches no
+replacement) or \`--auto-scaling allow\` (cycled as they are, for groups whose health checks you have
+suspended yourself).
 
 ## OPTIONS AND THE RESOURCE SCHEMA
 
@@ -82,8 +85,8 @@ the command line accepts and refuses what Pulumi and Terraform do:
 | --- | --- | --- |
 ${placement.join("\n")}
 
-\`--auto-scaling standby\` and \`--stop-protection lift\` are recognised but refused (exit 2): the engine
-cannot yet put members into Standby or lift stop protection around a cycle (issue #20).
+\`--stop-protection lift\` is recognised but refused (exit 2): the engine cannot yet lift stop
+protection around a cycle (issue #20).
 
 ## OUTPUT
 

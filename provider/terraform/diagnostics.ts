@@ -63,7 +63,12 @@ export function blockerDiagnostic(instanceId: string, blocker: PlanBlocker): Dia
 }
 
 export function planWarningDiagnostic(instanceId: string, warning: PlanWarning): Diagnostic {
-  return warningDiagnostic(`Changing nested virtualization on ${instanceId}`, withTerraformNames(warning.message));
+  // About the instances the group launches later, not this change: its own summary, so Terraform does not fold it away.
+  const summary =
+    warning.code === "launch-template-without-nested-virtualization"
+      ? `Auto Scaling group of ${instanceId} launches instances without nested virtualization`
+      : `Changing nested virtualization on ${instanceId}`;
+  return warningDiagnostic(summary, withTerraformNames(warning.message));
 }
 
 /** One diagnostic per engine failure; a BlockedError yields one per blocker so each can carry its path. */

@@ -549,7 +549,9 @@ describe("end to end with the real Terraform CLI", function () {
       const workspace = workspaceWith("asg-standby", [{ name: "kvm", instanceId, autoScaling: "standby" }]);
       emulator.resetCalls();
       const plan = timed("plan", await workspace.ok(["plan"]));
-      expect(output(plan)).to.contain(later("tf-runners")).and.contain(`launch template ${launchTemplateId}`);
+      expect(output(plan), output(plan))
+        .to.contain(later("tf-runners"))
+        .and.contain(`launch template ${launchTemplateId}`);
       expect(emulator.mutatingCalls()).to.deep.equal([]);
 
       timed("apply", await workspace.ok(["apply", "-auto-approve"]));
