@@ -145,9 +145,11 @@ export async function executeCycle(
   let downtimeStart: number | undefined = Number.isFinite(resumedFrom) ? resumedFrom : undefined;
 
   const now = cohortClock(Date.now());
+  // A standby adds a wait for Standby (bounded like the stop) and for InService (bounded like the start).
+  const waits = kinds.includes("wait-in-service") ? 2 : 1;
   const leaseMs =
     (options.claimSettleMs ?? CLAIM_SETTLE_MS.max) +
-    (options.stopTimeoutSeconds + options.startTimeoutSeconds) * 1000 +
+    waits * (options.stopTimeoutSeconds + options.startTimeoutSeconds) * 1000 +
     stallAllowanceMs(options);
   // Whole seconds: the journals of a fleet's cycles claimed together then read alike, so EC2 gets
   // one CreateTags (and later one DeleteTags) for all of them instead of one per instance.

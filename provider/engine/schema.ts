@@ -38,6 +38,8 @@ export interface AttributeSpec {
   readonly integerRange?: { readonly min: number; readonly max: number };
   /** Chooses where EC2 is reached (the region) rather than what the engine does: not in `DesiredState`. */
   readonly selectsConnection?: boolean;
+  /** Kept for old programs and state only: what to use instead (Terraform warns, Pulumi SDKs mark it). */
+  readonly deprecation?: string;
   readonly description: string;
 }
 
@@ -155,6 +157,7 @@ const TABLE = [
     kind: "bool",
     role: "input",
     defaultValue: false,
+    deprecation: 'Use autoScaling = "allow" instead.',
     description:
       'Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.',
   },

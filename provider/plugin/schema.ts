@@ -21,6 +21,7 @@ export interface SchemaProperty {
   description?: string;
   default?: string | number | boolean;
   willReplaceOnChanges?: boolean;
+  deprecationMessage?: string;
 }
 
 export interface PulumiPackageSchema {
@@ -73,6 +74,7 @@ function inputPropertyOf(spec: AttributeSpec): SchemaProperty {
     ...propertyOf(spec, true),
     ...(spec.defaultValue !== undefined ? { default: spec.defaultValue } : {}),
     ...(spec.forcesReplacement ? { willReplaceOnChanges: true } : {}),
+    ...(spec.deprecation ? { deprecationMessage: spec.deprecation } : {}),
   };
 }
 

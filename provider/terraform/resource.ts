@@ -8,6 +8,8 @@ import {
   hasErrors,
   inputFailureDiagnostic,
   planWarningDiagnostic,
+  warningDiagnostic,
+  withTerraformNames,
 } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
 import type { Diagnostic } from "./protocol";
@@ -106,6 +108,18 @@ export async function planResourceChange(request: PlanRequest, context: Resource
 
   const validation = validate(config);
   const diagnostics: Diagnostic[] = validation.failures.map(inputFailureDiagnostic);
+  // Terraform leaves deprecation warnings to the provider.
+  for (const { spec } of TERRAFORM_ATTRIBUTES) {
+    if (spec.deprecation && config[spec.tfName] !== null && config[spec.tfName] !== undefined) {
+      diagnostics.push(
+        warningDiagnostic(
+          "Deprecated attribute",
+          withTerraformNames(`${spec.name} is deprecated. ${spec.deprecation}`),
+          [spec.tfName],
+        ),
+      );
+    }
+  }
   const planned: MutableObject = { ...proposed };
 
   // An omitted input takes its default, even when an earlier config had set it.

@@ -108,7 +108,7 @@ function attributeMessage(
   name: string,
   type: CtyType,
   description: string,
-  flags: { required?: boolean; optional?: boolean; computed?: boolean },
+  flags: { required?: boolean; optional?: boolean; computed?: boolean; deprecated?: boolean },
 ): SchemaAttribute {
   return {
     name,
@@ -119,6 +119,7 @@ function attributeMessage(
     optional: flags.optional === true,
     computed: flags.computed === true,
     sensitive: false,
+    ...(flags.deprecated ? { deprecated: true } : {}),
   };
 }
 
@@ -140,7 +141,7 @@ export function resourceSchema(): Schema {
   const attributes = [
     attributeMessage(ID_ATTRIBUTE, "string", "The instance ID (the same value as `instance_id`).", { computed: true }),
     ...TERRAFORM_ATTRIBUTES.filter((a) => !a.block).map((a) =>
-      attributeMessage(a.spec.tfName, a.type, describe(a.spec), a),
+      attributeMessage(a.spec.tfName, a.type, describe(a.spec), { ...a, deprecated: a.spec.deprecation !== undefined }),
     ),
   ];
   const block: SchemaBlock = {

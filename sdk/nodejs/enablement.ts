@@ -165,6 +165,8 @@ export class Enablement extends pulumi.CustomResource {
 export interface EnablementArgs {
     /**
      * Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
+     *
+     * @deprecated Use autoScaling = "allow" instead.
      */
     allowAutoScalingGroupMember?: pulumi.Input<boolean | undefined>;
     /**

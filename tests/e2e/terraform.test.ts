@@ -571,6 +571,27 @@ describe("end to end with the real Terraform CLI", function () {
       expect((await workspace.stateResources())[ADDRESS]?.values).to.deep.include({ auto_scaling: "standby" });
     });
 
+    it("a configuration from before auto_scaling (allow_auto_scaling_group_member = true) still applies, with a deprecation warning", async () => {
+      // Tagged only: a member whose group's replacement the user has suspended (the emulator has no such group).
+      const instanceId = emulator.addInstance({
+        instanceType: "m8i.large",
+        state: "running",
+        nestedVirtualization: "disabled",
+        tags: { "aws:autoscaling:groupName": "suspended-runners" },
+      });
+      const workspace = workspaceWith("asg-deprecated", [
+        { name: "kvm", instanceId, allowAutoScalingGroupMember: true },
+      ]);
+      const plan = timed("plan", await workspace.ok(["plan"]));
+      expect(output(plan)).to.contain("Deprecated attribute").and.contain('Use auto_scaling = "allow" instead');
+      timed("apply", await workspace.ok(["apply", "-auto-approve"]));
+      expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+      expect((await workspace.stateResources())[ADDRESS]?.values).to.deep.include({
+        allow_auto_scaling_group_member: true,
+        auto_scaling: "allow",
+      });
+    });
+
     it("no launch-template warning when the group's template sets the option", async () => {
       const { instanceId } = member("tf-runners-ok", true);
       const workspace = workspaceWith("asg-ok", [{ name: "kvm", instanceId, autoScaling: "standby" }]);

@@ -560,13 +560,17 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
       expect(plan.diagnostics.filter((d) => d.severity === "ERROR")).to.deep.equal([]);
       expect((plan.planned as CtyObject).auto_scaling).to.equal("allow");
+      const deprecation = plan.diagnostics.find((d) => d.summary === "Deprecated attribute");
+      expect(deprecation?.detail).to.equal(
+        'allow_auto_scaling_group_member is deprecated. Use auto_scaling = "allow" instead.',
+      );
     });
 
     it("refuses allow_auto_scaling_group_member = true together with another auto_scaling", async () => {
       const { context } = setup();
       const config = value({ instance_id: ID, allow_auto_scaling_group_member: true, auto_scaling: "standby" });
       const plan = await planResourceChange({ prior: null, proposed: proposed(null, config), config }, context);
-      expect(plan.diagnostics.map((d) => d.severity)).to.deep.equal(["ERROR"]);
+      expect(plan.diagnostics.map((d) => d.severity)).to.deep.equal(["ERROR", "WARNING"]);
       expect(plan.diagnostics[0]?.detail).to.contain(
         'auto_scaling "standby" conflicts with the deprecated allow_auto_scaling_group_member = true',
       );

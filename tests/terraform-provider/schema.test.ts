@@ -55,6 +55,13 @@ describe("Terraform schema (derived from provider/engine/schema.ts)", () => {
     }
   });
 
+  it("marks allow_auto_scaling_group_member deprecated (Terraform warns when a configuration sets it), auto_scaling not", () => {
+    const a = attributes();
+    expect(a.allow_auto_scaling_group_member.deprecated).to.equal(true);
+    expect(a.auto_scaling.deprecated).to.equal(undefined);
+    expect(typeOf(a.auto_scaling)).to.equal("string");
+  });
+
   it("gives each attribute its cty type", () => {
     const a = attributes();
     expect(typeOf(a.instance_id)).to.equal("string");

@@ -7,7 +7,7 @@ import { ENABLEMENT_TOKEN, pulumiSchema } from "../../provider/plugin/schema";
 import { readAwsStackSettings, stackOfUrn } from "../../provider/plugin/stack-config";
 
 interface ResourceSpec {
-  inputProperties: Record<string, { willReplaceOnChanges?: boolean; default?: unknown }>;
+  inputProperties: Record<string, { willReplaceOnChanges?: boolean; default?: unknown; deprecationMessage?: string }>;
   requiredInputs: string[];
   properties: Record<string, unknown>;
 }
@@ -31,6 +31,12 @@ describe("the plugin's Pulumi package schema", () => {
       expect(property.willReplaceOnChanges === true, spec.name).to.equal(spec.forcesReplacement === true);
       expect(property.default, spec.name).to.equal(spec.defaultValue);
     }
+  });
+
+  it("marks the deprecated allowAutoScalingGroupMember and points at autoScaling", () => {
+    expect(resource.inputProperties.allowAutoScalingGroupMember.deprecationMessage).to.contain('autoScaling = "allow"');
+    expect(resource.inputProperties.autoScaling).to.include({ default: "refuse" });
+    expect(resource.inputProperties.autoScaling.deprecationMessage).to.equal(undefined);
   });
 
   it("configures region and profile on the provider", () => {

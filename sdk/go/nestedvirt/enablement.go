@@ -119,6 +119,8 @@ func EnablementExists(ctx *pulumi.Context,
 
 type enablementArgs struct {
 	// Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
+	//
+	// Deprecated: Use autoScaling = "allow" instead.
 	AllowAutoScalingGroupMember *bool `pulumi:"allowAutoScalingGroupMember"`
 	// What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
 	AutoScaling *AutoScaling `pulumi:"autoScaling"`
@@ -143,6 +145,8 @@ type enablementArgs struct {
 // The set of arguments for constructing a Enablement resource.
 type EnablementArgs struct {
 	// Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
+	//
+	// Deprecated: Use autoScaling = "allow" instead.
 	AllowAutoScalingGroupMember pulumi.BoolPtrInput
 	// What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.
 	AutoScaling AutoScalingPtrInput

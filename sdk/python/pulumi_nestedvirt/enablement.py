@@ -47,6 +47,9 @@ class EnablementArgs:
         :param pulumi.Input[_builtins.bool] wait_for_status_checks: Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
         """
         pulumi.set(__self__, "instance_id", instance_id)
+        if allow_auto_scaling_group_member is not None:
+            warnings.warn("""Use autoScaling = \"allow\" instead.""", DeprecationWarning)
+            pulumi.log.warn("""allow_auto_scaling_group_member is deprecated: Use autoScaling = \"allow\" instead.""")
         if allow_auto_scaling_group_member is None:
             allow_auto_scaling_group_member = False
         if allow_auto_scaling_group_member is not None:
@@ -92,6 +95,7 @@ class EnablementArgs:
 
     @_builtins.property
     @pulumi.getter(name="allowAutoScalingGroupMember")
+    @_utilities.deprecated("""Use autoScaling = \"allow\" instead.""")
     def allow_auto_scaling_group_member(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
         Deprecated: use `autoScaling = "allow"`, which this means when true. Setting it to true together with another `autoScaling` choice is an error.
