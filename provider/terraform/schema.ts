@@ -166,7 +166,11 @@ export const PROVIDER_FIELDS = [
     description:
       "Named profile from the shared AWS config and credentials files. Defaults to AWS_PROFILE or `default`.",
   },
-  { name: "endpoint", description: "Custom EC2 endpoint URL, for example a local emulator or a VPC endpoint." },
+  {
+    name: "endpoint",
+    description:
+      "Custom EC2 endpoint URL, for example a local emulator or a VPC endpoint. Auto Scaling calls (auto_scaling = \"standby\", the launch-template check) use it too; without it they follow AWS_ENDPOINT_URL_AUTO_SCALING.",
+  },
 ] as const;
 
 export const PROVIDER_VALUE_TYPE: CtyType = [
