@@ -46,7 +46,12 @@ class Session {
   board: ProgressBoard | undefined;
   constructor(connection: AwsConnection) {
     this.gateway = Ec2Gateway.connect(connection);
-    this.engine = createEngine({ gateway: this.gateway, progress: (id, phase) => this.board?.phase(id, phase) });
+    // The connection too: Auto Scaling calls (--auto-scaling standby) go to the same region and profile.
+    this.engine = createEngine({
+      connection,
+      gateway: this.gateway,
+      progress: (id, phase) => this.board?.phase(id, phase),
+    });
   }
 
   /** The region requests go to; none configured is a usage error, found before any request. */
