@@ -52,7 +52,7 @@ export async function checkGroup(
         };
   }
   if (!group) return { warnings: [], standbyBlockers: [] };
-  const standbyBlockers: PlanBlocker[] = [];
+  const standbyBlockers: PlanBlocker[] = standby ? await membershipBlockers(autoScaling, instanceId, groupName) : [];
   const min = group.MinSize ?? 0;
   const capacity = group.DesiredCapacity ?? 0;
   if (standby && capacity - 1 < min) {
@@ -65,6 +65,32 @@ export async function checkGroup(
   const warnings =
     desired.nestedVirtualization === "enabled" ? await launchTemplateWarnings(ec2, group, groupName) : [];
   return { warnings, standbyBlockers };
+}
+
+/**
+ * The read the standby starts with (DescribeAutoScalingInstances), made at plan: Auto Scaling has no
+ * DryRun, so a refused read is the way to learn of a missing permission before anything is touched.
+ */
+async function membershipBlockers(
+  autoScaling: AutoScalingGateway,
+  instanceId: string,
+  groupName: string,
+): Promise<PlanBlocker[]> {
+  try {
+    await autoScaling.membership(instanceId);
+    return [];
+  } catch (error) {
+    const denied = awsErrorCode(error) === "AccessDenied";
+    return [
+      {
+        code: denied ? "missing-permission" : "auto-scaling-unreadable",
+        attribute: "autoScaling",
+        message: denied
+          ? `The caller may not call autoscaling:DescribeAutoScalingInstances, which the standby of ${instanceId} in Auto Scaling group "${groupName}" needs (${describeError(error)}). Grant it (and autoscaling:EnterStandby, autoscaling:ExitStandby); see the IAM policy in the README.`
+          : `Could not read the Auto Scaling membership of ${instanceId} (DescribeAutoScalingInstances: ${describeError(error)}), so its Standby cannot be planned. Run again later.`,
+      },
+    ];
+  }
 }
 
 async function launchTemplateWarnings(

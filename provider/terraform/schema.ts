@@ -169,7 +169,7 @@ export const PROVIDER_FIELDS = [
   {
     name: "endpoint",
     description:
-      "Custom EC2 endpoint URL, for example a local emulator or a VPC endpoint. Auto Scaling calls (auto_scaling = \"standby\", the launch-template check) use it too; without it they follow AWS_ENDPOINT_URL_AUTO_SCALING.",
+      'Custom EC2 endpoint URL, for example a local emulator or a VPC endpoint. Auto Scaling calls (auto_scaling = "standby", the launch-template check) use it too; without it they follow AWS_ENDPOINT_URL_AUTO_SCALING.',
   },
 ] as const;
 

@@ -122,6 +122,15 @@ describe("Auto Scaling members against the emulator (real EC2 and Auto Scaling S
       expect(ctx.emulator.instance(instanceId).state).to.equal("running");
     });
 
+    it("a refused DescribeAutoScalingInstances is a blocker at plan: Auto Scaling has no DryRun, the read is the check", async () => {
+      const { desired } = member();
+      ctx.emulator.permissions.deny("DescribeAutoScalingInstances");
+      const { plan } = await ctx.engine().inspect(desired, { checkPermissions: true });
+      expect(plan.blockers.map((b) => b.code)).to.deep.equal(["missing-permission"]);
+      expect(plan.blockers[0]?.message).to.contain("autoscaling:DescribeAutoScalingInstances");
+      expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+    });
+
     it("waits for a launching lifecycle hook (Pending:Wait) on ExitStandby within timeouts.start", async () => {
       const { instanceId, desired } = member("enabled", {
         lifecycleHooks: [{ name: "warm-cache", heartbeatSeconds: 1 }],
