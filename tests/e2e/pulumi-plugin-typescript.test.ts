@@ -110,6 +110,61 @@ describe("the provider plugin from a TypeScript program", function () {
     expect(state.resources?.some((r) => r.type === DYNAMIC_TYPE)).to.equal(true);
   });
 
+  it("a standby Auto Scaling member through the plugin: preview warns about the launch template, up shows the standby phases", async () => {
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      nestedVirtualization: "disabled",
+    });
+    const launchTemplateId = emulator.addLaunchTemplate("plugin-runners", [{}]);
+    emulator.addAutoScalingGroup({
+      name: "plugin-runners",
+      instanceIds: [instanceId],
+      minSize: 0,
+      launchTemplate: { launchTemplateId },
+    });
+    const workspace = await stackFor("standby", { pluginInstanceIds: [instanceId], autoScaling: "standby" });
+    emulator.resetCalls();
+
+    const preview = await workspace.ok(["preview", "--stack", workspace.stack]);
+    expect(preview.stdout.replace(/\s+/g, " "))
+      .to.contain('Instances Auto Scaling group "plugin-runners" launches later will not have nested virtualization')
+      .and.contain(launchTemplateId);
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+    const eventLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nestedvirt-events-")), "up.jsonl");
+    await workspace.ok(["up", "--yes", "--skip-preview", "--event-log", eventLog, "--stack", workspace.stack], {
+      env: { ...workspace.env, PULUMI_DEBUG_COMMANDS: "true" },
+    });
+    expect(statusLinesOf(eventLog, `${TYPE}::plugin-0`)).to.deep.equal(
+      [
+        "writing the journal",
+        "putting in Standby",
+        "waiting for Standby",
+        "stopping",
+        "waiting until stopped",
+        "setting the CPU option",
+        "starting",
+        "waiting until running",
+        "returning to service",
+        "waiting for InService",
+        "removing the journal",
+      ].map((phase) => `${phase} ${instanceId}`),
+    );
+    expect(actionsOn(instanceId)).to.deep.equal([
+      "CreateTags",
+      "EnterStandby",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "ExitStandby",
+      "DeleteTags",
+    ]);
+    const group = emulator.autoScalingGroup("plugin-runners");
+    expect(group.members.map((m) => m.lifecycleState)).to.deep.equal(["InService"]);
+    expect(group.replacementsLaunched).to.deep.equal([]);
+  });
+
   it("pulumi import adopts an instance into a TypeScript stack without touching it", async () => {
     const existing = emulator.addInstance({
       instanceType: "r8i.large",

@@ -8,9 +8,11 @@ const config = new pulumi.Config();
 const providerRegion = config.get("providerRegion");
 const provider = providerRegion ? new nestedvirt.Provider("explicit", { region: providerRegion }) : undefined;
 const timeouts = { stop: "2m", start: "2m" };
+const autoScaling = config.get("autoScaling") as nestedvirt.AutoScaling | undefined;
 
 const plugin = (config.getObject<string[]>("pluginInstanceIds") ?? []).map(
-  (instanceId, index) => new nestedvirt.Enablement(`plugin-${index}`, { instanceId, timeouts }, { provider }),
+  (instanceId, index) =>
+    new nestedvirt.Enablement(`plugin-${index}`, { instanceId, timeouts, autoScaling }, { provider }),
 );
 const dynamic = (config.getObject<string[]>("dynamicInstanceIds") ?? []).map(
   (instanceId, index) => new NestedVirtEnablement(`dynamic-${index}`, { instanceId, timeouts }),
