@@ -71,7 +71,7 @@ export class StandbyCycle {
         hooks.length > 0
           ? `, held by lifecycle hook${hooks.length > 1 ? "s" : ""} ${hooks.map((h) => `"${h}"`).join(", ")} (${LAUNCHING_TRANSITION})`
           : "";
-      return `Instance ${this.instanceId} did not return to InService in Auto Scaling group "${this.groupName}" within ${this.options.startTimeoutSeconds}s (timeouts.start); it is "${last}"${held}. It is running with its new CPU options; the group puts it in service once the hooks complete (aws autoscaling complete-lifecycle-action --auto-scaling-group-name ${this.groupName} --instance-id ${this.instanceId} --lifecycle-hook-name ${hooks[0] ?? "NAME"} --lifecycle-action-result CONTINUE) or time out. Its journal stays on the instance until the next run sees it InService.`;
+      return `Instance ${this.instanceId} did not return to InService in Auto Scaling group "${this.groupName}" within ${this.options.startTimeoutSeconds}s (timeouts.start); it is "${last}"${held}. It is running; the group puts it in service once the hooks complete (aws autoscaling complete-lifecycle-action --auto-scaling-group-name ${this.groupName} --instance-id ${this.instanceId} --lifecycle-hook-name ${hooks[0] ?? "NAME"} --lifecycle-action-result CONTINUE) or time out. Its journal stays on the instance until the next run sees it InService.`;
     });
   }
 
