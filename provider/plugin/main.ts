@@ -2,6 +2,7 @@
  * Entry point of the nestedvirt Pulumi provider plugin (PulumiPlugin.yaml, `runtime: nodejs`). The
  * Node.js language host starts it through `@pulumi/pulumi/cmd/run-plugin` with the engine's address.
  */
+import "../compile-cache";
 import { connectEngineLog, engineAddressOf } from "./engine-log";
 import { createPluginProvider } from "./provider";
 import { serveProvider, type ProviderConfig } from "./serve";
