@@ -124,6 +124,7 @@ describe("end to end: the nestedvirt command line from the packed package", func
         maxUnavailable: 3,
         waves: 3,
         downtimePerWaveAtMostSeconds: 300,
+        observed: null,
       });
       expect(mutating()).to.deep.equal([]);
     });
@@ -148,6 +149,17 @@ describe("end to end: the nestedvirt command line from the packed package", func
       expect(report.instances.every((i) => i.result === "changed" && i.state === "running")).to.equal(true);
       expect(report.instances.every((i) => i.nestedVirtualization === "enabled")).to.equal(true);
       expect(report.disruption?.waves).to.equal(10);
+      // Beside the plan's bound, what the 50 cycles measured: their own downtimes, summarized.
+      const downtimes = report.instances.map((i) => i.lastCycle?.downtimeSeconds ?? 0);
+      expect(report.disruption?.observed).to.deep.equal({
+        cycles: 50,
+        medianDowntimeSeconds:
+          [...downtimes]
+            .sort((a, b) => a - b)
+            .slice(24, 26)
+            .reduce((a, b) => a + b) / 2,
+        maxDowntimeSeconds: Math.max(...downtimes),
+      });
       expect(mostNotRunningAtOnce(emulator.stateHistory(ids))).to.equal(5);
       expect(ids.map(settingOf)).to.deep.equal(ids.map(() => "enabled"));
       expect(ids.filter((id) => journalOf(id) !== undefined)).to.deep.equal([]);
@@ -293,10 +305,13 @@ describe("end to end: the nestedvirt command line from the packed package", func
       const live = await terminal.waitForScreen(/\d\/3 finished, 1 out of service/);
       expect(live).to.contain("waiting for a slot");
       expect(live).to.match(/│ instance\s+│ state\s+│ phase\s+│ elapsed\s+│ slot wait\s+│/);
+      // Once the first wave is measured, the rest of the rollout is estimated from it (two waves of one).
+      await terminal.waitForScreen(/cycles so far: median \d+\.\ds down, about \d+\.\ds to go \(2 waves\)/);
       const done = await terminal.waitForScreen(/apply: done \(exit 0\): 3 changed\./, 120_000);
       for (const id of ids)
         expect(done).to.match(new RegExp(`│ ${id} │ running │ changed\\s+│ \\d+\\.\\ds\\s+│ \\d+\\.\\ds\\s+│`));
       expect(done).to.contain("3/3 finished, 0 out of service");
+      expect(done).to.match(/Measured: 3 cycles out of service for a median of \d+\.\ds, at most \d+\.\ds\./);
       // Redrawn in place: one progress table on the screen, not one per redraw.
       expect(done.match(/│ instance\s+│ state\s+│ phase/g)?.length).to.equal(1);
       await waitFor(() => fs.existsSync(exitFile), 10_000);
