@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { anotherRunsCycle, confirmDelayMs } from "./confirm";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
-import { BlockedError, CancelledError, LookupFailedError, NestedVirtError } from "./errors";
+import {
+  BlockedError,
+  CancelledError,
+  ChangedElsewhereError,
+  ImportWouldChangeError,
+  LookupFailedError,
+  NestedVirtError,
+} from "./errors";
 import { retryFailedCycleFromEnvironment } from "./failed-cycle";
 import { findInstanceFacts, toInstanceFacts } from "./finders";
 import { Ec2Gateway, type MutatingAction } from "./gateway";
@@ -338,11 +345,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       // Read after apply: report only what the instance has, never what it was meant to have.
       if (after.nestedVirtualization !== desired.nestedVirtualization) {
-        throw new NestedVirtError(
-          "ChangedElsewhere",
-          `Instance ${id} has NestedVirtualization=${after.nestedVirtualization}, not the "${desired.nestedVirtualization}" this run applied or found: something else changed it meanwhile (another run, or a change made outside this tool). Find out what manages the instance, then run again.`,
-          id,
-        );
+        throw new ChangedElsewhereError(id, after.nestedVirtualization, desired.nestedVirtualization);
       }
       return {
         ...stateOf(
@@ -382,10 +385,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const { facts, plan } = await planFor(desired, "none");
       if (!facts || plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
       if (plan.steps.length > 0) {
-        throw new NestedVirtError(
-          "ImportWouldChange",
-          `Instance ${desired.instanceId} has NestedVirtualization=${facts.nestedVirtualization}${facts.journal ? " and an interrupted cycle" : ""}; importing it as "${desired.nestedVirtualization}" would change it. Set nestedVirtualization to "${facts.nestedVirtualization}" to import it as it is, or remove the import option to let the update change it.`,
+        throw new ImportWouldChangeError(
           desired.instanceId,
+          facts.nestedVirtualization,
+          desired.nestedVirtualization,
+          facts.journal !== undefined,
         );
       }
       return { ...stateOf(facts), previousNestedVirtualization: facts.nestedVirtualization };

@@ -441,11 +441,6 @@ export class Ec2Gateway {
     if (until > (this.permitted.get(key) ?? 0)) this.permitted.set(key, until);
   }
 
-  /** Forgets remembered DryRun verdicts (a new operation in a long-lived process). */
-  forgetPermissions(): void {
-    this.permitted.clear();
-  }
-
   /** Resolves when EC2 answers that the call would have succeeded; batched across instances. */
   private dryRunCall(action: MutatingAction, instanceId: string): Promise<void> {
     switch (action) {

@@ -260,7 +260,6 @@ type TimeoutField = (typeof TIMEOUT_FIELDS)[number]["name"];
 
 export type AttributeName = Spec["name"];
 export type InputName = InputSpec["name"];
-export type OutputName = Extract<Spec, { role: "output" }>["name"];
 
 /** Allowed values of an enumerated attribute, e.g. `EnumOf<"onDelete">` is `"keep" | "restore"`. */
 export type EnumOf<N extends AttributeName> =

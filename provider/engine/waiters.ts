@@ -1,5 +1,5 @@
 import type { Instance } from "@aws-sdk/client-ec2";
-import { NestedVirtError, WaitTimeoutError } from "./errors";
+import { UnexpectedStateError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { RETRY, type Verdict } from "./poller";
 import { groupMemberOf, hasRoom, SlotWaitTimeoutError } from "./group-slots";
@@ -59,11 +59,7 @@ function stateAcceptor(instanceId: string, target: "stopped" | "running") {
     if (HOPELESS.includes(state)) {
       return {
         state: "failure",
-        error: new NestedVirtError(
-          "UnexpectedState",
-          `Instance ${instanceId} went to "${state}" while waiting for "${target}"; something else is acting on it. Nothing more was changed.`,
-          instanceId,
-        ),
+        error: new UnexpectedStateError(instanceId, state, `"${target}"`),
       };
     }
     return RETRY;

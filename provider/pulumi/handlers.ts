@@ -1,7 +1,7 @@
 import {
   createEngine,
   INPUT_ATTRIBUTES,
-  NestedVirtError,
+  InvalidInputsError,
   parseInputs,
   REPLACING_ATTRIBUTES,
   type AppliedState,
@@ -17,7 +17,7 @@ import { phaseStatus } from "../engine/progress-text";
 import type { dynamic } from "@pulumi/pulumi";
 import { RunControl, watchParent } from "../engine/run-control";
 import { currentPreflight, PREFLIGHT_PROPERTY } from "./preflight-record";
-import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
+import { UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
 
 /**
  * The Pulumi dynamic provider's methods. The serialized provider object only `require`s this
@@ -100,7 +100,7 @@ function settingOf(value: unknown): NestedVirtSetting | undefined {
 function desiredFrom(props: Props): DesiredState {
   const parsed = parseInputs(props as RawInputs);
   if (!parsed.desired) {
-    throw new NestedVirtError("InvalidInputs", parsed.failures.map((f) => f.message).join("\n"));
+    throw new InvalidInputsError(parsed.failures.map((f) => f.message));
   }
   return parsed.desired;
 }
@@ -157,14 +157,14 @@ function changed(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) !== JSON.stringify(b ?? null);
 }
 
-/** Only the semantic inputs count; `__provider` and connection details never cause a diff. */
 /** Pulumi's diff result, plus the properties that differ (the plugin's DiffResponse carries them). */
 export type DiffResult = Required<Pick<dynamic.DiffResult, "changes" | "replaces" | "deleteBeforeReplace">> & {
   readonly diffs: string[];
 };
 
 export async function diff(_id: string, olds: Props, news: Props): Promise<DiffResult> {
-  const names = INPUT_ATTRIBUTES.map((a) => a.name).filter((n) => !NON_SEMANTIC_PROPERTIES.has(n));
+  // Only the schema's inputs: the connection (awsProfile) and bookkeeping (__provider, importId) never diff.
+  const names = INPUT_ATTRIBUTES.map((a) => a.name);
   const differing = names.filter((name) => news[name] === UNKNOWN_VALUE || changed(olds[name], news[name]));
   const replaces = differing.filter((name) => REPLACING_ATTRIBUTES.includes(name));
   return { changes: differing.length > 0, diffs: differing, replaces, deleteBeforeReplace: false };
