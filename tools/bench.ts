@@ -11,8 +11,8 @@
  */
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/terraform/handshake";
-import { generateCertificate } from "../provider/terraform/tls";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/terraform/protocol/handshake";
+import { generateCertificate } from "../provider/terraform/protocol/tls";
 import { repoRoot } from "./cli/paths";
 import { median } from "./bench/common";
 import { failedModifyTable } from "./bench/failed-modify";

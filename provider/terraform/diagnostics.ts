@@ -2,7 +2,7 @@ import { BlockedError, CycleFailedError, describeError, NestedVirtError, WaitTim
 import type { InputFailure } from "../engine/inputs";
 import { ATTRIBUTES } from "../engine/schema";
 import type { PlanBlocker, PlanWarning } from "../engine/types";
-import type { AttributePath, Diagnostic } from "./protocol";
+import type { AttributePath, Diagnostic } from "./protocol/messages";
 import { tfPath } from "./schema";
 
 /** Builders for the diagnostics Terraform shows: a short summary, the full story in the detail. */

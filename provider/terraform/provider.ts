@@ -1,7 +1,7 @@
 import { parseInputs } from "../engine/inputs";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
-import { CtyError, decodeJson, decodeMsgpack, encodeMsgpack, isObjectValue, type CtyType, type CtyValue } from "./cty";
+import { CtyError, decodeJson, decodeMsgpack, encodeMsgpack, isObjectValue, type CtyType, type CtyValue } from "./protocol/cty";
 import { errorDiagnostic } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
 import type {
@@ -27,7 +27,7 @@ import type {
   StopProviderResponse,
   UpgradeResourceStateRequest,
   UpgradeResourceStateResponse,
-} from "./protocol";
+} from "./protocol/messages";
 import {
   applyResourceChange,
   type ApplyRequest,

@@ -1,6 +1,6 @@
 import { isInstanceId } from "../engine/inputs";
 import type { AwsConnection } from "../engine/types";
-import { ctyEqual, CtyError, fromJson, isObjectValue, Unknown, type CtyObject, type CtyValue } from "./cty";
+import { ctyEqual, CtyError, fromJson, isObjectValue, Unknown, type CtyObject, type CtyValue } from "./protocol/cty";
 import {
   blockerDiagnostic,
   engineErrorDiagnostics,
@@ -10,7 +10,7 @@ import {
   planWarningDiagnostic,
 } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
-import type { Diagnostic } from "./protocol";
+import type { Diagnostic } from "./protocol/messages";
 import { ID_ATTRIBUTE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES, tfName } from "./schema";
 import { COMPUTED_OUTPUTS, defaultsByTfName, stateValues, validate } from "./values";
 

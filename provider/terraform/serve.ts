@@ -7,11 +7,11 @@ import {
   portCandidates,
   RUN_BY_HAND_MESSAGE,
   startedByHost,
-} from "./handshake";
+} from "./protocol/handshake";
 import { RunControl, watchParent } from "../engine/run-control";
 import { createProvider, type ProviderHandlers } from "./provider";
 import { startPluginServer } from "./server";
-import { generateCertificate, handshakeCertificate } from "./tls";
+import { generateCertificate, handshakeCertificate } from "./protocol/tls";
 
 /**
  * Runs this process as a go-plugin provider: checks it was started by Terraform, serves plugin

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { embeddedProtoDefinitions } from "./embedded-protos";
+import { embeddedProtoDefinitions } from "./protocol/embedded-protos";
 import { internalErrorDiagnostic, type ProviderHandlers } from "./provider";
 
 /**
@@ -10,7 +10,7 @@ import { internalErrorDiagnostic, type ProviderHandlers } from "./provider";
  */
 
 /** The .proto files ship in the package next to the sources; this file runs from dist/provider/terraform. */
-export const PROTO_DIR = path.join(__dirname, "../../../provider/terraform");
+export const PROTO_DIR = path.join(__dirname, "../../../provider/terraform/protocol");
 
 export const PROTO_FILES = ["tfplugin6.proto", "goplugin.proto", "health.proto"];
 

@@ -28,7 +28,7 @@ const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "
 const ADDRESS = "nestedvirt_enablement.kvm";
 
 /**
- * The real Terraform CLI (or OpenTofu, whichever tools/setup-terraform.sh provides) drives the
+ * The real Terraform CLI (or OpenTofu, whichever tools/build/setup-terraform.sh provides) drives the
  * provider from the packed and installed package; the provider block points it at the emulator.
  */
 describe("end to end with the real Terraform CLI", function () {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createEngine, JOURNAL_TAG_KEY, type AwsConnection } from "../../provider/engine";
-import { Unknown, type CtyObject, type CtyValue } from "../../provider/terraform/cty";
+import { Unknown, type CtyObject, type CtyValue } from "../../provider/terraform/protocol/cty";
 import { engineAccess, type EngineAccess } from "../../provider/terraform/engine-access";
 import {
   applyResourceChange,
