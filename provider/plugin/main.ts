@@ -2,6 +2,7 @@
  * Entry point of the nestedvirt Pulumi provider plugin (PulumiPlugin.yaml, `runtime: nodejs`). The
  * Node.js language host starts it through `@pulumi/pulumi/cmd/run-plugin` with the engine's address.
  */
+import { cancelRuns, runsSettled } from "../pulumi/handlers";
 import { connectEngineLog, engineAddressOf } from "./engine-log";
 import { createPluginProvider } from "./provider";
 import { serveProvider, type ProviderConfig } from "./serve";
@@ -23,4 +24,11 @@ serveProvider(provider, args, {
 }).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
+});
+
+// A Ctrl-C in a terminal reaches every process of the group, this one too, while the engine sends
+// Cancel: dying on it would cut a stop/modify/start cycle in half. No new stops, finish, then exit.
+process.on("SIGINT", () => {
+  cancelRuns("interrupted (SIGINT)");
+  void runsSettled().then(() => process.exit(0));
 });
