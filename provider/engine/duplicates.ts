@@ -51,6 +51,12 @@ export class DuplicateDeclarationError extends NestedVirtError {
 /** Declarations without a name are told apart by a counter. */
 let anonymous = 0;
 
+/** A recorded declaration, to ask for the verdict on later. */
+export interface Recorded {
+  readonly key: string;
+  readonly instanceId: string;
+}
+
 /** The declarations of one run, by region and instance. */
 export class Declarations {
   private readonly byInstance = new Map<string, Set<string>>();
@@ -58,23 +64,37 @@ export class Declarations {
   constructor(private readonly wording: DeclarationWording) {}
 
   /**
-   * Records the declaration; returns the error when another resource of the run declared the
-   * instance too. The same resource declaring again (Pulumi checks a resource more than once) is
-   * no duplicate. `twinWindowMs`: a resource alone so far waits that long for a twin planned at the
-   * same moment (Terraform plans independent resources in parallel), so that both get the error.
+   * Records the declaration now; `verdict` tells later whether another resource of the run declared
+   * the instance too. The same resource declaring again (Pulumi checks a resource more than once) is
+   * no duplicate.
    */
-  async declare(declaration: Declaration, twinWindowMs = 0): Promise<DuplicateDeclarationError | undefined> {
+  record(declaration: Declaration): Recorded {
     const key = `${declaration.region ?? ""}/${declaration.instanceId}`;
     const resources = this.byInstance.get(key) ?? new Set<string>();
     this.byInstance.set(key, resources);
     resources.add(declaration.resourceName ?? `\0${++anonymous}`);
+    return { key, instanceId: declaration.instanceId };
+  }
+
+  /**
+   * The error when more than one resource declared the instance. `twinWindowMs`: a declaration
+   * alone so far waits that long for a twin planned at the same moment (Terraform plans independent
+   * resources in parallel), so that both get the error.
+   */
+  async verdict(recorded: Recorded, twinWindowMs = 0): Promise<DuplicateDeclarationError | undefined> {
+    const resources = this.byInstance.get(recorded.key) ?? new Set<string>();
     if (resources.size === 1 && twinWindowMs > 0) await new Promise((resolve) => setTimeout(resolve, twinWindowMs));
-    if (resources.size === 1) return undefined;
+    if (resources.size <= 1) return undefined;
     const names = [...resources].filter((name) => !name.startsWith("\0")).sort();
     return new DuplicateDeclarationError(
-      declaration.instanceId,
+      recorded.instanceId,
       this.wording,
       names.length === resources.size ? names : [],
     );
+  }
+
+  /** `record`, then `verdict` at once. */
+  declare(declaration: Declaration, twinWindowMs = 0): Promise<DuplicateDeclarationError | undefined> {
+    return this.verdict(this.record(declaration), twinWindowMs);
   }
 }

@@ -128,15 +128,15 @@ export async function planResourceChange(request: PlanRequest, context: Resource
 
   const desired = validation.parsed.desired;
   const declarations = context.declarations ?? new Declarations(TERRAFORM_WORDING);
-  // Declared before the inspection, so a twin planned at the same moment finds this one.
-  const duplicate = declarations.declare(
-    { region: typeof planned[REGION] === "string" ? planned[REGION] : undefined, instanceId: desired.instanceId },
-    DUPLICATE_WINDOW_MS,
-  );
+  // Recorded before the inspection, so a twin planned at the same moment finds this one.
+  const declared = declarations.record({
+    region: typeof planned[REGION] === "string" ? planned[REGION] : undefined,
+    instanceId: desired.instanceId,
+  });
   try {
     const engine = await context.access.engine(connectionFor(context, planned[REGION]));
     const { plan } = await engine.inspect(desired, { checkPermissions: true });
-    const twice = await duplicate;
+    const twice = await declarations.verdict(declared, DUPLICATE_WINDOW_MS);
     if (twice) diagnostics.push(errorDiagnostic("Instance declared twice", twice.message, [INSTANCE_ID]));
     for (const blocker of plan.blockers) diagnostics.push(blockerDiagnostic(desired.instanceId, blocker));
     for (const warning of plan.warnings) diagnostics.push(planWarningDiagnostic(desired.instanceId, warning));

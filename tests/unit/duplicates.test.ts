@@ -45,4 +45,14 @@ describe("one instance declared by two resources of one run (the engine's one ru
     }
     expect(await new Declarations(CONFIGURATION).declare(plan, 10)).to.be.undefined;
   });
+
+  it("a twin recorded while the first is still being looked at is found when the first asks for its verdict", async () => {
+    const declarations = new Declarations(CONFIGURATION);
+    const plan = { region: "us-east-1", instanceId: "i-0123abcd" };
+    const first = declarations.record(plan);
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the first plan's inspection
+    const second = declarations.record(plan);
+    expect((await declarations.verdict(first, 50))?.code).to.equal("DuplicateDeclaration");
+    expect((await declarations.verdict(second, 50))?.code).to.equal("DuplicateDeclaration");
+  });
 });

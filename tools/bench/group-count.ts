@@ -3,7 +3,7 @@
 // decision) and with the count kept in the process only. Extra requests per instance, extra wall
 // time per wave (a wave: `maxUnavailable` instances out of service together).
 
-import { mostNotRunningAtOnce, startEmulator } from "../../emulator";
+import { type CallRecord, mostNotRunningAtOnce, startEmulator } from "../../emulator";
 import { createEngine, GROUP_TAG_KEY, JOURNAL_TAG_KEY, SLOT_TAG_KEY } from "../../provider/engine";
 import { countCalls, desiredFor, median, progress, seconds } from "./common";
 
@@ -17,6 +17,8 @@ export interface GroupCountOptions {
 }
 
 interface Run {
+  /** Per claim: from its CreateTags (journal, group, slot) to the group's read-back (ms). */
+  claimToReadBackMs: number[];
   wallMs: number;
   requests: number;
   describeInstances: number;
@@ -49,6 +51,7 @@ async function runOnce(options: GroupCountOptions, acrossRuns: boolean): Promise
     const wallMs = Date.now() - started;
     const counts = countCalls(emulator.calls);
     return {
+      claimToReadBackMs: claimToReadBack(emulator.calls),
       wallMs,
       requests: counts.total,
       describeInstances: counts.byAction.DescribeInstances ?? 0,
@@ -61,6 +64,21 @@ async function runOnce(options: GroupCountOptions, acrossRuns: boolean): Promise
   } finally {
     await emulator.close();
   }
+}
+
+const hasValue = (params: Record<string, string>, value: string) => Object.values(params).includes(value);
+
+/**
+ * The eventual-consistency window of the count: a claim of another run that reaches DescribeInstances
+ * later than this after its own write is missed by that read-back. Measured per claim from the log.
+ */
+function claimToReadBack(calls: readonly CallRecord[]): number[] {
+  const claims = calls.filter((c) => c.action === "CreateTags" && !c.dryRun && hasValue(c.params, GROUP_TAG_KEY));
+  const reads = calls.filter((c) => c.action === "DescribeInstances" && hasValue(c.params, `tag:${GROUP_TAG_KEY}`));
+  return claims.flatMap((claim) => {
+    const read = reads.find((r) => r.seq > claim.seq);
+    return read ? [read.at - claim.at] : [];
+  });
 }
 
 export async function groupCountTable(options: GroupCountOptions): Promise<string[]> {
@@ -83,6 +101,7 @@ export async function groupCountTable(options: GroupCountOptions): Promise<strin
       line: `| ${name} | ${seconds(wall)} | ${seconds(wall / waves)} | ${requests} | ${(requests / options.instances).toFixed(2)} | ${median(runs.map((r) => r.describeInstances))} | ${Math.max(...runs.map((r) => r.mostDown))} | ${runs.reduce((n, r) => n + r.failed, 0)} | ${runs.reduce((n, r) => n + r.tagsLeft, 0)} |`,
     };
   };
+  const window = shared.flatMap((r) => r.claimToReadBackMs);
   const inProcess = row("count in the process only", local);
   const acrossRuns = row("count across runs (EC2 tags, the group's DescribeInstances)", shared);
   return [
@@ -93,6 +112,7 @@ export async function groupCountTable(options: GroupCountOptions): Promise<strin
     inProcess.line,
     acrossRuns.line,
     "",
+    `Window of the count (a claim's CreateTags to its group read-back, ${window.length} claims): median ${window.length ? median(window).toFixed(0) : "-"} ms, max ${window.length ? Math.max(...window).toFixed(0) : "-"} ms.`,
     `Cost of the count across runs: ${((acrossRuns.requests - inProcess.requests) / options.instances).toFixed(2)} extra requests per instance, ${seconds((acrossRuns.wall - inProcess.wall) / waves)} s extra wall time per wave (target: ≤ 0.5 request per instance, ≤ 0.3 s per wave).`,
   ];
 }
