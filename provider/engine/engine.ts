@@ -54,6 +54,12 @@ export interface EngineOptions {
   retryFailedCycle?: boolean;
   /** Each step of a cycle as it begins, for front ends that show per-instance progress. */
   progress?: (instanceId: string, phase: ProgressPhase) => void;
+  /**
+   * `false`: a rollout group is bounded within this process only, with no group or slot tags and
+   * no read of the group across the region. Default `true`; the bench turns it off to measure what
+   * the count across runs costs.
+   */
+  groupCountAcrossRuns?: boolean;
 }
 
 /** A step of the cycle, or waiting for another run's cycle on the instance to end. */
@@ -297,7 +303,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           startTimeoutSeconds: desired.timeouts.startSeconds,
           healthyTimeoutSeconds: desired.timeouts.healthySeconds,
           rollout,
-          ...(rollout ? { slotLeases: slotLeasesFor(gateway) } : {}),
+          ...(rollout && options.groupCountAcrossRuns !== false ? { slotLeases: slotLeasesFor(gateway) } : {}),
           pollIntervalMs,
           log,
           runToken,

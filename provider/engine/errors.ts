@@ -19,7 +19,8 @@ export type ErrorCode =
   | "HealthGateFailed"
   | "ConflictingApply"
   | "SlotWaitTimeout"
-  | "OtherCycleTimeout";
+  | "OtherCycleTimeout"
+  | "DuplicateDeclaration";
 
 /** Base of every error the engine raises; `code` is stable for programs, `message` is for people. */
 export class NestedVirtError extends Error {

@@ -24,6 +24,7 @@ export { JOURNAL_TAG_KEY } from "./journal";
 export { AUTO_SCALING_GROUP_TAG, findInstanceIds } from "./finders";
 export { RunControl } from "./run-control";
 export { ConflictingApplyError } from "./instance-lock";
+export { Declarations, DuplicateDeclarationError, type Declaration, type DeclarationWording } from "./duplicates";
 export {
   FAILED_CYCLE_TAG_KEY,
   FAILED_CYCLE_HOLD_MS,

@@ -15,6 +15,7 @@ import {
 } from "../engine";
 import { phaseStatus } from "../engine/progress-text";
 import type { dynamic } from "@pulumi/pulumi";
+import { Declarations } from "../engine/duplicates";
 import { RunControl, watchParent } from "../engine/run-control";
 import { currentPreflight, PREFLIGHT_PROPERTY } from "./preflight-record";
 import { UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
@@ -51,20 +52,33 @@ function runControl(): RunControl {
   return control;
 }
 
-/** The resources of this run by instance, to catch one instance declared twice in one program. */
-const declaredBy = new Map<string, string>();
+/** Who declares a resource to `check`: the run's declarations and the resource's name in them. */
+export interface DeclaredAs {
+  declarations: Declarations;
+  resourceName: string;
+}
 
-function duplicateDeclaration(news: Props, desired: DesiredState, region: string | undefined): string | undefined {
-  const name = typeof news.resourceName === "string" ? news.resourceName : undefined;
-  if (!name) return undefined;
-  const key = `${region ?? ""}/${desired.instanceId}`;
-  const other = declaredBy.get(key);
-  if (other === undefined || other === name) {
-    declaredBy.set(key, name);
-    return undefined;
-  }
-  const [a, b] = [other, name].sort();
-  return `Instance ${desired.instanceId} is declared by two NestedVirtEnablement resources in this program, "${a}" and "${b}". Each instance must be managed by exactly one resource (two would stop it twice, or fight over the setting): remove one of them.`;
+/** The dynamic resources of this program (the dynamic provider host serves one program run). */
+const dynamicDeclarations = new Declarations({ resourceType: "NestedVirtEnablement", scope: "program" });
+
+/** The SDK passes the resource's name along with the inputs for this check. */
+function dynamicDeclaration(news: Props): DeclaredAs | undefined {
+  return typeof news.resourceName === "string"
+    ? { declarations: dynamicDeclarations, resourceName: news.resourceName }
+    : undefined;
+}
+
+/**
+ * Pulumi's Cancel (the plugin gets it; the dynamic host swallows it): no StopInstances from now on;
+ * cycles past their stop finish, and the process keeps serving until the engine shuts it down.
+ */
+export function cancelRuns(reason: string): void {
+  runControl().stop(reason);
+}
+
+/** Resolves once no cycle of this process is under way any more. */
+export function runsSettled(): Promise<void> {
+  return runControl().settled();
 }
 
 /** What a front end with a live display passes along with an operation (the plugin does; the dynamic host cannot). */
@@ -120,15 +134,27 @@ function normalizedInputs(news: Props, parsed: ParsedInputs): EnablementInputs {
  * Validates inputs and, when the instance is known, looks at it: a blocker (unsupported type,
  * Spot, Auto Scaling member, missing permission…) fails the preview before anything is touched.
  */
-export async function check(_olds: Props, news: Props): Promise<CheckResult> {
+export async function check(
+  _olds: Props,
+  news: Props,
+  declaredAs: DeclaredAs | undefined = dynamicDeclaration(news),
+): Promise<CheckResult> {
   if (containsUnknown(news)) return { inputs: news, failures: [], warnings: [] };
   const parsed = parseInputs(news as RawInputs);
   const failures = parsed.failures.map((f) => ({ property: f.attribute.split(".")[0], reason: f.message }));
   if (!parsed.desired) return { inputs: news, failures, warnings: [] };
   const inputs = normalizedInputs(news, parsed);
-  const duplicate = duplicateDeclaration(news, parsed.desired, parsed.region);
+  const duplicate = await declaredAs?.declarations.declare({
+    region: parsed.region,
+    instanceId: parsed.desired.instanceId,
+    resourceName: declaredAs.resourceName,
+  });
   if (duplicate)
-    return { inputs: news, failures: [...failures, { property: "instanceId", reason: duplicate }], warnings: [] };
+    return {
+      inputs: news,
+      failures: [...failures, { property: "instanceId", reason: duplicate.message }],
+      warnings: [],
+    };
   if (inputs.importId !== undefined && inputs.importId !== inputs.instanceId) {
     failures.push({
       property: "instanceId",

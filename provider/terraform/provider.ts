@@ -1,3 +1,4 @@
+import { Declarations } from "../engine/duplicates";
 import { parseInputs } from "../engine/inputs";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
@@ -37,6 +38,7 @@ import {
   upgradeResourceState,
   validateResourceConfig,
   type ResourceContext,
+  TERRAFORM_WORDING,
 } from "./resource";
 import {
   PROVIDER_FIELDS,
@@ -120,7 +122,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     connection: {},
     access: options.access,
     signal: control.signal,
-    planning: new Map(),
+    declarations: new Declarations(TERRAFORM_WORDING),
   };
   const schema = { provider: providerSchema(), resource: resourceSchema() };
 

@@ -1,3 +1,4 @@
+import { Declarations, type DeclarationWording } from "../engine/duplicates";
 import { isInstanceId } from "../engine/inputs";
 import type { AwsConnection } from "../engine/types";
 import { ctyEqual, CtyError, fromJson, isObjectValue, Unknown, type CtyObject, type CtyValue } from "./protocol/cty";
@@ -26,10 +27,10 @@ export interface ResourceContext {
   /** Fires when the provider is told to stop: no cycle may stop an instance after that. */
   signal?: AbortSignal;
   /**
-   * Plans seen by this provider process (Terraform starts one per walk and plans each resource once
-   * in it), by region and instance: a second one is the same instance declared twice.
+   * The plans of this provider process (Terraform starts one per walk and plans each resource once
+   * in it): a second plan of an instance is the same instance declared twice.
    */
-  planning?: Map<string, number>;
+  declarations?: Declarations;
 }
 
 type MutableObject = Record<string, CtyValue>;
@@ -126,15 +127,17 @@ export async function planResourceChange(request: PlanRequest, context: Resource
   if (prior && ctyEqual(planned[NESTED_VIRTUALIZATION], prior[NESTED_VIRTUALIZATION] ?? null)) return result();
 
   const desired = validation.parsed.desired;
-  const planning = context.planning ?? new Map<string, number>();
-  const key = `${String(planned[REGION])}/${desired.instanceId}`;
-  planning.set(key, (planning.get(key) ?? 0) + 1);
+  const declarations = context.declarations ?? new Declarations(TERRAFORM_WORDING);
+  // Recorded before the inspection, so a twin planned at the same moment finds this one.
+  const declared = declarations.record({
+    region: typeof planned[REGION] === "string" ? planned[REGION] : undefined,
+    instanceId: desired.instanceId,
+  });
   try {
     const engine = await context.access.engine(connectionFor(context, planned[REGION]));
     const { plan } = await engine.inspect(desired, { checkPermissions: true });
-    // Terraform plans independent resources at once: give a twin a moment to arrive, so both get the error.
-    if ((planning.get(key) ?? 0) === 1) await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WINDOW_MS));
-    if ((planning.get(key) ?? 0) > 1) diagnostics.push(duplicateDiagnostic(desired.instanceId));
+    const twice = await declarations.verdict(declared, DUPLICATE_WINDOW_MS);
+    if (twice) diagnostics.push(errorDiagnostic("Instance declared twice", twice.message, [INSTANCE_ID]));
     for (const blocker of plan.blockers) diagnostics.push(blockerDiagnostic(desired.instanceId, blocker));
     for (const warning of plan.warnings) diagnostics.push(planWarningDiagnostic(desired.instanceId, warning));
     if (prior && plan.steps.length > 0) {
@@ -150,16 +153,14 @@ export async function planResourceChange(request: PlanRequest, context: Resource
   return result();
 }
 
-/** How long a plan that will change an instance waits for another plan of the same instance. */
+/** Terraform plans independent resources at once: a plan alone so far waits this long for a twin, so both get the error. */
 const DUPLICATE_WINDOW_MS = 250;
 
-function duplicateDiagnostic(instanceId: string): Diagnostic {
-  return errorDiagnostic(
-    "Instance declared twice",
-    `Instance ${instanceId} is declared by more than one nestedvirt_enablement resource in this configuration; Terraform marks each of them with this error. Each instance must be managed by exactly one resource (two would stop it twice, or fight over the setting): remove all but one.`,
-    [INSTANCE_ID],
-  );
-}
+export const TERRAFORM_WORDING: DeclarationWording = {
+  resourceType: "nestedvirt_enablement",
+  scope: "configuration",
+  note: "Terraform marks each of them with this error.",
+};
 
 export interface ApplyRequest {
   prior: CtyValue;

@@ -208,6 +208,38 @@ describe("terraform-provider-nestedvirt over gRPC (compiled binary)", function (
   });
 });
 
+describe("terraform-provider-nestedvirt when Terraform's connection closes", function () {
+  this.timeout(30_000);
+
+  it("without a Shutdown (the host gone, its process still there): takes no new work and exits 0", async () => {
+    const started = await startProvider({
+      [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
+      PLUGIN_PROTOCOL_VERSIONS: "6",
+      PLUGIN_CLIENT_CERT: "",
+    });
+    let stderr = "";
+    started.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const host = client("plugin.GRPCStdio", started.handshake[3], grpc.credentials.createInsecure());
+    const method = (definition["plugin.GRPCStdio"] as grpc.ServiceDefinition).StreamStdio;
+    // go-plugin holds this stream open for as long as it uses the plugin.
+    const stdio = host.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize as (value: object) => Buffer,
+      method.responseDeserialize as (bytes: Buffer) => unknown,
+      {},
+    );
+    stdio.on("error", () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(started.child.exitCode).to.equal(null);
+
+    stdio.cancel();
+    host.close();
+    // This process, its parent, is alive: the exit comes from the closed stream alone.
+    expect(await started.exited).to.equal(0);
+    expect(stderr).to.contain("the connection to Terraform closed; finishing cycles under way, then exiting");
+  });
+});
+
 describe("terraform-provider-nestedvirt started by hand", function () {
   this.timeout(30_000);
 
