@@ -2,7 +2,15 @@ import { Declarations } from "../engine/duplicates";
 import { parseInputs } from "../engine/inputs";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
-import { CtyError, decodeJson, decodeMsgpack, encodeMsgpack, isObjectValue, type CtyType, type CtyValue } from "./protocol/cty";
+import {
+  CtyError,
+  decodeJson,
+  decodeMsgpack,
+  encodeMsgpack,
+  isObjectValue,
+  type CtyType,
+  type CtyValue,
+} from "./protocol/cty";
 import { errorDiagnostic } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
 import type {

@@ -5,7 +5,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { handshakeLine } from "../../provider/terraform/protocol/handshake";
 import { releaseFiles, sha256File } from "../../tools/build/release/artifacts";
-import { checkCodeSignature, CPU_TYPE_ARM64, CPU_TYPE_X86_64, MH_EXECUTE, readMachO } from "../../tools/build/release/macho";
+import {
+  checkCodeSignature,
+  CPU_TYPE_ARM64,
+  CPU_TYPE_X86_64,
+  MH_EXECUTE,
+  readMachO,
+} from "../../tools/build/release/macho";
 import { IMAGE_FILE_MACHINE_AMD64, readPe } from "../../tools/build/release/pe";
 import { seaFuseSet } from "../../tools/build/release/sea";
 import { type TestRelease, testRelease } from "./support/test-release";
