@@ -51,6 +51,8 @@ export interface CycleOptions {
   signal?: AbortSignal;
   /** Told as each step begins (a front end's progress display). */
   onStep?: (step: StepKind) => void;
+  /** The check inside the guest (a plan with a `verify-guest` step, see guest-check.ts). */
+  verifyGuest?: () => Promise<void>;
 }
 
 /** What the cycle did, for the resource's outputs. */
@@ -133,6 +135,7 @@ export async function executeCycle(
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
   let healthyAt: string | undefined;
+  let guestVerifiedAt: string | undefined;
   let runningAgain: Instance | undefined;
   let slot: RolloutSlot | undefined;
   const group = options.rollout ? rolloutGroupFor(options.rollout, id) : undefined;
@@ -325,6 +328,11 @@ export async function executeCycle(
       healthyAt = stamp();
       await releaseSharedSlot(true);
     },
+    "verify-guest": async () => {
+      if (!options.verifyGuest) throw new Error("the plan checks the guest, but the engine gave the cycle no check");
+      await options.verifyGuest();
+      guestVerifiedAt = stamp();
+    },
   };
 
   let current: StepKind | undefined;
@@ -412,6 +420,7 @@ export async function executeCycle(
       downtimeSeconds: Math.round(downtimeSeconds * 1000) / 1000,
       ...(healthyAt ? { healthyAt } : {}),
       ...(slot ? { slotWaitSeconds: slot.waitedSeconds } : {}),
+      ...(guestVerifiedAt ? { guestVerifiedAt } : {}),
     },
     ...(runningAgain ? { runningAgain } : {}),
   };

@@ -9,6 +9,8 @@ import { InstanceLocks } from "./instance-lock";
 import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
+import { guestAgentBlockers, verifyInGuest } from "./guest-check";
+import { type SsmGateway, ssmGatewayFor } from "./ssm-gateway";
 import { rolloutOf } from "./rollout";
 import { SlotBusyError, SlotLeases } from "./group-slots";
 import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
@@ -47,6 +49,8 @@ export interface EngineOptions {
   retryFailedCycle?: boolean;
   /** Each step of a cycle as it begins, for front ends that show per-instance progress. */
   progress?: (instanceId: string, phase: ProgressPhase) => void;
+  /** Systems Manager for the in-guest check (verifyInGuest); by default one per connection, made on first use. */
+  ssm?: SsmGateway;
 }
 
 /** A step of the cycle, or waiting for another run's cycle on the instance to end. */
@@ -188,6 +192,21 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const claimSettleMs = options.claimSettleMs;
   const retryFailedCycle = options.retryFailedCycle ?? retryFailedCycleFromEnvironment();
   const progress = options.progress;
+  let ssmGateway = options.ssm;
+  const ssm = (): SsmGateway => {
+    ssmGateway ??= ssmGatewayFor(options.connection ?? {});
+    return ssmGateway;
+  };
+
+  /** Runs the check inside the guest, bounded by timeouts.healthy; throws GuestCheckFailedError when it fails. */
+  async function checkGuest(desired: DesiredState, facts: InstanceFacts): Promise<void> {
+    log(`checking inside ${facts.instanceId} that it can run a hypervisor (SSM Run Command)`);
+    const proof = await verifyInGuest(ssm(), facts, {
+      timeoutSeconds: desired.timeouts.healthySeconds,
+      pollIntervalMs,
+    });
+    log(`${facts.instanceId}: the guest can run a hypervisor (${proof.output.replaceAll("\n", "; ")})`);
+  }
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -226,6 +245,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       permitted = { checkedAt, actions: actions.filter((a) => !refused.includes(a)) };
       if (findings.deniedActions.length > 0 || findings.unperformable.length > 0 || findings.stopProtected)
         plan = planCycle(facts, desired, { ...base, ...findings });
+      // verifyInGuest needs a managed agent: found out now, before anything is stopped (a real read: SSM has no DryRun).
+      const guestBlockers = plan.steps.some((s) => s.kind === "verify-guest")
+        ? await guestAgentBlockers(ssm(), facts)
+        : [];
+      if (guestBlockers.length > 0) plan = planCycle(facts, desired, { ...base, ...findings, guestBlockers });
     }
     return { facts, plan, permitted };
   }
@@ -297,6 +321,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
+          verifyGuest: () => checkGuest(desired, facts),
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {
@@ -343,6 +368,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
           `Instance ${id} has NestedVirtualization=${after.nestedVirtualization}, not the "${desired.nestedVirtualization}" this run applied or found: something else changed it meanwhile (another run, or a change made outside this tool). Find out what manages the instance, then run again.`,
           id,
         );
+      }
+      // Nothing to cycle, but the guest is asked again: a failed check stays failed until the guest is fixed.
+      const verifyNow =
+        desired.verifyInGuest &&
+        desired.nestedVirtualization === "enabled" &&
+        after.state === "running" &&
+        !plan.steps.some((s) => s.kind === "verify-guest" || s.kind === "start");
+      if (verifyNow) {
+        const guestBlockers = await guestAgentBlockers(ssm(), after);
+        if (guestBlockers.length > 0) throw new BlockedError(id, guestBlockers);
+        progress?.(id, "verify-guest");
+        await checkGuest(desired, after);
       }
       return {
         ...stateOf(

@@ -1,0 +1,151 @@
+import { expect } from "chai";
+import { BlockedError, GuestCheckFailedError, JOURNAL_TAG_KEY } from "../../provider/engine";
+import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
+import { rejection } from "../support/rejection";
+
+const CYCLE_THEN_CHECK = [
+  "CreateTags",
+  "StopInstances",
+  "ModifyInstanceCpuOptions",
+  "StartInstances",
+  "DeleteTags",
+  "SendCommand",
+];
+
+const SSM_CALLS = ["DescribeInstanceInformation", "SendCommand", "GetCommandInvocation"];
+
+describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm against the emulator)", () => {
+  const ctx = useEmulator(FAST_TRANSITIONS);
+
+  /** The emulator's log of every call but DryRuns, as action names in order. */
+  const actions = () => ctx.emulator.calls.filter((c) => !c.dryRun).map((c) => c.action);
+
+  it("checks /dev/kvm and vmx inside a Linux guest after the start and records when it held", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    const applied = await ctx.engine().apply(desired);
+
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(CYCLE_THEN_CHECK);
+    const log = actions();
+    // The agent is asked about before anything is stopped; the command's outcome is read after it is sent.
+    expect(log.indexOf("DescribeInstanceInformation")).to.be.lessThan(log.indexOf("StopInstances"));
+    expect(log.lastIndexOf("GetCommandInvocation")).to.be.greaterThan(log.indexOf("SendCommand"));
+    const send = ctx.emulator.calls.find((c) => c.action === "SendCommand");
+    expect(send?.instanceIds).to.deep.equal([instanceId]);
+    expect(send?.params.DocumentName).to.equal("AWS-RunShellScript");
+    expect(send?.params.Parameters).to.include("/dev/kvm").and.include("vmx");
+    expect(applied.lastCycle?.guestVerifiedAt).to.be.a("string");
+    expect(Date.parse(applied.lastCycle?.guestVerifiedAt ?? "")).to.be.at.least(
+      Date.parse(applied.lastCycle?.startedAt ?? ""),
+    );
+    expect(ctx.emulator.instance(instanceId)).to.include({ state: "running", nestedVirtualization: "enabled" });
+  });
+
+  it("checks after the health gate when both are asked for", async () => {
+    const { desired } = seeded(ctx.emulator, {}, { verifyInGuest: true, waitForStatusChecks: true });
+    const applied = await ctx.engine().apply(desired);
+
+    const log = actions();
+    expect(log.lastIndexOf("DescribeInstanceStatus")).to.be.lessThan(log.indexOf("SendCommand"));
+    expect(Date.parse(applied.lastCycle?.guestVerifiedAt ?? "")).to.be.at.least(
+      Date.parse(applied.lastCycle?.healthyAt ?? ""),
+    );
+  });
+
+  it("fails naming the instance and the guest's output when the guest lacks /dev/kvm, and leaves it running", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    ctx.emulator.setGuest(instanceId, { kvmModule: false });
+
+    const error = await rejection(ctx.engine().apply(desired));
+
+    expect(error).to.be.instanceOf(GuestCheckFailedError);
+    expect(error.message).to.include(instanceId);
+    expect(error.message).to.include("/dev/kvm: missing").and.include("cpu flag vmx: present");
+    expect(error.message)
+      .to.match(/lacks the kvm modules/)
+      .and.match(/modprobe kvm_intel/);
+    expect(error.message).to.include("keeps running");
+    expect((error as GuestCheckFailedError).output).to.include("/dev/kvm: missing");
+    // Nothing to undo: one stop, one start, the instance up with the new setting and no journal left.
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(CYCLE_THEN_CHECK);
+    const live = ctx.emulator.instance(instanceId);
+    expect(live).to.include({ state: "running", nestedVirtualization: "enabled" });
+    expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+  });
+
+  it("asks the guest again on the next apply without stopping it, until the guest is fixed", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    ctx.emulator.setGuest(instanceId, { kvmModule: false });
+    await rejection(ctx.engine().apply(desired));
+    ctx.emulator.resetCalls();
+
+    const again = await rejection(ctx.engine().apply(desired));
+    expect(again).to.be.instanceOf(GuestCheckFailedError);
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["SendCommand"]);
+
+    ctx.emulator.setGuest(instanceId, { kvmModule: true });
+    ctx.emulator.resetCalls();
+    const applied = await ctx.engine().apply(desired);
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["SendCommand"]);
+    expect(applied.nestedVirtualization).to.equal("enabled");
+  });
+
+  it("blocks an instance without a managed SSM agent at preview and apply, before any stop", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    ctx.emulator.setGuest(instanceId, { ssmAgent: "none" });
+    const engine = ctx.engine();
+
+    const { plan } = await engine.inspect(desired, { checkPermissions: true });
+    expect(plan.blockers.map((b) => b.code)).to.deep.equal(["no-ssm-agent"]);
+    expect(plan.blockers[0]?.attribute).to.equal("verifyInGuest");
+    expect(plan.blockers[0]?.message).to.include(instanceId).and.include("AmazonSSMManagedInstanceCore");
+
+    const error = await rejection(engine.apply(desired));
+    expect(error).to.be.instanceOf(BlockedError);
+    expect(error.message).to.include("has no managed SSM agent").and.include("was not stopped");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+    expect(ctx.emulator.stateHistory([instanceId])[instanceId]?.map((s) => s.state)).to.deep.equal(["running"]);
+  });
+
+  it("blocks when the caller may not call ssm:DescribeInstanceInformation (SSM has no DryRun: the read proves it)", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    ctx.emulator.permissions.deny("DescribeInstanceInformation");
+
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(error).to.be.instanceOf(BlockedError);
+    expect(error.message).to.include("ssm:DescribeInstanceInformation").and.include(instanceId);
+    expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
+  });
+
+  it("uses AWS-RunPowerShellScript on Windows and accepts virtualization firmware enabled", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, { platform: "windows" }, { verifyInGuest: true });
+    const applied = await ctx.engine().apply(desired);
+
+    const send = ctx.emulator.calls.find((c) => c.action === "SendCommand");
+    expect(send?.instanceIds).to.deep.equal([instanceId]);
+    expect(send?.params.DocumentName).to.equal("AWS-RunPowerShellScript");
+    expect(send?.params.Parameters).to.include("Win32_Processor").and.include("VirtualizationFirmwareEnabled");
+    expect(applied.lastCycle?.guestVerifiedAt).to.be.a("string");
+  });
+
+  it("makes no Systems Manager call without verifyInGuest, nor when disabling", async () => {
+    const plain = seeded(ctx.emulator);
+    await ctx.engine().apply(plain.desired);
+    const disabling = seeded(
+      ctx.emulator,
+      { nestedVirtualization: "enabled" },
+      { verifyInGuest: true, nestedVirtualization: "disabled" },
+    );
+    await ctx.engine().apply(disabling.desired);
+
+    expect(actions().filter((a) => SSM_CALLS.includes(a))).to.deep.equal([]);
+  });
+
+  it("leaves a stopped instance stopped and unchecked: there is no guest to ask", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, { state: "stopped" }, { verifyInGuest: true });
+    const applied = await ctx.engine().apply(desired);
+
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["ModifyInstanceCpuOptions"]);
+    expect(ctx.emulator.instance(instanceId).state).to.equal("stopped");
+    expect(applied.lastCycle).to.not.have.property("guestVerifiedAt");
+  });
+});
