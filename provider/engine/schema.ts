@@ -182,7 +182,7 @@ const TABLE = [
     kind: "timeouts",
     role: "input",
     defaultText: `\`${DEFAULT_WAIT_TIMEOUT}\` each`,
-    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks, then the in-guest check), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
   },
   {
     name: "waitForStatusChecks",

@@ -111,6 +111,7 @@ describe("the command line's pure parts", () => {
           nestedVirtualization: "disabled",
           region: "eu-west-1",
           waitForStatusChecks: false,
+          verifyInGuest: false,
           maxUnavailable: 4,
           timeouts: { stop: "1m", start: "2m" },
         },

@@ -1,0 +1,45 @@
+import { expect } from "chai";
+import { iamPolicy, planCycle, SSM_ACTIONS } from "../../provider/engine";
+import { checkFor } from "../../provider/engine/guest-check";
+import type { PlanBlocker } from "../../provider/engine/types";
+import { desiredOf, factsOf } from "../support/facts";
+
+const kindsOf = (plan: ReturnType<typeof planCycle>) => plan.steps.map((s) => s.kind);
+
+describe("planning the check inside the guest (verifyInGuest, pure)", () => {
+  it("ends a cycle that starts the instance with the check, after the health gate", () => {
+    const plan = planCycle(factsOf(), desiredOf({ verifyInGuest: true, waitForStatusChecks: true }));
+    expect(kindsOf(plan).slice(-3)).to.deep.equal(["clear-journal", "wait-healthy", "verify-guest"]);
+    expect(plan.steps.at(-1)?.description).to.include("SSM Run Command");
+  });
+
+  it("adds no check when the instance is left stopped, when disabling, or without verifyInGuest", () => {
+    expect(kindsOf(planCycle(factsOf({ state: "stopped" }), desiredOf({ verifyInGuest: true })))).to.deep.equal([
+      "modify",
+    ]);
+    const disabling = planCycle(
+      factsOf({ nestedVirtualization: "enabled" }),
+      desiredOf({ verifyInGuest: true, nestedVirtualization: "disabled" }),
+    );
+    expect(kindsOf(disabling)).to.not.include("verify-guest");
+    expect(kindsOf(planCycle(factsOf(), desiredOf()))).to.not.include("verify-guest");
+  });
+
+  it("turns a missing agent into a blocker with no steps", () => {
+    const blocker: PlanBlocker = { code: "no-ssm-agent", attribute: "verifyInGuest", message: "no agent" };
+    const plan = planCycle(factsOf(), desiredOf({ verifyInGuest: true }), { guestBlockers: [blocker] });
+    expect(plan.blockers).to.deep.equal([blocker]);
+    expect(plan.steps).to.deep.equal([]);
+    expect(plan.causesDowntime).to.equal(false);
+  });
+
+  it("chooses the document by platform", () => {
+    expect(checkFor("linux").document).to.equal("AWS-RunShellScript");
+    expect(checkFor("windows").document).to.equal("AWS-RunPowerShellScript");
+  });
+
+  it("grants the three SSM actions in the IAM policy", () => {
+    const actions = JSON.stringify(iamPolicy());
+    for (const action of SSM_ACTIONS) expect(actions).to.include(`ssm:${action}`);
+  });
+});
