@@ -92,9 +92,13 @@ export class Enablement extends pulumi.CustomResource {
      */
     declare public readonly rolloutGroup: pulumi.Output<string | undefined>;
     /**
-     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
      */
     declare public readonly timeouts: pulumi.Output<outputs.EnablementTimeouts>;
+    /**
+     * Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+     */
+    declare public readonly verifyInGuest: pulumi.Output<boolean>;
     /**
      * Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
      */
@@ -126,6 +130,7 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["region"] = args?.region;
             resourceInputs["rolloutGroup"] = args?.rolloutGroup;
             resourceInputs["timeouts"] = args ? pulumi.output(args.timeouts).apply(v => v === undefined ? undefined : inputs.enablementTimeoutsArgsProvideDefaults(v)) : undefined;
+            resourceInputs["verifyInGuest"] = (args?.verifyInGuest) ?? false;
             resourceInputs["waitForStatusChecks"] = (args?.waitForStatusChecks) ?? false;
             resourceInputs["instanceState"] = undefined /*out*/;
             resourceInputs["instanceType"] = undefined /*out*/;
@@ -145,6 +150,7 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["region"] = undefined /*out*/;
             resourceInputs["rolloutGroup"] = undefined /*out*/;
             resourceInputs["timeouts"] = undefined /*out*/;
+            resourceInputs["verifyInGuest"] = undefined /*out*/;
             resourceInputs["waitForStatusChecks"] = undefined /*out*/;
             resourceInputs["warnings"] = undefined /*out*/;
         }
@@ -186,9 +192,13 @@ export interface EnablementArgs {
      */
     rolloutGroup?: pulumi.Input<string | undefined>;
     /**
-     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
      */
     timeouts?: pulumi.Input<inputs.EnablementTimeoutsArgs | undefined>;
+    /**
+     * Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+     */
+    verifyInGuest?: pulumi.Input<boolean | undefined>;
     /**
      * Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
      */

@@ -38,8 +38,10 @@ type Enablement struct {
 	Region pulumi.StringPtrOutput `pulumi:"region"`
 	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup pulumi.StringPtrOutput `pulumi:"rolloutGroup"`
-	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsOutput `pulumi:"timeouts"`
+	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+	VerifyInGuest pulumi.BoolOutput `pulumi:"verifyInGuest"`
 	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
 	WaitForStatusChecks pulumi.BoolOutput `pulumi:"waitForStatusChecks"`
 	// What the last cycle did besides the CPU option: public IP changes, instance-store data loss, VSM turned off.
@@ -70,6 +72,9 @@ func NewEnablement(ctx *pulumi.Context,
 	}
 	if args.Timeouts != nil {
 		args.Timeouts = args.Timeouts.ToEnablementTimeoutsPtrOutput().ApplyT(func(v *EnablementTimeouts) *EnablementTimeouts { return v.Defaults() }).(EnablementTimeoutsPtrOutput)
+	}
+	if args.VerifyInGuest == nil {
+		args.VerifyInGuest = pulumi.BoolPtr(false)
 	}
 	if args.WaitForStatusChecks == nil {
 		args.WaitForStatusChecks = pulumi.BoolPtr(false)
@@ -127,8 +132,10 @@ type enablementArgs struct {
 	Region *string `pulumi:"region"`
 	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup *string `pulumi:"rolloutGroup"`
-	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts *EnablementTimeouts `pulumi:"timeouts"`
+	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+	VerifyInGuest *bool `pulumi:"verifyInGuest"`
 	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
 	WaitForStatusChecks *bool `pulumi:"waitForStatusChecks"`
 }
@@ -149,8 +156,10 @@ type EnablementArgs struct {
 	Region pulumi.StringPtrInput
 	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup pulumi.StringPtrInput
-	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsPtrInput
+	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+	VerifyInGuest pulumi.BoolPtrInput
 	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
 	WaitForStatusChecks pulumi.BoolPtrInput
 }
@@ -247,9 +256,14 @@ func (o EnablementOutput) RolloutGroup() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringPtrOutput { return v.RolloutGroup }).(pulumi.StringPtrOutput)
 }
 
-// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 func (o EnablementOutput) Timeouts() EnablementTimeoutsOutput {
 	return o.ApplyT(func(v *Enablement) EnablementTimeoutsOutput { return v.Timeouts }).(EnablementTimeoutsOutput)
+}
+
+// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+func (o EnablementOutput) VerifyInGuest() pulumi.BoolOutput {
+	return o.ApplyT(func(v *Enablement) pulumi.BoolOutput { return v.VerifyInGuest }).(pulumi.BoolOutput)
 }
 
 // Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
