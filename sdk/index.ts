@@ -109,10 +109,17 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
     const preflight = importId
       ? undefined
       : pulumi
-          .all([args.instanceId, args.nestedVirtualization, region, args.rolloutGroup, args.maxUnavailable])
-          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable]) =>
+          .all([
+            args.instanceId,
+            args.nestedVirtualization,
+            region,
+            args.rolloutGroup,
+            args.maxUnavailable,
+            args.verifyInGuest,
+          ])
+          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable, verifyInGuest]) =>
             preflightInProgram(
-              { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable },
+              { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable, verifyInGuest },
               { region: knownRegion, profile },
               urn,
             ),
