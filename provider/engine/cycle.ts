@@ -167,7 +167,8 @@ export async function executeCycle(
     group && options.slotLeases ? { leases: options.slotLeases, slotTag: options.slotLeases.valueAt(now) } : undefined;
   /** This cycle's group and slot tags are on the instance (written with the journal, removed once out of the group's count). */
   let slotTagged = false;
-  const gated = kinds.includes("wait-healthy");
+  // The group's slot is held until the instance is back in service: healthy, and proven inside the guest when asked.
+  const gated = kinds.includes("wait-healthy") || kinds.includes("verify-guest");
 
   /** The tags that count this instance in its group across runs; with `values`, only while they are still ours. */
   function slotTags(values: boolean): { Key: string; Value?: string }[] {
@@ -326,12 +327,13 @@ export async function executeCycle(
         signal: options.signal,
       });
       healthyAt = stamp();
-      await releaseSharedSlot(true);
+      if (!kinds.includes("verify-guest")) await releaseSharedSlot(true);
     },
     "verify-guest": async () => {
       if (!options.verifyGuest) throw new Error("the plan checks the guest, but the engine gave the cycle no check");
       await options.verifyGuest();
       guestVerifiedAt = stamp();
+      await releaseSharedSlot(true);
     },
   };
 

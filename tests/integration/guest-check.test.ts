@@ -1,5 +1,7 @@
 import { expect } from "chai";
-import { BlockedError, GuestCheckFailedError, JOURNAL_TAG_KEY } from "../../provider/engine";
+import { mostNotRunningAtOnce } from "../../emulator";
+import { BlockedError, GuestCheckFailedError, JOURNAL_TAG_KEY, RolloutHaltedError } from "../../provider/engine";
+import { forgetRolloutGroups } from "../../provider/engine/rollout";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 
@@ -16,6 +18,7 @@ const SSM_CALLS = ["DescribeInstanceInformation", "SendCommand", "GetCommandInvo
 
 describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm against the emulator)", () => {
   const ctx = useEmulator(FAST_TRANSITIONS);
+  afterEach(forgetRolloutGroups);
 
   /** The emulator's log of every call but DryRuns, as action names in order. */
   const actions = () => ctx.emulator.calls.filter((c) => !c.dryRun).map((c) => c.action);
@@ -147,5 +150,47 @@ describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm agains
     expect(mutatingActions(ctx.emulator)).to.deep.equal(["ModifyInstanceCpuOptions"]);
     expect(ctx.emulator.instance(instanceId).state).to.equal("stopped");
     expect(applied.lastCycle).to.not.have.property("guestVerifiedAt");
+  });
+
+  describe("in a rollout group", () => {
+    const stops = () => ctx.emulator.mutatingCalls().filter((c) => c.action === "StopInstances");
+
+    it("a failed check halts the group: the next member is not stopped", async () => {
+      const group = { verifyInGuest: true, rolloutGroup: "builders", maxUnavailable: 1 };
+      const [broken, next] = [seeded(ctx.emulator, {}, group), seeded(ctx.emulator, {}, group)];
+      ctx.emulator.setGuest(broken.instanceId, { kvmModule: false });
+      const engine = ctx.engine();
+
+      expect(await rejection(engine.apply(broken.desired))).to.be.instanceOf(GuestCheckFailedError);
+      const halted = await rejection(engine.apply(next.desired));
+      expect(halted).to.be.instanceOf(RolloutHaltedError);
+      expect(halted.message).to.include(broken.instanceId);
+      expect(stops().flatMap((c) => c.instanceIds)).to.deep.equal([broken.instanceId]);
+    });
+
+    it("holds the member's slot until its guest is proven, so no other member stops before a failure shows", async () => {
+      const group = { verifyInGuest: true, rolloutGroup: "builders", maxUnavailable: 1 };
+      const members = [0, 1, 2, 3].map(() => seeded(ctx.emulator, {}, group));
+      const broken = members[2]?.instanceId ?? "";
+      ctx.emulator.setGuest(broken, { kvmModule: false });
+      const engine = ctx.engine();
+
+      const outcomes = await Promise.allSettled(members.map((m) => engine.apply(m.desired)));
+
+      const failed = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as Error] : []));
+      expect(failed.filter((e) => e instanceof GuestCheckFailedError).map((e) => e.message)).to.have.length(1);
+      expect(failed.every((e) => e instanceof GuestCheckFailedError || e instanceof RolloutHaltedError)).to.equal(true);
+      // Every stop of another member came before the broken one's: none while its check was pending, none after.
+      const brokenStop = stops().find((c) => c.instanceIds.includes(broken));
+      const others = stops().filter((c) => !c.instanceIds.includes(broken));
+      expect(others.every((c) => c.seq < (brokenStop?.seq ?? 0))).to.equal(true);
+      const sends = ctx.emulator.mutatingCalls().filter((c) => c.action === "SendCommand");
+      for (const stop of others) {
+        const own = sends.find((s) => s.instanceIds[0] === stop.instanceIds[0]);
+        expect(own?.seq, "a member's check ends before the next member stops").to.be.lessThan(brokenStop?.seq ?? 0);
+      }
+      const ids = members.map((m) => m.instanceId);
+      expect(mostNotRunningAtOnce(ctx.emulator.stateHistory(ids))).to.equal(1);
+    });
   });
 });
