@@ -199,11 +199,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   /** Runs the check inside the guest, bounded by timeouts.healthy; throws GuestCheckFailedError when it fails. */
-  async function checkGuest(desired: DesiredState, facts: InstanceFacts): Promise<void> {
+  async function checkGuest(desired: DesiredState, facts: InstanceFacts, signal?: AbortSignal): Promise<void> {
     log(`checking inside ${facts.instanceId} that it can run a hypervisor (SSM Run Command)`);
     const proof = await verifyInGuest(ssm(), facts, {
       timeoutSeconds: desired.timeouts.healthySeconds,
       pollIntervalMs,
+      signal,
     });
     log(`${facts.instanceId}: the guest can run a hypervisor (${proof.output.replaceAll("\n", "; ")})`);
   }
@@ -321,7 +322,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
-          verifyGuest: () => checkGuest(desired, facts),
+          verifyGuest: () => checkGuest(desired, facts, signal),
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {
@@ -379,7 +380,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         const guestBlockers = await guestAgentBlockers(ssm(), after);
         if (guestBlockers.length > 0) throw new BlockedError(id, guestBlockers);
         progress?.(id, "verify-guest");
-        await checkGuest(desired, after);
+        await checkGuest(desired, after, signal);
       }
       return {
         ...stateOf(

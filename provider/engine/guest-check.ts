@@ -57,6 +57,8 @@ export interface GuestProof {
 export interface GuestCheckOptions {
   timeoutSeconds: number;
   pollIntervalMs: number;
+  /** The run was told to stop: the check ends at its next pause (the instance is already running). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -73,7 +75,13 @@ export async function verifyInGuest(
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   const check = checkFor(facts.platform);
   const within = `within timeouts.healthy (${options.timeoutSeconds}s)`;
-  const pause = () => sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())));
+  const pause = () =>
+    sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), options.signal).catch(() => {
+      throw new GuestCheckFailedError(
+        id,
+        `Instance ${id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
+      );
+    });
 
   // A freshly started agent takes a while to ping again; SendCommand refuses it until then.
   let commandId: string | undefined;

@@ -152,6 +152,35 @@ describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm agains
     expect(applied.lastCycle).to.not.have.property("guestVerifiedAt");
   });
 
+  it("bounds the check by timeouts.healthy and says so, the instance left running", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    desired.timeouts.healthySeconds = 1;
+    ctx.emulator.ssm.runMs = 60_000;
+
+    const began = Date.now();
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(Date.now() - began).to.be.below(10_000);
+    expect(error).to.be.instanceOf(GuestCheckFailedError);
+    expect(error.message).to.include(instanceId).and.include("did not finish within timeouts.healthy (1s)");
+    expect(ctx.emulator.instance(instanceId)).to.include({ state: "running", nestedVirtualization: "enabled" });
+  });
+
+  it("ends the check when the run is told to stop, saying the guest is unproven", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    ctx.emulator.ssm.runMs = 60_000;
+    const control = new AbortController();
+    const sent = setInterval(() => {
+      if (ctx.emulator.calls.some((c) => c.action === "SendCommand")) control.abort();
+    }, 10);
+
+    const error = await rejection(ctx.engine().apply(desired, { signal: control.signal })).finally(() =>
+      clearInterval(sent),
+    );
+    expect(error).to.be.instanceOf(GuestCheckFailedError);
+    expect(error.message).to.include("told to stop").and.include("unproven");
+    expect(ctx.emulator.instance(instanceId)).to.include({ state: "running", nestedVirtualization: "enabled" });
+  });
+
   describe("in a rollout group", () => {
     const stops = () => ctx.emulator.mutatingCalls().filter((c) => c.action === "StopInstances");
 
