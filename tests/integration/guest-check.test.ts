@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { mostNotRunningAtOnce } from "../../emulator";
 import { BlockedError, GuestCheckFailedError, JOURNAL_TAG_KEY, RolloutHaltedError } from "../../provider/engine";
+import { encodeJournal } from "../../provider/engine/journal";
 import { forgetRolloutGroups } from "../../provider/engine/rollout";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
@@ -150,6 +151,26 @@ describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm agains
     expect(mutatingActions(ctx.emulator)).to.deep.equal(["ModifyInstanceCpuOptions"]);
     expect(ctx.emulator.instance(instanceId).state).to.equal("stopped");
     expect(applied.lastCycle).to.not.have.property("guestVerifiedAt");
+  });
+
+  it("finishes a cycle interrupted after the stop, then checks the guest it started", async () => {
+    const journal = encodeJournal({
+      priorState: "running",
+      from: "disabled",
+      to: "enabled",
+      startedAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    const { instanceId, desired } = seeded(
+      ctx.emulator,
+      { state: "stopped", nestedVirtualization: "enabled", tags: { [JOURNAL_TAG_KEY]: journal } },
+      { verifyInGuest: true },
+    );
+
+    const applied = await ctx.engine().apply(desired);
+
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["StartInstances", "DeleteTags", "SendCommand"]);
+    expect(ctx.emulator.instance(instanceId).state).to.equal("running");
+    expect(applied.nestedVirtualization).to.equal("enabled");
   });
 
   it("bounds the check by timeouts.healthy and says so, the instance left running", async () => {
