@@ -64,9 +64,13 @@ function withRolloutAndGate(kinds: StepKind[], desired: DesiredState): StepKind[
   return desired.rolloutGroup && kinds.includes("stop") ? ["acquire-slot", ...gated] : gated;
 }
 
-/** With verifyInGuest, a cycle that starts the instance with the option enabled ends with the check in the guest. */
-function withGuestCheck(kinds: StepKind[], desired: DesiredState): StepKind[] {
-  const verifies = desired.verifyInGuest && desired.nestedVirtualization === "enabled" && kinds.includes("start");
+/**
+ * With verifyInGuest, a cycle that starts the instance with the option enabled ends with the check
+ * in the guest; a blocked plan that only restores an interrupted cycle's run state does not.
+ */
+function withGuestCheck(kinds: StepKind[], desired: DesiredState, blocked: boolean): StepKind[] {
+  const verifies =
+    !blocked && desired.verifyInGuest && desired.nestedVirtualization === "enabled" && kinds.includes("start");
   return verifies ? [...kinds, "verify-guest"] : kinds;
 }
 
@@ -302,7 +306,7 @@ export function planCycle(
   const causesDowntime = kinds.includes("stop");
   return {
     ...current,
-    steps: steps(id, desired, withGuestCheck(withRolloutAndGate(kinds, desired), desired)),
+    steps: steps(id, desired, withGuestCheck(withRolloutAndGate(kinds, desired), desired, blockers.length > 0)),
     warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : [])],
     blockers,
     causesDowntime,

@@ -173,6 +173,28 @@ describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm agains
     expect(applied.nestedVirtualization).to.equal("enabled");
   });
 
+  it("still starts an interrupted cycle's instance again when its guest cannot be checked, then names the blocker", async () => {
+    const journal = encodeJournal({
+      priorState: "running",
+      from: "disabled",
+      to: "enabled",
+      startedAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    const { instanceId, desired } = seeded(
+      ctx.emulator,
+      { state: "stopped", nestedVirtualization: "enabled", tags: { [JOURNAL_TAG_KEY]: journal } },
+      { verifyInGuest: true },
+    );
+    ctx.emulator.setGuest(instanceId, { ssmAgent: "none" });
+
+    const error = await rejection(ctx.engine().apply(desired));
+
+    expect(error).to.be.instanceOf(BlockedError);
+    expect(error.message).to.include("has no managed SSM agent");
+    expect(mutatingActions(ctx.emulator)).to.deep.equal(["StartInstances", "DeleteTags"]);
+    expect(ctx.emulator.instance(instanceId).state).to.equal("running");
+  });
+
   it("bounds the check by timeouts.healthy and says so, the instance left running", async () => {
     const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
     desired.timeouts.healthySeconds = 1;

@@ -33,6 +33,22 @@ describe("planning the check inside the guest (verifyInGuest, pure)", () => {
     expect(plan.causesDowntime).to.equal(false);
   });
 
+  it("restores an interrupted cycle's instance without a check when the check is blocked", () => {
+    const blocker: PlanBlocker = { code: "no-ssm-agent", attribute: "verifyInGuest", message: "no agent" };
+    const journal = {
+      priorState: "running" as const,
+      from: "disabled" as const,
+      to: "enabled" as const,
+      startedAt: "",
+    };
+    const facts = factsOf({ state: "stopped", nestedVirtualization: "enabled", journal });
+    const plan = planCycle(facts, desiredOf({ verifyInGuest: true }), { guestBlockers: [blocker] });
+    expect(kindsOf(plan)).to.deep.equal(["start", "wait-running", "clear-journal"]);
+    expect(plan.blockers).to.deep.equal([blocker]);
+    const unblocked = planCycle(facts, desiredOf({ verifyInGuest: true }));
+    expect(kindsOf(unblocked)).to.deep.equal(["start", "wait-running", "clear-journal", "verify-guest"]);
+  });
+
   it("chooses the document by platform", () => {
     expect(checkFor("linux").document).to.equal("AWS-RunShellScript");
     expect(checkFor("windows").document).to.equal("AWS-RunPowerShellScript");
