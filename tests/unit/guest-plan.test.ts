@@ -1,5 +1,7 @@
+import type { Instance } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { iamPolicy, planCycle, SSM_ACTIONS } from "../../provider/engine";
+import { toInstanceFacts } from "../../provider/engine/finders";
 import { checkFor } from "../../provider/engine/guest-check";
 import type { PlanBlocker } from "../../provider/engine/types";
 import { desiredOf, factsOf } from "../support/facts";
@@ -49,9 +51,16 @@ describe("planning the check inside the guest (verifyInGuest, pure)", () => {
     expect(kindsOf(unblocked)).to.deep.equal(["start", "wait-running", "clear-journal", "verify-guest"]);
   });
 
-  it("chooses the document by platform", () => {
+  it("chooses the document by platform, from DescribeInstances' Platform or PlatformDetails", () => {
     expect(checkFor("linux").document).to.equal("AWS-RunShellScript");
     expect(checkFor("windows").document).to.equal("AWS-RunPowerShellScript");
+    const platformOf = (described: Pick<Instance, "Platform" | "PlatformDetails">) =>
+      toInstanceFacts({ InstanceId: "i-0123456789abcdef0", State: { Name: "running" }, ...described }, factsOf().type)
+        .platform;
+    expect(platformOf({ Platform: "Windows", PlatformDetails: "Windows" })).to.equal("windows");
+    expect(platformOf({ PlatformDetails: "Windows BYOL" })).to.equal("windows");
+    expect(platformOf({ PlatformDetails: "Linux/UNIX" })).to.equal("linux");
+    expect(platformOf({})).to.equal("linux");
   });
 
   it("grants the three SSM actions in the IAM policy", () => {
