@@ -18,6 +18,8 @@ export const MUTATING_ACTIONS: readonly string[] = [
   "ModifyInstanceCpuOptions",
   "CreateTags",
   "DeleteTags",
+  // Systems Manager: runs a script inside the guest.
+  "SendCommand",
 ];
 
 export class CallLog {

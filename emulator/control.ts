@@ -27,6 +27,7 @@ import {
 import type { Permissions } from "./permissions";
 import type { StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 import type { StateHistory } from "./state-history";
+import type { GuestSettings } from "./ssm/guest";
 
 export const CONTROL_PREFIX = "/_emulator/";
 
@@ -45,6 +46,8 @@ export interface ControlTarget {
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
+  guest(id: string): GuestSettings;
+  setGuest(id: string, settings: Partial<GuestSettings>): GuestSettings;
   stateHistory(instanceIds?: readonly string[]): StateHistory;
   mutatingCalls(): CallRecord[];
   callCounts(): Record<string, number>;
@@ -111,6 +114,19 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
           target.setTag(id, key, value);
         }
         return ok(target.instance(id));
+      }
+      case "GET instances/:id/guest":
+        return ok(target.guest(id));
+      case "POST instances/:id/guest": {
+        const obj = asObject(body);
+        const ssmAgent = oneOf(optionalString(obj, "ssmAgent"), ["online", "none"] as const, "ssmAgent");
+        const kvmModule = optionalBoolean(obj, "kvmModule");
+        return ok(
+          target.setGuest(id, {
+            ...(ssmAgent !== undefined ? { ssmAgent } : {}),
+            ...(kvmModule !== undefined ? { kvmModule } : {}),
+          }),
+        );
       }
       case "DELETE instances/:id/tags/:key":
         target.removeTag(id, tagKey);

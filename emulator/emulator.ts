@@ -18,6 +18,8 @@ import { Permissions } from "./permissions";
 import type { StatusCheckSettings, StatusChecks } from "./status-checks";
 import { closeServer, createEmulatorServer, listen } from "./server";
 import { type StateHistory, StateHistoryLog } from "./state-history";
+import type { GuestSettings } from "./ssm/guest";
+import { SsmService } from "./ssm/service";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -55,6 +57,8 @@ export class Ec2Emulator implements ControlTarget {
   private readonly history = new StateHistoryLog();
   private readonly server: http.Server;
   private endpointUrl: string | undefined;
+  /** Systems Manager on the same endpoint: agents, Run Command, and what each guest shows. */
+  readonly ssm: SsmService;
 
   constructor(private readonly options: EmulatorOptions = {}) {
     const now = options.now ?? (() => Date.now());
@@ -78,7 +82,13 @@ export class Ec2Emulator implements ControlTarget {
       storeIn: (other) => this.storeIn(other),
       now,
     };
-    this.server = createEmulatorServer({ state, control: this, latencyMs: () => this.faults.latencyMillis });
+    this.ssm = new SsmService(state);
+    this.server = createEmulatorServer({
+      state,
+      control: this,
+      latencyMs: () => this.faults.latencyMillis,
+      ssm: this.ssm,
+    });
   }
 
   private readonly otherRegions = new Map<string, InstanceStore>();
@@ -183,6 +193,16 @@ export class Ec2Emulator implements ControlTarget {
 
   removeTag(id: string, key: string): void {
     this.store.require(id).tags.delete(key);
+  }
+
+  /** The guest as an in-guest check sees it (SSM agent, kvm modules). */
+  guest(id: string): GuestSettings {
+    return this.ssm.guest(id);
+  }
+
+  /** Changes what the guest shows: `{ ssmAgent: "none" }` (no managed agent), `{ kvmModule: false }` (no /dev/kvm). */
+  setGuest(id: string, settings: Partial<GuestSettings>): GuestSettings {
+    return this.ssm.setGuest(id, settings);
   }
 
   addInstanceType(info: InstanceTypeInfo): void {

@@ -22,3 +22,5 @@ export { Permissions } from "./permissions";
 export { CheckStatus, StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 export { NotRunningWindow, StateChange, StateHistory, mostNotRunningAtOnce } from "./state-history";
 export { ACCOUNT_ID } from "./constants";
+export { GuestSettings } from "./ssm/guest";
+export { SsmService } from "./ssm/service";

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { CONTROL_PREFIX, type ControlTarget, handleControlRequest } from "./control";
 import { type EmulatorState, type HttpReply, handleEc2Request } from "./dispatch";
 import { parseForm } from "./query";
+import { SSM_TARGET_PREFIX, type SsmService } from "./ssm/service";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -13,6 +14,8 @@ export interface ServerBindings {
   state: EmulatorState;
   control: ControlTarget;
   latencyMs(): number;
+  /** Systems Manager (awsJson1_1), told apart by its `X-Amz-Target` header. */
+  ssm?: SsmService;
 }
 
 export function createEmulatorServer(bindings: ServerBindings): http.Server {
@@ -34,6 +37,10 @@ async function handle(bindings: ServerBindings, req: http.IncomingMessage): Prom
   }
   const latency = bindings.latencyMs();
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+  const target = req.headers["x-amz-target"];
+  if (bindings.ssm && typeof target === "string" && target.startsWith(SSM_TARGET_PREFIX)) {
+    return bindings.ssm.handle(target, parseJson(body));
+  }
   const params = parseForm(url.search.slice(1));
   for (const [key, value] of parseForm(body)) params.set(key, value);
   return handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));

@@ -45,6 +45,12 @@ export interface NestedVirtEnablementArgs {
    */
   waitForStatusChecks?: pulumi.Input<boolean>;
   /**
+   * Proof inside the guest: after the start (and the health gate), check with SSM Run Command that
+   * the guest can run a hypervisor (`/dev/kvm` and `vmx` on Linux, virtualization firmware enabled
+   * on Windows); a failed check fails the update. Needs a managed SSM agent. Default `false`.
+   */
+  verifyInGuest?: pulumi.Input<boolean>;
+  /**
    * Rollout group: enablements naming the same group in one `pulumi up` never have more than
    * `maxUnavailable` instances out of service at once; after a failed cycle, the group's cycles
    * that have not stopped their instance yet fail without stopping it.
@@ -71,6 +77,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   declare public readonly onDelete: pulumi.Output<OnDeleteBehaviour>;
   declare public readonly timeouts: pulumi.Output<{ stop: string; start: string; healthy: string }>;
   declare public readonly waitForStatusChecks: pulumi.Output<boolean>;
+  declare public readonly verifyInGuest: pulumi.Output<boolean>;
   declare public readonly rolloutGroup: pulumi.Output<string | undefined>;
   declare public readonly maxUnavailable: pulumi.Output<number>;
   /** Instance type, e.g. `m8i.large`. */
@@ -102,10 +109,17 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
     const preflight = importId
       ? undefined
       : pulumi
-          .all([args.instanceId, args.nestedVirtualization, region, args.rolloutGroup, args.maxUnavailable])
-          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable]) =>
+          .all([
+            args.instanceId,
+            args.nestedVirtualization,
+            region,
+            args.rolloutGroup,
+            args.maxUnavailable,
+            args.verifyInGuest,
+          ])
+          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable, verifyInGuest]) =>
             preflightInProgram(
-              { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable },
+              { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable, verifyInGuest },
               { region: knownRegion, profile },
               urn,
             ),

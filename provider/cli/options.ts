@@ -24,6 +24,7 @@ export const INPUT_PLACEMENT: Record<InputName, InputPlacement> = {
   onDelete: { notAFlag: "nothing is deleted; `apply --disable` turns the option off again" },
   timeouts: { flag: "--timeout" },
   waitForStatusChecks: { flag: "--wait-for-status-checks" },
+  verifyInGuest: { flag: "--verify-in-guest" },
   rolloutGroup: { notAFlag: "every run is one rollout group of its own" },
   maxUnavailable: { flag: "--max-unavailable" },
 };
@@ -71,6 +72,8 @@ export const FLAG_HELP = {
   timeout: `bound of a wait, FIELD=DURATION with FIELD one of ${TIMEOUT_FIELDS.map((f) => f.name).join(", ")} (each ${MIN_WAIT_SECONDS}s to ${MAX_WAIT_SECONDS / 3600}h, default ${DEFAULT_WAIT_TIMEOUT}); repeatable or comma-separated`,
   waitForStatusChecks:
     "an instance counts as back only once its instance and system status checks are ok (bounded by --timeout healthy=…)",
+  verifyInGuest:
+    "after the start, check inside each instance with SSM Run Command that it can run a hypervisor (/dev/kvm and vmx; on Windows virtualization firmware); needs a managed SSM agent, bounded by --timeout healthy=…",
   maxUnavailable: `the most instances out of service at once (${MAX_UNAVAILABLE.integerRange?.min} to ${MAX_UNAVAILABLE.integerRange?.max}, default ${MAX_UNAVAILABLE.defaultValue})`,
 } as const;
 
@@ -82,6 +85,7 @@ export interface ChoiceFlags {
   stopProtection?: string;
   timeout?: string[];
   waitForStatusChecks?: boolean;
+  verifyInGuest?: boolean;
   maxUnavailable?: string;
 }
 
@@ -116,6 +120,7 @@ export function rawInputsOf(flags: ChoiceFlags): RawInputs {
     nestedVirtualization: flags.disable ? "disabled" : NESTED.defaultValue,
     ...(flags.region !== undefined ? { region: flags.region } : {}),
     waitForStatusChecks: flags.waitForStatusChecks === true,
+    verifyInGuest: flags.verifyInGuest === true,
     // A number only when it is written as one: "2.5" or "five" reach the schema's own message.
     ...(maxUnavailable !== undefined
       ? { maxUnavailable: /^\d+$/.test(maxUnavailable) ? Number(maxUnavailable) : maxUnavailable }

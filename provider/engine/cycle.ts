@@ -51,6 +51,8 @@ export interface CycleOptions {
   signal?: AbortSignal;
   /** Told as each step begins (a front end's progress display). */
   onStep?: (step: StepKind) => void;
+  /** The check inside the guest (a plan with a `verify-guest` step, see guest-check.ts). */
+  verifyGuest?: () => Promise<void>;
 }
 
 /** What the cycle did, for the resource's outputs. */
@@ -133,6 +135,7 @@ export async function executeCycle(
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
   let healthyAt: string | undefined;
+  let guestVerifiedAt: string | undefined;
   let runningAgain: Instance | undefined;
   let slot: RolloutSlot | undefined;
   const group = options.rollout ? rolloutGroupFor(options.rollout, id) : undefined;
@@ -164,7 +167,8 @@ export async function executeCycle(
     group && options.slotLeases ? { leases: options.slotLeases, slotTag: options.slotLeases.valueAt(now) } : undefined;
   /** This cycle's group and slot tags are on the instance (written with the journal, removed once out of the group's count). */
   let slotTagged = false;
-  const gated = kinds.includes("wait-healthy");
+  // The group's slot is held until the instance is back in service: healthy, and proven inside the guest when asked.
+  const gated = kinds.includes("wait-healthy") || kinds.includes("verify-guest");
 
   /** The tags that count this instance in its group across runs; with `values`, only while they are still ours. */
   function slotTags(values: boolean): { Key: string; Value?: string }[] {
@@ -323,6 +327,12 @@ export async function executeCycle(
         signal: options.signal,
       });
       healthyAt = stamp();
+      if (!kinds.includes("verify-guest")) await releaseSharedSlot(true);
+    },
+    "verify-guest": async () => {
+      if (!options.verifyGuest) throw new Error("the plan checks the guest, but the engine gave the cycle no check");
+      await options.verifyGuest();
+      guestVerifiedAt = stamp();
       await releaseSharedSlot(true);
     },
   };
@@ -412,6 +422,7 @@ export async function executeCycle(
       downtimeSeconds: Math.round(downtimeSeconds * 1000) / 1000,
       ...(healthyAt ? { healthyAt } : {}),
       ...(slot ? { slotWaitSeconds: slot.waitedSeconds } : {}),
+      ...(guestVerifiedAt ? { guestVerifiedAt } : {}),
     },
     ...(runningAgain ? { runningAgain } : {}),
   };

@@ -16,6 +16,8 @@ import { InstanceLocks } from "./instance-lock";
 import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
+import { guestAgentBlockers, verifyInGuest } from "./guest-check";
+import { type SsmGateway, ssmGatewayFor } from "./ssm-gateway";
 import { rolloutOf } from "./rollout";
 import { SlotBusyError, SlotLeases } from "./group-slots";
 import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
@@ -60,6 +62,8 @@ export interface EngineOptions {
    * the count across runs costs.
    */
   groupCountAcrossRuns?: boolean;
+  /** Systems Manager for the in-guest check (verifyInGuest); by default one per connection, made on first use. */
+  ssm?: SsmGateway;
 }
 
 /** A step of the cycle, or waiting for another run's cycle on the instance to end. */
@@ -201,6 +205,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const claimSettleMs = options.claimSettleMs;
   const retryFailedCycle = options.retryFailedCycle ?? retryFailedCycleFromEnvironment();
   const progress = options.progress;
+  let ssmGateway = options.ssm;
+  const ssm = (): SsmGateway => {
+    ssmGateway ??= ssmGatewayFor(options.connection ?? {});
+    return ssmGateway;
+  };
+
+  /** Runs the check inside the guest, bounded by timeouts.healthy; throws GuestCheckFailedError when it fails. */
+  async function checkGuest(desired: DesiredState, facts: InstanceFacts, signal?: AbortSignal): Promise<void> {
+    log(`checking inside ${facts.instanceId} that it can run a hypervisor (SSM Run Command)`);
+    const proof = await verifyInGuest(ssm(), facts, {
+      timeoutSeconds: desired.timeouts.healthySeconds,
+      pollIntervalMs,
+      signal,
+    });
+    log(`${facts.instanceId}: the guest can run a hypervisor (${proof.output.replaceAll("\n", "; ")})`);
+  }
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -239,6 +259,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       permitted = { checkedAt, actions: actions.filter((a) => !refused.includes(a)) };
       if (findings.deniedActions.length > 0 || findings.unperformable.length > 0 || findings.stopProtected)
         plan = planCycle(facts, desired, { ...base, ...findings });
+      // verifyInGuest needs a managed agent: found out now, before anything is stopped (a real read: SSM has no DryRun).
+      const guestBlockers = plan.steps.some((s) => s.kind === "verify-guest")
+        ? await guestAgentBlockers(ssm(), facts)
+        : [];
+      if (guestBlockers.length > 0) plan = planCycle(facts, desired, { ...base, ...findings, guestBlockers });
     }
     return { facts, plan, permitted };
   }
@@ -310,6 +335,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
+          verifyGuest: () => checkGuest(desired, facts, signal),
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {
@@ -352,6 +378,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
       // Read after apply: report only what the instance has, never what it was meant to have.
       if (after.nestedVirtualization !== desired.nestedVirtualization) {
         throw new ChangedElsewhereError(id, after.nestedVirtualization, desired.nestedVirtualization);
+      }
+      // Nothing to cycle, but the guest is asked again: a failed check stays failed until the guest is fixed.
+      const verifyNow =
+        desired.verifyInGuest &&
+        desired.nestedVirtualization === "enabled" &&
+        after.state === "running" &&
+        !plan.steps.some((s) => s.kind === "verify-guest" || s.kind === "start");
+      if (verifyNow) {
+        const guestBlockers = await guestAgentBlockers(ssm(), after);
+        if (guestBlockers.length > 0) throw new BlockedError(id, guestBlockers);
+        progress?.(id, "verify-guest");
+        await checkGuest(desired, after, signal);
       }
       return {
         ...stateOf(

@@ -20,7 +20,8 @@ export type ErrorCode =
   | "ConflictingApply"
   | "SlotWaitTimeout"
   | "OtherCycleTimeout"
-  | "DuplicateDeclaration";
+  | "DuplicateDeclaration"
+  | "GuestCheckFailed";
 
 /** Base of every error the engine raises; `code` is stable for programs, `message` is for people. */
 export class NestedVirtError extends Error {

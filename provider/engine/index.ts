@@ -17,6 +17,8 @@ export {
 export { planCycle, actionsOf, WINDOWS_MAX_VCPUS } from "./plan";
 export { outageWarning } from "./outage";
 export { HealthGateError } from "./health-gate";
+export { GuestCheckFailedError, LINUX_CHECK, WINDOWS_CHECK } from "./guest-check";
+export { SsmGateway } from "./ssm-gateway";
 export { RolloutHaltedError, forgetRolloutGroups } from "./rollout";
 export { Ec2Gateway, PERMISSION_TTL_MS, type MutatingAction } from "./gateway";
 export { GROUP_TAG_KEY, SLOT_TAG_KEY } from "./group-slots";

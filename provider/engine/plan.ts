@@ -33,6 +33,8 @@ export interface PlanContext {
   takeOver?: string;
   /** This run's token: a journal carrying it is this run's own (a claim whose read-back came too early), not another's. */
   runToken?: string;
+  /** Why the in-guest check (verifyInGuest) cannot run: no managed SSM agent online, or SSM refused to say. */
+  guestBlockers?: readonly PlanBlocker[];
 }
 
 const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string> = {
@@ -46,6 +48,7 @@ const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string>
   "wait-running": (id) => `wait until ${id} is running`,
   "clear-journal": (id) => `remove the cycle journal tag from ${id}`,
   "wait-healthy": (id) => `wait until the status checks of ${id} are ok`,
+  "verify-guest": (id) => `check inside ${id} (SSM Run Command) that it can run a hypervisor`,
 };
 
 function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): Step[] {
@@ -59,6 +62,16 @@ function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): St
 function withRolloutAndGate(kinds: StepKind[], desired: DesiredState): StepKind[] {
   const gated: StepKind[] = desired.waitForStatusChecks && kinds.includes("start") ? [...kinds, "wait-healthy"] : kinds;
   return desired.rolloutGroup && kinds.includes("stop") ? ["acquire-slot", ...gated] : gated;
+}
+
+/**
+ * With verifyInGuest, a cycle that starts the instance with the option enabled ends with the check
+ * in the guest; a blocked plan that only restores an interrupted cycle's run state does not.
+ */
+function withGuestCheck(kinds: StepKind[], desired: DesiredState, blocked: boolean): StepKind[] {
+  const verifies =
+    !blocked && desired.verifyInGuest && desired.nestedVirtualization === "enabled" && kinds.includes("start");
+  return verifies ? [...kinds, "verify-guest"] : kinds;
 }
 
 /** The instance's own vCPUs (CoreCount × ThreadsPerCore, which CpuOptions may lower); else its type's default. */
@@ -288,12 +301,12 @@ export function planCycle(
     return { ...current, steps: [], warnings: [], blockers: [], causesDowntime: false };
   }
 
-  const blockers = needsModify ? blockersFor(facts, desired, context) : [];
+  const blockers = [...(needsModify ? blockersFor(facts, desired, context) : []), ...(context.guestBlockers ?? [])];
   const kinds = needsModify && blockers.length === 0 ? cycleSteps(facts) : facts.journal ? restoreSteps(facts) : [];
   const causesDowntime = kinds.includes("stop");
   return {
     ...current,
-    steps: steps(id, desired, withRolloutAndGate(kinds, desired)),
+    steps: steps(id, desired, withGuestCheck(withRolloutAndGate(kinds, desired), desired, blockers.length > 0)),
     warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : [])],
     blockers,
     causesDowntime,

@@ -15,6 +15,7 @@ export const PHASE_TEXT: Record<ProgressPhase | "queued", string> = {
   "wait-running": "waiting until running",
   "clear-journal": "removing the journal",
   "wait-healthy": "waiting for status checks",
+  "verify-guest": "checking inside the guest",
   "wait-other-run": "waiting for another run's cycle",
 };
 

@@ -1,5 +1,10 @@
-import type { EC2Client } from "@aws-sdk/client-ec2";
-import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from "@smithy/types";
+import type {
+  MetadataBearer,
+  MiddlewareStack,
+  RetryErrorInfo,
+  RetryStrategyV2,
+  StandardRetryToken,
+} from "@smithy/types";
 import { FAILED_CALL } from "./errors";
 import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
 
@@ -182,7 +187,9 @@ export function withRetryWindow<T extends object>(input: T, windowMs: number): T
  * adds the call's retry window, if it has one. Errors leave it marked with the command's name, so
  * messages can say which call was answered how.
  */
-export function scopeRetriesByOperation(client: EC2Client): void {
+export function scopeRetriesByOperation<I extends object, O extends MetadataBearer>(client: {
+  middlewareStack: MiddlewareStack<I, O>;
+}): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const window = retryWindows.get(args.input as object);

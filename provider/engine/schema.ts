@@ -59,7 +59,7 @@ export const TIMEOUT_FIELDS = [
   {
     name: "healthy",
     description:
-      "How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.",
+      "How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.",
   },
 ] as const;
 
@@ -106,6 +106,14 @@ export const TIMING_FIELDS = [
     optional: true,
     description:
       "Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.",
+  },
+  {
+    name: "guestVerifiedAt",
+    tfName: "guest_verified_at",
+    kind: "string",
+    optional: true,
+    description:
+      "When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.",
   },
 ] as const;
 
@@ -174,7 +182,7 @@ const TABLE = [
     kind: "timeouts",
     role: "input",
     defaultText: `\`${DEFAULT_WAIT_TIMEOUT}\` each`,
-    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks, then the in-guest check), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
   },
   {
     name: "waitForStatusChecks",
@@ -184,6 +192,15 @@ const TABLE = [
     defaultValue: false,
     description:
       "Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.",
+  },
+  {
+    name: "verifyInGuest",
+    tfName: "verify_in_guest",
+    kind: "bool",
+    role: "input",
+    defaultValue: false,
+    description:
+      "Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.",
   },
   {
     name: "rolloutGroup",
@@ -197,7 +214,7 @@ const TABLE = [
       example: "ci-runners",
     },
     description:
-      "Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.",
+      "Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.",
   },
   {
     name: "maxUnavailable",
@@ -329,6 +346,13 @@ export const EC2_ACTIONS = {
 
 export const ALL_EC2_ACTIONS: readonly string[] = Object.values(EC2_ACTIONS).flat();
 
+/**
+ * The Systems Manager actions of the in-guest check (`verifyInGuest`). SSM has no DryRun: the
+ * DescribeInstanceInformation at preview/plan is a real read that proves its own permission; the
+ * other two are first called after the start, and a refusal then fails the apply naming the action.
+ */
+export const SSM_ACTIONS = ["DescribeInstanceInformation", "SendCommand", "GetCommandInvocation"] as const;
+
 /** The least-privilege IAM policy for the engine, as README and docs show it. */
 export function iamPolicy(): object {
   const actions = (names: readonly string[]) => names.map((name) => `ec2:${name}`);
@@ -340,6 +364,17 @@ export function iamPolicy(): object {
         Effect: "Allow",
         Action: actions([...EC2_ACTIONS.readInstance, ...EC2_ACTIONS.change]),
         Resource: "arn:aws:ec2:*:*:instance/*",
+      },
+      // Only with verifyInGuest. SendCommand names the instance and the document; the others take no resource.
+      { Effect: "Allow", Action: ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"], Resource: "*" },
+      {
+        Effect: "Allow",
+        Action: ["ssm:SendCommand"],
+        Resource: [
+          "arn:aws:ec2:*:*:instance/*",
+          "arn:aws:ssm:*::document/AWS-RunShellScript",
+          "arn:aws:ssm:*::document/AWS-RunPowerShellScript",
+        ],
       },
     ],
   };

@@ -99,7 +99,8 @@ export type StepKind =
   | "wait-running"
   | "clear-journal"
   | "acquire-slot"
-  | "wait-healthy";
+  | "wait-healthy"
+  | "verify-guest";
 
 export interface Step {
   kind: StepKind;
@@ -133,12 +134,13 @@ export type BlockerCode =
   | "earlier-cycle-failed"
   | "stop-protected"
   | "unreadable-journal"
-  | "conflicting-cycle";
+  | "conflicting-cycle"
+  | "no-ssm-agent";
 
 export interface PlanBlocker {
   code: BlockerCode;
   /** The user-facing attribute the blocker concerns, for property-level errors. */
-  attribute?: "instanceId" | "nestedVirtualization" | "allowAutoScalingGroupMember";
+  attribute?: "instanceId" | "nestedVirtualization" | "allowAutoScalingGroupMember" | "verifyInGuest";
   message: string;
 }
 
@@ -167,6 +169,8 @@ export interface CycleTimings {
   healthyAt?: string;
   /** Seconds the cycle waited for a slot in its rollout group (only in a group). */
   slotWaitSeconds?: number;
+  /** When the check inside the guest confirmed nested virtualization (only with verifyInGuest). */
+  guestVerifiedAt?: string;
 }
 
 /** What the engine reports about an instance after applying (or reading) the desired state. */

@@ -13,6 +13,8 @@ import { EC2_ACTIONS, PERMISSION_TTL_MS, type DesiredState, type Inspection, typ
 export interface PreflightRecord {
   instanceId: string;
   nestedVirtualization: DesiredState["nestedVirtualization"];
+  /** Whether the program asked about the in-guest check's agent too (absent: it did not). */
+  verifyInGuest?: boolean;
   /** ISO time of the DryRuns. */
   checkedAt: string;
   permitted: MutatingAction[];
@@ -25,6 +27,7 @@ export function preflightRecord(desired: DesiredState, inspection: Inspection): 
   return {
     instanceId: desired.instanceId,
     nestedVirtualization: desired.nestedVirtualization,
+    ...(desired.verifyInGuest ? { verifyInGuest: true } : {}),
     checkedAt: new Date(inspection.permitted?.checkedAt ?? Date.now()).toISOString(),
     permitted: [...(inspection.permitted?.actions ?? [])],
     blockers: inspection.plan.blockers.map((b) => ({
@@ -48,6 +51,8 @@ export function currentPreflight(value: unknown, desired: DesiredState, now = Da
   const fresh = Number.isFinite(checkedAt) && checkedAt <= now + 60_000 && now - checkedAt < PERMISSION_TTL_MS;
   if (!fresh || record.instanceId !== desired.instanceId) return undefined;
   if (record.nestedVirtualization !== desired.nestedVirtualization) return undefined;
+  // A preflight that did not look for the SSM agent cannot stand for one that must.
+  if ((record.verifyInGuest === true) !== desired.verifyInGuest) return undefined;
   if (!Array.isArray(record.permitted) || !record.permitted.every(isAction)) return undefined;
   if (!Array.isArray(record.blockers) || !record.blockers.every((b) => typeof b?.message === "string"))
     return undefined;

@@ -175,6 +175,8 @@ export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
   readonly timeouts?: NestedVirtEnablementTimeouts;
   /** Health gate: wait until both EC2 status checks are `ok` after the start (default `false`). */
   readonly waitForStatusChecks?: boolean | IResolvable;
+  /** Proof inside the guest: check with SSM Run Command after the start that the guest can run a hypervisor (default `false`). */
+  readonly verifyInGuest?: boolean | IResolvable;
   /** Rollout group: members in one apply never have more than `maxUnavailable` instances out of service. */
   readonly rolloutGroup?: string;
   /** The most instances of the rollout group out of service at once (default 1). */
@@ -202,6 +204,8 @@ export class NestedVirtEnablementLastCycleOutputReference extends ComplexObject 
   declare readonly healthyAt: string;
   /** Seconds the cycle waited for a slot in its rollout group; null outside a group. */
   declare readonly slotWaitSeconds: number;
+  /** When the check inside the guest confirmed nested virtualization (ISO 8601); null unless `verifyInGuest`. */
+  declare readonly guestVerifiedAt: string;
 }
 
 /**
@@ -260,6 +264,7 @@ export class NestedVirtEnablement extends TerraformResource {
   declare readonly allowAutoScalingGroupMember: IResolvable;
   declare readonly onDelete: string;
   declare readonly waitForStatusChecks: IResolvable;
+  declare readonly verifyInGuest: IResolvable;
   declare readonly rolloutGroup: string;
   declare readonly maxUnavailable: number;
   /** Instance type, e.g. `m8i.large`. */

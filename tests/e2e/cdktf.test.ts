@@ -79,6 +79,7 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       onDelete: "restore",
       timeouts: { stop: "90s", start: "20m", healthy: "5m" },
       waitForStatusChecks: true,
+      verifyInGuest: true,
       rolloutGroup: "runners",
       maxUnavailable: 3,
     });
@@ -92,6 +93,7 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       on_delete: "restore",
       timeouts: { stop: "90s", start: "20m", healthy: "5m" },
       wait_for_status_checks: true,
+      verify_in_guest: true,
       rollout_group: "runners",
       max_unavailable: 3,
     });

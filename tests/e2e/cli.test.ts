@@ -167,6 +167,32 @@ describe("end to end: the nestedvirt command line from the packed package", func
       expect(waits.filter((w) => w > 0).length).to.be.at.least(40);
     });
 
+    it("--verify-in-guest proves each guest over SSM; a guest without /dev/kvm fails the run, naming it", async () => {
+      const [good, broken] = fleet(2);
+      emulator.setGuest(broken, { kvmModule: false });
+      const withSsm = { ...env, AWS_ENDPOINT_URL_SSM: emulator.endpoint };
+      const run = await runCli(
+        cli.bin,
+        ["apply", good, broken, "--verify-in-guest", "--max-unavailable", "2", "--output", "json"],
+        withSsm,
+      );
+
+      expect(run.code, run.stderr).to.equal(1);
+      const report = json(run.stdout);
+      expect(report.outcome).to.equal("failed");
+      const byId = Object.fromEntries(report.instances.map((i) => [i.instanceId, i]));
+      expect(byId[good]?.result).to.equal("changed");
+      expect(byId[good]?.lastCycle?.guestVerifiedAt).to.be.a("string");
+      expect(byId[broken]?.result).to.equal("failed");
+      expect(byId[broken]?.error?.message).to.contain(broken).and.contain("/dev/kvm: missing");
+      expect([good, broken].map(stateOf)).to.deep.equal(["running", "running"]);
+      expect(
+        mutating()
+          .filter((c) => c.action === "SendCommand")
+          .map((c) => c.instanceIds[0]),
+      ).to.have.members([good, broken]);
+    });
+
     it("on an Auto Scaling group: blocked without --auto-scaling allow; with it, only the group's members change", async () => {
       const members = fleet(3, { tags: { [GROUP_TAG]: "ci-runners" } });
       const other = seed({ tags: { [GROUP_TAG]: "web" } });

@@ -374,6 +374,49 @@ describe("end to end with the real Terraform CLI", function () {
     expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
   });
 
+  it("verify_in_guest: a guest without /dev/kvm fails apply showing its answer; the instance stays running and enabled", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.setGuest(instanceId, { kvmModule: false });
+    const workspace = workspaceWith("guest-lacks-kvm", [
+      { name: "kvm", instanceId, verifyInGuest: true, timeouts: { healthy: "1m" } },
+    ]);
+    emulator.resetCalls();
+
+    const failed = await workspace.run(["apply", "-auto-approve"]);
+    expect(failed.code).to.equal(1);
+    expect(output(failed))
+      .to.contain(`Error: Nested virtualization check inside ${instanceId} failed (instance running)`)
+      .and.contain("AWS-RunShellScript: Failed, exit code 1")
+      .and.contain("/dev/kvm: missing cpu flag vmx: present")
+      .and.contain("the guest kernel lacks the kvm modules");
+    // The check came after the cycle, and left nothing to undo.
+    expect(mutating()).to.deep.equal([...FULL_CYCLE, "SendCommand"]);
+    const live = emulator.instance(instanceId);
+    expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
+    expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+
+    // Plan finds the agent (a real DescribeInstanceInformation); a guest with its modules passes without a stop.
+    emulator.setGuest(instanceId, { kvmModule: true });
+    emulator.resetCalls();
+    await workspace.ok(["apply", "-auto-approve"]);
+    expect(emulator.calls.some((c) => c.action === "DescribeInstanceInformation")).to.equal(true);
+    expect(mutating()).to.not.include("StopInstances");
+  });
+
+  it("verify_in_guest: an instance without a managed SSM agent fails plan, stopping nothing", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.setGuest(instanceId, { ssmAgent: "none" });
+    const workspace = workspaceWith("guest-no-agent", [{ name: "kvm", instanceId, verifyInGuest: true }]);
+    emulator.resetCalls();
+
+    const plan = await workspace.run(["plan"]);
+    expect(plan.code).to.equal(1);
+    expect(output(plan))
+      .to.contain(`Error: No managed SSM agent online on ${instanceId} for verify_in_guest`)
+      .and.contain("was not stopped");
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+  });
+
   it("a stop timeout fails apply with the timeout message and keeps the journal; the next apply finishes the cycle", async () => {
     const instanceId = emulator.addInstance({
       instanceType: "m8i.large",

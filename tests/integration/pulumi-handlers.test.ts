@@ -57,6 +57,7 @@ describe("the Pulumi dynamic provider's methods", () => {
         onDelete: "keep",
         timeouts: { stop: "10m", start: "10m", healthy: "10m" },
         waitForStatusChecks: false,
+        verifyInGuest: false,
         maxUnavailable: 1,
       });
     });

@@ -31,6 +31,7 @@ export function desiredOf(overrides: Partial<DesiredState> = {}): DesiredState {
     onDelete: "keep",
     timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
     waitForStatusChecks: false,
+    verifyInGuest: false,
     maxUnavailable: 1,
     ...overrides,
   };

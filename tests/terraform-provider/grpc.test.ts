@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { encodeMsgpack } from "../../provider/terraform/protocol/cty";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../../provider/terraform/protocol/handshake";
 import type { Diagnostic, GetProviderSchemaResponse } from "../../provider/terraform/protocol/messages";
-import { PROVIDER_VALUE_TYPE, RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
+import { PROVIDER_VALUE_TYPE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
 import { loadServices } from "../../provider/terraform/server";
 import { generateCertificate, type SelfSignedCertificate } from "../../provider/terraform/protocol/tls";
 
@@ -125,7 +125,7 @@ describe("terraform-provider-nestedvirt over gRPC (compiled binary)", function (
     );
     expect(response.diagnostics).to.deep.equal([]);
     const schema = response.resource_schemas.nestedvirt_enablement;
-    expect(schema.version).to.equal(2);
+    expect(schema.version).to.equal(RESOURCE_SCHEMA_VERSION);
     const instanceId = schema.block.attributes.find((a) => a.name === "instance_id");
     expect(instanceId?.required).to.equal(true);
     expect(JSON.parse(Buffer.from(instanceId?.type ?? []).toString())).to.equal("string");

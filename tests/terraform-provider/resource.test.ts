@@ -11,7 +11,7 @@ import {
   validateResourceConfig,
   type ResourceContext,
 } from "../../provider/terraform/resource";
-import { RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES } from "../../provider/terraform/schema";
+import { RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES } from "../../provider/terraform/schema";
 import type { SeedInstance } from "../../emulator";
 import { FAST_TRANSITIONS, mutatingActions, useEmulator } from "../support/emulated";
 
@@ -475,6 +475,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           allow_auto_scaling_group_member: false,
           on_delete: "keep",
           wait_for_status_checks: false,
+          verify_in_guest: false,
           max_unavailable: 1,
           instance_type: "m8i.large",
           instance_state: "stopped",
@@ -498,6 +499,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
       allow_auto_scaling_group_member: false,
       on_delete: "keep",
       wait_for_status_checks: false,
+      verify_in_guest: false,
       max_unavailable: 1,
     };
     const json = (object: object) => Buffer.from(JSON.stringify(object));
@@ -516,6 +518,14 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
       expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS, on_delete: "restore" }));
     });
 
+    it("gives version 2 state verify_in_guest = false, as it did no check in the guest", () => {
+      const upgraded = upgradeResourceState(
+        2,
+        json({ id: ID, instance_id: ID, ...DEFAULTS, verify_in_guest: undefined }),
+      );
+      expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
+    });
+
     it("passes current state through", () => {
       const state = value({
         id: ID,
@@ -529,14 +539,19 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           downtime_seconds: 0,
           healthy_at: null,
           slot_wait_seconds: 12.5,
+          guest_verified_at: "g",
         },
       });
-      expect(upgradeResourceState(2, json(state)).state).to.deep.equal(state);
+      expect(upgradeResourceState(RESOURCE_SCHEMA_VERSION, json(state)).state).to.deep.equal(state);
     });
 
     it("refuses state from a newer provider and flatmap state", () => {
-      expect(upgradeResourceState(3, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
-      expect(upgradeResourceState(2, undefined).diagnostics[0].summary).to.equal("Unsupported state format");
+      expect(upgradeResourceState(RESOURCE_SCHEMA_VERSION + 1, json({})).diagnostics[0].summary).to.equal(
+        "State written by a newer provider",
+      );
+      expect(upgradeResourceState(RESOURCE_SCHEMA_VERSION, undefined).diagnostics[0].summary).to.equal(
+        "Unsupported state format",
+      );
     });
   });
 });

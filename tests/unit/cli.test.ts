@@ -85,6 +85,13 @@ describe("the command line's pure parts", () => {
       expect(rawInputsOf({}).allowAutoScalingGroupMember).to.equal(undefined);
     });
 
+    it("maps --verify-in-guest to verifyInGuest, off unless given", () => {
+      expect(rawInputsOf({ verifyInGuest: true }).verifyInGuest).to.equal(true);
+      expect(rawInputsOf({}).verifyInGuest).to.equal(false);
+      const apply = buildProgram().commands.find((c) => c.name() === "apply");
+      expect(apply?.options.find((o) => o.long === "--verify-in-guest")?.description).to.include("SSM Run Command");
+    });
+
     it("refuses the choices the engine cannot do yet, naming what is missing", () => {
       expect(usageMessage(() => rawInputsOf({ autoScaling: "standby" })))
         .to.contain("--auto-scaling standby is not available")
@@ -111,6 +118,7 @@ describe("the command line's pure parts", () => {
           nestedVirtualization: "disabled",
           region: "eu-west-1",
           waitForStatusChecks: false,
+          verifyInGuest: false,
           maxUnavailable: 4,
           timeouts: { stop: "1m", start: "2m" },
         },

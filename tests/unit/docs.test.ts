@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ALL_EC2_ACTIONS, ATTRIBUTES } from "../../provider/engine/schema";
+import { ALL_EC2_ACTIONS, ATTRIBUTES, iamPolicy, SSM_ACTIONS } from "../../provider/engine/schema";
 import { repoRoot } from "../../tools/cli/paths";
 import { GENERATED_FILES, renderDocs, renderResourceDoc } from "../../tools/docs";
 
@@ -42,7 +42,10 @@ describe("the generated documentation", () => {
       for (const match of source.matchAll(/new (\w+)Command\(/g)) sent.add(match[1]);
     }
     expect(sent.size).to.be.greaterThan(0);
-    expect([...sent].filter((action) => !ALL_EC2_ACTIONS.includes(action))).to.deep.equal([]);
-    expect(ALL_EC2_ACTIONS.filter((action) => !sent.has(action))).to.deep.equal([]);
+    const known: readonly string[] = [...ALL_EC2_ACTIONS, ...SSM_ACTIONS];
+    expect([...sent].filter((action) => !known.includes(action))).to.deep.equal([]);
+    expect(known.filter((action) => !sent.has(action))).to.deep.equal([]);
+    const policy = JSON.stringify(iamPolicy());
+    expect(SSM_ACTIONS.filter((action) => !policy.includes(`"ssm:${action}"`))).to.deep.equal([]);
   });
 });

@@ -12,6 +12,7 @@ describe("validating inputs (pure)", () => {
       onDelete: "keep",
       timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
       waitForStatusChecks: false,
+      verifyInGuest: false,
       maxUnavailable: 1,
     });
   });

@@ -20,6 +20,7 @@ export function desiredFor(instanceId: string): DesiredState {
     onDelete: "keep",
     timeouts: { stopSeconds: 900, startSeconds: 900, healthySeconds: 900 },
     waitForStatusChecks: false,
+    verifyInGuest: false,
     maxUnavailable: 1,
   };
 }

@@ -17,6 +17,10 @@ export interface CycleTimings {
      */
     downtimeSeconds: number;
     /**
+     * When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
+     */
+    guestVerifiedAt?: string;
+    /**
      * When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
      */
     healthyAt?: string;
@@ -43,7 +47,7 @@ export interface CycleTimings {
  */
 export interface EnablementTimeouts {
     /**
-     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
      */
     healthy?: string;
     /**

@@ -19,6 +19,7 @@ const enablements = instanceIds.map(
         allowAutoScalingGroupMember: config.getBoolean("allowAutoScalingGroupMember"),
         timeouts: { stop: "2m", start: "2m", healthy: "2m" },
         waitForStatusChecks: config.getBoolean("waitForStatusChecks"),
+        verifyInGuest: config.getBoolean("verifyInGuest"),
         rolloutGroup: config.get("rolloutGroup"),
         maxUnavailable: config.getNumber("maxUnavailable"),
       },

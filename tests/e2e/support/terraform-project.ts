@@ -92,6 +92,7 @@ export interface EnablementBlock {
   allowAutoScalingGroupMember?: boolean;
   timeouts?: { stop?: string; start?: string; healthy?: string };
   waitForStatusChecks?: boolean;
+  verifyInGuest?: boolean;
   rolloutGroup?: string;
   maxUnavailable?: number;
 }
@@ -105,12 +106,14 @@ export function configuration(endpoint: string, resources: EnablementBlock[], ex
     if (r.allowAutoScalingGroupMember !== undefined)
       lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
     if (r.waitForStatusChecks !== undefined) lines.push(`  wait_for_status_checks = ${r.waitForStatusChecks}`);
+    if (r.verifyInGuest !== undefined) lines.push(`  verify_in_guest = ${r.verifyInGuest}`);
     if (r.rolloutGroup) lines.push(`  rollout_group = ${JSON.stringify(r.rolloutGroup)}`);
     if (r.maxUnavailable !== undefined) lines.push(`  max_unavailable = ${r.maxUnavailable}`);
     if (r.timeouts) {
       lines.push("  timeouts {");
       if (r.timeouts.stop) lines.push(`    stop = ${JSON.stringify(r.timeouts.stop)}`);
       if (r.timeouts.start) lines.push(`    start = ${JSON.stringify(r.timeouts.start)}`);
+      if (r.timeouts.healthy) lines.push(`    healthy = ${JSON.stringify(r.timeouts.healthy)}`);
       lines.push("  }");
     }
     return `resource "nestedvirt_enablement" ${JSON.stringify(r.name)} {\n${lines.join("\n")}\n}\n`;
