@@ -18,6 +18,7 @@ export const MUTATING_ACTIONS: readonly string[] = [
   "ModifyInstanceCpuOptions",
   "CreateTags",
   "DeleteTags",
+  "ModifyInstanceAttribute",
 ];
 
 export class CallLog {

@@ -13,6 +13,8 @@ export interface ServerBindings {
   state: EmulatorState;
   control: ControlTarget;
   latencyMs(): number;
+  /** Extra delay of the answer to `action` after it took effect (see Faults.holdReply). */
+  replyHoldMs?(action: string): number;
 }
 
 export function createEmulatorServer(bindings: ServerBindings): http.Server {
@@ -36,7 +38,10 @@ async function handle(bindings: ServerBindings, req: http.IncomingMessage): Prom
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
   const params = parseForm(url.search.slice(1));
   for (const [key, value] of parseForm(body)) params.set(key, value);
-  return handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
+  const reply = handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
+  const hold = bindings.replyHoldMs?.(params.get("Action") ?? "") ?? 0;
+  if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
+  return reply;
 }
 
 /** The region of a SigV4 `Authorization` header's credential scope (`Credential=KEY/DATE/REGION/ec2/aws4_request`). */

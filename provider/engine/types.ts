@@ -39,6 +39,8 @@ export interface CycleJournal {
   leaseUntil?: string;
   /** How long the instance may sit unchanged in a settled state before the holder counts as gone. */
   stallMs?: number;
+  /** The cycle turns stop protection off (or did): whoever finishes it turns it on again. */
+  stopProtectionLifted?: boolean;
 }
 
 /** A cycle that stopped the instance and failed at a call, recorded as a tag (see failed-cycle.ts). */
@@ -99,7 +101,9 @@ export type StepKind =
   | "wait-running"
   | "clear-journal"
   | "acquire-slot"
-  | "wait-healthy";
+  | "wait-healthy"
+  | "lift-stop-protection"
+  | "restore-stop-protection";
 
 export interface Step {
   kind: StepKind;
@@ -112,7 +116,8 @@ export type WarningCode =
   | "windows-vsm-disabled"
   | "auto-scaling-member"
   | "interrupted-cycle"
-  | "other-cycle-in-progress";
+  | "other-cycle-in-progress"
+  | "stop-protection-lifted";
 
 export interface PlanWarning {
   code: WarningCode;
@@ -138,7 +143,7 @@ export type BlockerCode =
 export interface PlanBlocker {
   code: BlockerCode;
   /** The user-facing attribute the blocker concerns, for property-level errors. */
-  attribute?: "instanceId" | "nestedVirtualization" | "allowAutoScalingGroupMember";
+  attribute?: "instanceId" | "nestedVirtualization" | "allowAutoScalingGroupMember" | "stopProtection";
   message: string;
 }
 
@@ -167,6 +172,8 @@ export interface CycleTimings {
   healthyAt?: string;
   /** Seconds the cycle waited for a slot in its rollout group (only in a group). */
   slotWaitSeconds?: number;
+  /** StartInstances calls made (more than one when a start failed for capacity and was retried). */
+  startAttempts?: number;
 }
 
 /** What the engine reports about an instance after applying (or reading) the desired state. */

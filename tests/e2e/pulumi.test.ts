@@ -487,7 +487,7 @@ describe("end to end with the real Pulumi CLI", function () {
       emulator.resetCalls();
       const running = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
       const refused = await firstStoppedInstance(emulator, ids);
-      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+      emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", undefined, 1, {
         instanceId: refused,
         dryRun: false,
       });

@@ -563,7 +563,7 @@ describe("end to end with the real Terraform CLI", function () {
       emulator.resetCalls();
       const running = workspace.run(["apply", "-auto-approve"]);
       const refused = await firstStoppedInstance(emulator, ids);
-      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+      emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", undefined, 1, {
         instanceId: refused,
         dryRun: false,
       });
