@@ -130,8 +130,8 @@ export class Faults {
   }
 
   /**
-   * Answer `action` this many milliseconds after it took effect (0 turns it off): the caller's
-   * request has done its work while the caller has not heard so yet, the moment a test kills it.
+   * Answer `action` (not its DryRuns) this many milliseconds after it took effect (0 turns it off):
+   * the request has done its work while the caller has not heard so yet, the moment a test kills it.
    */
   holdReply(action: string, ms: number): void {
     if (ms > 0) this.heldReplies.set(action, ms);

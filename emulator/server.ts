@@ -39,7 +39,7 @@ async function handle(bindings: ServerBindings, req: http.IncomingMessage): Prom
   const params = parseForm(url.search.slice(1));
   for (const [key, value] of parseForm(body)) params.set(key, value);
   const reply = handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
-  const hold = bindings.replyHoldMs?.(params.get("Action") ?? "") ?? 0;
+  const hold = params.get("DryRun") === "true" ? 0 : (bindings.replyHoldMs?.(params.get("Action") ?? "") ?? 0);
   if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
   return reply;
 }
