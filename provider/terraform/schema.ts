@@ -15,7 +15,7 @@ export const PROVIDER_NAME = "nestedvirt";
 export const PROVIDER_ADDRESS = `registry.terraform.io/nestedvirt/${PROVIDER_NAME}`;
 
 /** Bumped whenever stored state needs rewriting; UpgradeResourceState reads older versions. */
-export const RESOURCE_SCHEMA_VERSION = 2;
+export const RESOURCE_SCHEMA_VERSION = 3;
 
 /** The `id` every Terraform resource has; here it is the instance ID. */
 export const ID_ATTRIBUTE = "id";

@@ -349,6 +349,37 @@ describe("end to end with the real Terraform CLI", function () {
     });
   });
 
+  it('stop_protection = "lift": plan warns that protection is lifted for the cycle; apply lifts it, cycles and turns it on again', async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", disableApiStop: true });
+    const workspace = workspaceWith("stop-protection-lift", [{ name: "kvm", instanceId, stopProtection: "lift" }]);
+    emulator.resetCalls();
+    const plan = await workspace.run(["plan"]);
+    expect(plan.code, output(plan)).to.equal(0);
+    expect(output(plan)).to.contain(
+      `Instance ${instanceId} has stop protection (disableApiStop); it will be lifted for the cycle`,
+    );
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+    const apply = await workspace.run(["apply", "-auto-approve"]);
+    expect(apply.code, output(apply)).to.equal(0);
+    expect(mutating()).to.deep.equal([
+      "CreateTags",
+      "ModifyInstanceAttribute",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "ModifyInstanceAttribute",
+      "DeleteTags",
+    ]);
+    const protection = emulator.mutatingCalls().filter((c) => c.action === "ModifyInstanceAttribute");
+    expect(protection.map((c) => c.params["DisableApiStop.Value"])).to.deep.equal(["false", "true"]);
+    expect(emulator.instance(instanceId)).to.deep.include({
+      state: "running",
+      nestedVirtualization: "enabled",
+      disableApiStop: true,
+    });
+  });
+
   it("an endpoint whose DryRun of the modify answers InvalidAction fails plan with the blocker, stopping nothing", async () => {
     const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
     emulator.faults.failNext(

@@ -125,7 +125,7 @@ describe("terraform-provider-nestedvirt over gRPC (compiled binary)", function (
     );
     expect(response.diagnostics).to.deep.equal([]);
     const schema = response.resource_schemas.nestedvirt_enablement;
-    expect(schema.version).to.equal(2);
+    expect(schema.version).to.equal(3);
     const instanceId = schema.block.attributes.find((a) => a.name === "instance_id");
     expect(instanceId?.required).to.equal(true);
     expect(JSON.parse(Buffer.from(instanceId?.type ?? []).toString())).to.equal("string");

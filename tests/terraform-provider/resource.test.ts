@@ -473,6 +473,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           region: PROVIDER_REGION,
           nested_virtualization: "enabled",
           allow_auto_scaling_group_member: false,
+          stop_protection: "refuse",
           on_delete: "keep",
           wait_for_status_checks: false,
           max_unavailable: 1,
@@ -496,6 +497,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     const DEFAULTS = {
       nested_virtualization: "enabled",
       allow_auto_scaling_group_member: false,
+      stop_protection: "refuse",
       on_delete: "keep",
       wait_for_status_checks: false,
       max_unavailable: 1,
@@ -508,6 +510,11 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         json({ id: ID, instance_id: ID, nested_virtualization: "enabled", obsolete: 1 }),
       );
       expect(upgraded.diagnostics).to.deep.equal([]);
+      expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
+    });
+
+    it("gives version 2 state the refuse behaviour it had for stop protection, so nothing shows as changed", () => {
+      const upgraded = upgradeResourceState(2, json({ id: ID, instance_id: ID, ...DEFAULTS, stop_protection: undefined }));
       expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
     });
 
@@ -529,14 +536,15 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           downtime_seconds: 0,
           healthy_at: null,
           slot_wait_seconds: 12.5,
+          start_attempts: 3,
         },
       });
-      expect(upgradeResourceState(2, json(state)).state).to.deep.equal(state);
+      expect(upgradeResourceState(3, json(state)).state).to.deep.equal(state);
     });
 
     it("refuses state from a newer provider and flatmap state", () => {
-      expect(upgradeResourceState(3, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
-      expect(upgradeResourceState(2, undefined).diagnostics[0].summary).to.equal("Unsupported state format");
+      expect(upgradeResourceState(4, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
+      expect(upgradeResourceState(3, undefined).diagnostics[0].summary).to.equal("Unsupported state format");
     });
   });
 });

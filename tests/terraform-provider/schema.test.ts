@@ -17,9 +17,9 @@ function attributes(): Record<string, SchemaAttribute> {
 const typeOf = (a: SchemaAttribute): unknown => JSON.parse(a.type.toString("utf8"));
 
 describe("Terraform schema (derived from provider/engine/schema.ts)", () => {
-  it("names the resource nestedvirt_enablement at schema version 2", () => {
+  it("names the resource nestedvirt_enablement at schema version 3", () => {
     expect(RESOURCE_TYPE_NAME).to.equal("nestedvirt_enablement");
-    expect(resourceSchema().version).to.equal(RESOURCE_SCHEMA_VERSION).and.to.equal(2);
+    expect(resourceSchema().version).to.equal(RESOURCE_SCHEMA_VERSION).and.to.equal(3);
   });
 
   it("has every engine attribute under its tfName, plus id, with timeouts as a block", () => {

@@ -90,6 +90,7 @@ export interface EnablementBlock {
   nestedVirtualization?: "enabled" | "disabled";
   onDelete?: "keep" | "restore";
   allowAutoScalingGroupMember?: boolean;
+  stopProtection?: "refuse" | "lift";
   timeouts?: { stop?: string; start?: string; healthy?: string };
   waitForStatusChecks?: boolean;
   rolloutGroup?: string;
@@ -104,6 +105,7 @@ export function configuration(endpoint: string, resources: EnablementBlock[], ex
     if (r.onDelete) lines.push(`  on_delete = ${JSON.stringify(r.onDelete)}`);
     if (r.allowAutoScalingGroupMember !== undefined)
       lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
+    if (r.stopProtection) lines.push(`  stop_protection = ${JSON.stringify(r.stopProtection)}`);
     if (r.waitForStatusChecks !== undefined) lines.push(`  wait_for_status_checks = ${r.waitForStatusChecks}`);
     if (r.rolloutGroup) lines.push(`  rollout_group = ${JSON.stringify(r.rolloutGroup)}`);
     if (r.maxUnavailable !== undefined) lines.push(`  max_unavailable = ${r.maxUnavailable}`);
