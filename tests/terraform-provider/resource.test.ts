@@ -514,7 +514,10 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     });
 
     it("gives version 2 state the refuse behaviour it had for stop protection, so nothing shows as changed", () => {
-      const upgraded = upgradeResourceState(2, json({ id: ID, instance_id: ID, ...DEFAULTS, stop_protection: undefined }));
+      const upgraded = upgradeResourceState(
+        2,
+        json({ id: ID, instance_id: ID, ...DEFAULTS, stop_protection: undefined }),
+      );
       expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
     });
 
