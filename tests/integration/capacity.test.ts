@@ -66,6 +66,19 @@ describe("capacity at restart: starts that fail for lack of capacity are retried
     expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
   });
 
+  it("a capacity refusal answered as a server error (HTTP 500) is not retried by the SDK: one StartInstances per attempt", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { timeouts: timeouts(30) });
+    ctx.emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", "Insufficient capacity.", 2, {
+      instanceId,
+      dryRun: false,
+      status: 500,
+    });
+    const applied = await ctx.engine().apply(desired);
+    expect(applied.lastCycle?.startAttempts).to.equal(3);
+    expect(starts()).to.have.length(3);
+    expect(ctx.emulator.instance(instanceId).state).to.equal("running");
+  });
+
   it("an instance that starts at the first try reports one start attempt", async () => {
     const { desired } = seeded(ctx.emulator);
     const applied = await ctx.engine().apply(desired);
