@@ -20,6 +20,7 @@ export const MUTATING_ACTIONS: readonly string[] = [
   "DeleteTags",
   // Systems Manager: runs a script inside the guest.
   "SendCommand",
+  "ModifyInstanceAttribute",
 ];
 
 export class CallLog {

@@ -10,6 +10,7 @@ import {
   type InstanceStateName,
   type NestedVirtualization,
   type SeedInstance,
+  type StateReason,
   UnknownInstanceError,
 } from "./instances";
 import {
@@ -43,6 +44,7 @@ export interface ControlTarget {
   setStatusChecks(id: string, settings: StatusCheckSettings): void;
   statusChecks(id: string): StatusChecks;
   setTransitionDurations(id: string, durations: Partial<Durations>): void;
+  failNextStarts(id: string, count: number, reason?: StateReason): void;
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
@@ -107,6 +109,16 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
           stoppingMs: optionalNumber(obj, "stoppingMs"),
           pendingMs: optionalNumber(obj, "pendingMs"),
         });
+        return ok(target.instance(id));
+      }
+      case "POST instances/:id/start-failures": {
+        // Body: { count, code?, message? } — the next `count` starts fall back to "stopped" (capacity by default).
+        const obj = asObject(body);
+        const code = optionalString(obj, "code");
+        const reason: StateReason | undefined = code
+          ? { code, message: optionalString(obj, "message") ?? `${code}: Injected start failure.` }
+          : undefined;
+        target.failNextStarts(id, optionalNumber(obj, "count") ?? 1, reason);
         return ok(target.instance(id));
       }
       case "POST instances/:id/tags": {
@@ -226,7 +238,7 @@ function parseInstanceType(obj: JsonObject): InstanceTypeInfo {
   };
 }
 
-/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?, status?, html?} | [...], unimplementedActions?: string[], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
+/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?, status?, html?} | [...], unimplementedActions?: string[], latencyMs?, holdReply?: {action, ms}, stuckInStopping?: {instanceId, stuck?} } */
 function applyFaults(faults: Faults, obj: JsonObject): void {
   if (optionalBoolean(obj, "clear")) faults.clear();
   if (obj.errorRate !== undefined) {
@@ -259,6 +271,10 @@ function applyFaults(faults: Faults, obj: JsonObject): void {
   if (unimplemented !== undefined) faults.unimplementedActions(unimplemented);
   const latencyMs = optionalNumber(obj, "latencyMs");
   if (latencyMs !== undefined) faults.latency(latencyMs);
+  if (obj.holdReply !== undefined) {
+    const hold = asObject(obj.holdReply, "holdReply");
+    faults.holdReply(requiredString(hold, "action"), optionalNumber(hold, "ms") ?? 0);
+  }
   if (obj.stuckInStopping !== undefined) {
     const stuck = asObject(obj.stuckInStopping, "stuckInStopping");
     faults.stuckInStopping(requiredString(stuck, "instanceId"), optionalBoolean(stuck, "stuck") ?? true);

@@ -88,6 +88,7 @@ export class Ec2Emulator implements ControlTarget {
       control: this,
       latencyMs: () => this.faults.latencyMillis,
       ssm: this.ssm,
+      replyHoldMs: (action) => this.faults.replyHoldMillis(action),
     });
   }
 
@@ -179,7 +180,18 @@ export class Ec2Emulator implements ControlTarget {
 
   /** The next start of the instance fails: "pending", then back to "stopped" with this StateReason. */
   failNextStart(id: string, reason: StateReason = INSUFFICIENT_CAPACITY): void {
-    this.store.require(id).startFailure = { ...reason };
+    this.failNextStarts(id, 1, reason);
+  }
+
+  /**
+   * The next `count` starts of the instance fail (capacity by default): each is accepted, goes
+   * "pending", then falls back to "stopped" with the StateReason. 0 clears it.
+   */
+  failNextStarts(id: string, count: number, reason: StateReason = INSUFFICIENT_CAPACITY): void {
+    if (!(Number.isInteger(count) && count >= 0)) throw new Error(`count must be a whole number >= 0, got ${count}`);
+    const record = this.store.require(id);
+    record.startFailure = count > 0 ? { ...reason } : undefined;
+    record.startFailuresLeft = count > 0 ? count : undefined;
   }
 
   /** This instance's own stopping/pending durations, for transitions that begin afterwards. */

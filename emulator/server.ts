@@ -16,6 +16,8 @@ export interface ServerBindings {
   latencyMs(): number;
   /** Systems Manager (awsJson1_1), told apart by its `X-Amz-Target` header. */
   ssm?: SsmService;
+  /** Extra delay of the answer to `action` after it took effect (see Faults.holdReply). */
+  replyHoldMs?(action: string): number;
 }
 
 export function createEmulatorServer(bindings: ServerBindings): http.Server {
@@ -43,7 +45,10 @@ async function handle(bindings: ServerBindings, req: http.IncomingMessage): Prom
   }
   const params = parseForm(url.search.slice(1));
   for (const [key, value] of parseForm(body)) params.set(key, value);
-  return handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
+  const reply = handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
+  const hold = params.get("DryRun") === "true" ? 0 : (bindings.replyHoldMs?.(params.get("Action") ?? "") ?? 0);
+  if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
+  return reply;
 }
 
 /** The region of a SigV4 `Authorization` header's credential scope (`Credential=KEY/DATE/REGION/ec2/aws4_request`). */

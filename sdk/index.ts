@@ -33,6 +33,11 @@ export interface NestedVirtEnablementArgs {
   /** Allow the cycle on an Auto Scaling group member (put it in Standby first). Default `false`. */
   allowAutoScalingGroupMember?: pulumi.Input<boolean>;
   /**
+   * An instance with stop protection (`disableApiStop`): `"refuse"` (default) blocks the cycle;
+   * `"lift"` turns the protection off for the cycle and on again once the instance runs again.
+   */
+  stopProtection?: pulumi.Input<"refuse" | "lift">;
+  /**
    * What deleting the resource does: `"keep"` (default) leaves the CPU option as it is, with no
    * downtime; `"restore"` cycles the instance back to the setting it had before.
    */
@@ -74,6 +79,7 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   declare public readonly nestedVirtualization: pulumi.Output<NestedVirtSetting>;
   declare public readonly region: pulumi.Output<string | undefined>;
   declare public readonly allowAutoScalingGroupMember: pulumi.Output<boolean>;
+  declare public readonly stopProtection: pulumi.Output<"refuse" | "lift">;
   declare public readonly onDelete: pulumi.Output<OnDeleteBehaviour>;
   declare public readonly timeouts: pulumi.Output<{ stop: string; start: string; healthy: string }>;
   declare public readonly waitForStatusChecks: pulumi.Output<boolean>;
@@ -116,13 +122,23 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
             args.rolloutGroup,
             args.maxUnavailable,
             args.verifyInGuest,
+            args.stopProtection,
           ])
-          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable, verifyInGuest]) =>
-            preflightInProgram(
-              { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable, verifyInGuest },
-              { region: knownRegion, profile },
-              urn,
-            ),
+          .apply(
+            ([
+              instanceId,
+              nestedVirtualization,
+              knownRegion,
+              rolloutGroup,
+              maxUnavailable,
+              verifyInGuest,
+              stopProtection,
+            ]) =>
+              preflightInProgram(
+                { instanceId, nestedVirtualization, rolloutGroup, maxUnavailable, verifyInGuest, stopProtection },
+                { region: knownRegion, profile },
+                urn,
+              ),
           );
     super(
       nestedVirtProvider,

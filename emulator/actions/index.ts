@@ -4,6 +4,7 @@ import { describeInstanceAttribute } from "./describe-instance-attribute";
 import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
 import { modifyInstanceCpuOptions } from "./modify-cpu-options";
+import { modifyInstanceAttribute } from "./modify-instance-attribute";
 import { startInstances, stopInstances } from "./stop-start";
 import { createTags, deleteTags } from "./tags";
 
@@ -17,6 +18,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   StopInstances: stopInstances,
   StartInstances: startInstances,
   ModifyInstanceCpuOptions: modifyInstanceCpuOptions,
+  ModifyInstanceAttribute: modifyInstanceAttribute,
   CreateTags: createTags,
   DeleteTags: deleteTags,
 };

@@ -21,6 +21,7 @@ export const INPUT_PLACEMENT: Record<InputName, InputPlacement> = {
   nestedVirtualization: { flag: "--disable" },
   region: { flag: "--region" },
   allowAutoScalingGroupMember: { flag: "--auto-scaling" },
+  stopProtection: { flag: "--stop-protection" },
   onDelete: { notAFlag: "nothing is deleted; `apply --disable` turns the option off again" },
   timeouts: { flag: "--timeout" },
   waitForStatusChecks: { flag: "--wait-for-status-checks" },
@@ -48,11 +49,7 @@ export const AUTO_SCALING_CHOICES: Record<"allow" | "standby", Choice> = {
 };
 
 export const STOP_PROTECTION_CHOICES: Record<"lift", Choice> = {
-  lift: {
-    missing:
-      "lifting stop protection (disableApiStop) for the cycle is not in the engine yet (issue #20). Turn it off yourself (aws ec2 modify-instance-attribute --no-disable-api-stop), apply, then turn it back on",
-    awaits: "issue #20",
-  },
+  lift: { inputs: { stopProtection: "lift" } },
 };
 
 /** "allow, or standby (not yet: issue #20)": the choices, saying which the engine cannot do yet. */

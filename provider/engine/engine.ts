@@ -255,10 +255,20 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const findings = await preflightCycle(gateway, desired.instanceId, actions, {
         readStopProtection: checks === "with-stop-protection",
       });
-      const refused = [...findings.deniedActions, ...findings.unperformable.map((u) => u.action)];
-      permitted = { checkedAt, actions: actions.filter((a) => !refused.includes(a)) };
       if (findings.deniedActions.length > 0 || findings.unperformable.length > 0 || findings.stopProtected)
         plan = planCycle(facts, desired, { ...base, ...findings });
+      // Found protected with `stopProtection: lift`: the plan now lifts it, a call to DryRun as well.
+      const added = actionsOf(plan).filter((a) => !actions.includes(a));
+      if (added.length > 0) {
+        const more = await preflightCycle(gateway, desired.instanceId, added, { readStopProtection: false });
+        findings.deniedActions.push(...more.deniedActions);
+        findings.unperformable.push(...more.unperformable);
+        actions.push(...added);
+        if (more.deniedActions.length > 0 || more.unperformable.length > 0)
+          plan = planCycle(facts, desired, { ...base, ...findings });
+      }
+      const refused = [...findings.deniedActions, ...findings.unperformable.map((u) => u.action)];
+      permitted = { checkedAt, actions: actions.filter((a) => !refused.includes(a)) };
       // verifyInGuest needs a managed agent: found out now, before anything is stopped (a real read: SSM has no DryRun).
       const guestBlockers = plan.steps.some((s) => s.kind === "verify-guest")
         ? await guestAgentBlockers(ssm(), facts)
@@ -296,7 +306,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let sharedSlotWaitMs = 0;
     for (;;) {
       if (signal?.aborted) throw new CancelledError(id, "nothing was changed.");
-      const { facts, plan } = await planFor(desired, "permissions", known, { takeOver, runToken });
+      // Lifting stop protection needs to know it is on before the journal is written: read it then.
+      const checks = desired.stopProtection === "lift" ? "with-stop-protection" : "permissions";
+      const { facts, plan } = await planFor(desired, checks, known, { takeOver, runToken });
       known = undefined;
       if (!facts) throw new BlockedError(id, plan.blockers);
       first ??= facts;

@@ -21,7 +21,8 @@ export type ErrorCode =
   | "SlotWaitTimeout"
   | "OtherCycleTimeout"
   | "DuplicateDeclaration"
-  | "GuestCheckFailed";
+  | "GuestCheckFailed"
+  | "InsufficientCapacity";
 
 /** Base of every error the engine raises; `code` is stable for programs, `message` is for people. */
 export class NestedVirtError extends Error {

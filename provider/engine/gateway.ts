@@ -7,6 +7,7 @@ import {
   DescribeInstanceTypesCommand,
   EC2Client,
   type Filter,
+  ModifyInstanceAttributeCommand,
   ModifyInstanceCpuOptionsCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -327,6 +328,16 @@ export class Ec2Gateway {
     await this.send(() => this.client.send(new ModifyInstanceCpuOptionsCommand(input)), dryRun);
   }
 
+  /**
+   * ModifyInstanceAttribute of `disableApiStop` (stop protection on or off; see stop-protection.ts).
+   * Forgets a remembered "off" read, so the next look at the attribute asks EC2 again.
+   */
+  async setStopProtection(instanceId: string, on: boolean, dryRun = false, retryWindowMs?: number): Promise<void> {
+    if (!dryRun) this.permitted.delete(`disableApiStop ${instanceId}`);
+    const input = windowed({ InstanceId: instanceId, DisableApiStop: { Value: on }, DryRun: dryRun }, retryWindowMs);
+    await this.send(() => this.client.send(new ModifyInstanceAttributeCommand(input)), dryRun);
+  }
+
   /** Makes one call; with DryRun, EC2's "would have succeeded" answer (DryRunOperation) resolves. */
   private async send(call: () => Promise<unknown>, dryRun: boolean): Promise<void> {
     try {
@@ -454,6 +465,8 @@ export class Ec2Gateway {
         return this.createTag(instanceId, "nestedvirt:permission-check", "", true);
       case "DeleteTags":
         return this.deleteTag(instanceId, "nestedvirt:permission-check", undefined, true);
+      case "ModifyInstanceAttribute":
+        return this.setStopProtection(instanceId, true, true);
     }
   }
 }

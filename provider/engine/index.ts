@@ -33,3 +33,4 @@ export {
   RETRY_FAILED_CYCLE_ENV,
 } from "./failed-cycle";
 export { DOWNTIME_RETRY_WINDOW_MS } from "./cycle";
+export { StartCapacityError, CAPACITY_ERROR_CODE, CAPACITY_STATE_REASON } from "./capacity";

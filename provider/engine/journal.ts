@@ -8,8 +8,12 @@ import type { CycleJournal, NestedVirtSetting } from "./types";
  */
 export const JOURNAL_TAG_KEY = "nestedvirt:cycle";
 
-/** The journal versions this release reads; 1 predates leases (no run token). */
-const CURRENT_VERSION = 2;
+/**
+ * The journal versions this release reads; 1 predates leases (no run token). 3 is written only by
+ * a cycle that lifts stop protection, so a release that cannot restore it refuses the journal
+ * (a blocker) instead of finishing the cycle with the protection left off.
+ */
+const CURRENT_VERSION = 3;
 
 interface JournalTag {
   v: number;
@@ -21,11 +25,13 @@ interface JournalTag {
   run?: string;
   until?: string;
   stall?: number;
+  /** v3: the cycle lifts stop protection (disableApiStop); finishing it turns the protection on again. */
+  lift?: boolean;
 }
 
 export function encodeJournal(journal: CycleJournal): string {
   const tag: JournalTag = {
-    v: CURRENT_VERSION,
+    v: journal.stopProtectionLifted ? 3 : 2,
     prior: journal.priorState,
     from: journal.from,
     to: journal.to,
@@ -33,6 +39,7 @@ export function encodeJournal(journal: CycleJournal): string {
     ...(journal.runToken ? { run: journal.runToken } : {}),
     ...(journal.leaseUntil ? { until: journal.leaseUntil } : {}),
     ...(journal.stallMs !== undefined ? { stall: journal.stallMs } : {}),
+    ...(journal.stopProtectionLifted ? { lift: true } : {}),
   };
   return JSON.stringify(tag);
 }
@@ -55,7 +62,7 @@ export function decodeJournal(value: string): DecodedJournal {
       problem: `it was written by a newer nestedvirt (journal version ${tag.v}; this one reads up to ${CURRENT_VERSION})`,
     };
   }
-  if (tag.v !== 1 && tag.v !== 2) return { problem: `its version ${JSON.stringify(tag.v)} is unknown` };
+  if (tag.v !== 1 && tag.v !== 2 && tag.v !== 3) return { problem: `its version ${JSON.stringify(tag.v)} is unknown` };
   if ((tag.prior !== "running" && tag.prior !== "stopped") || !isSetting(tag.from) || !isSetting(tag.to)) {
     return { problem: "its prior state or settings are missing or invalid" };
   }
@@ -68,6 +75,7 @@ export function decodeJournal(value: string): DecodedJournal {
       ...(typeof tag.run === "string" ? { runToken: tag.run } : {}),
       ...(typeof tag.until === "string" ? { leaseUntil: tag.until } : {}),
       ...(typeof tag.stall === "number" ? { stallMs: tag.stall } : {}),
+      ...(tag.lift === true ? { stopProtectionLifted: true } : {}),
     },
   };
 }

@@ -49,6 +49,8 @@ const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string>
   "clear-journal": (id) => `remove the cycle journal tag from ${id}`,
   "wait-healthy": (id) => `wait until the status checks of ${id} are ok`,
   "verify-guest": (id) => `check inside ${id} (SSM Run Command) that it can run a hypervisor`,
+  "lift-stop-protection": (id) => `turn stop protection (disableApiStop) off on ${id} for the cycle`,
+  "restore-stop-protection": (id) => `turn stop protection (disableApiStop) on again on ${id}`,
 };
 
 function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): Step[] {
@@ -127,7 +129,8 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
       message: `Instance ${id} belongs to Auto Scaling group "${facts.autoScalingGroupName}", which may replace it while it is stopped. Put it in Standby (or suspend the group's health checks), then set allowAutoScalingGroupMember to true.`,
     });
   }
-  if (context.stopProtected && facts.state !== "stopped") blockers.push(stopProtectedBlocker(id));
+  if (context.stopProtected && facts.state !== "stopped" && desired.stopProtection !== "lift")
+    blockers.push(stopProtectedBlocker(id));
   for (const action of context.deniedActions ?? []) blockers.push(missingPermissionBlocker(id, action));
   for (const call of context.unperformable ?? []) blockers.push(endpointCannotCycleBlocker(id, call));
   const failure = facts.failedCycle;
@@ -302,14 +305,48 @@ export function planCycle(
   }
 
   const blockers = [...(needsModify ? blockersFor(facts, desired, context) : []), ...(context.guestBlockers ?? [])];
-  const kinds = needsModify && blockers.length === 0 ? cycleSteps(facts) : facts.journal ? restoreSteps(facts) : [];
+  const plain = needsModify && blockers.length === 0 ? cycleSteps(facts) : facts.journal ? restoreSteps(facts) : [];
+  const kinds = withStopProtectionLift(plain, facts, desired, context);
   const causesDowntime = kinds.includes("stop");
   return {
     ...current,
     steps: steps(id, desired, withGuestCheck(withRolloutAndGate(kinds, desired), desired, blockers.length > 0)),
-    warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : [])],
+    warnings: [
+      ...journalWarning,
+      ...(causesDowntime ? warningsFor(facts, desired) : []),
+      ...(kinds.includes("lift-stop-protection") ? [stopProtectionLiftedWarning(id)] : []),
+    ],
     blockers,
     causesDowntime,
+  };
+}
+
+/**
+ * With `stopProtection: lift`, a cycle that stops a protected instance turns the protection off
+ * right after its journal records that it will, and on again once the instance runs again. A
+ * journal that records a lift gets the protection turned on again, whatever else is left to do.
+ */
+function withStopProtectionLift(
+  kinds: StepKind[],
+  facts: InstanceFacts,
+  desired: DesiredState,
+  context: PlanContext,
+): StepKind[] {
+  const lifts = desired.stopProtection === "lift" && context.stopProtected === true && kinds.includes("stop");
+  const restores = lifts || facts.journal?.stopProtectionLifted === true;
+  if (!restores) return kinds;
+  return kinds.flatMap((kind): StepKind[] => {
+    if (kind === "write-journal" && lifts) return [kind, "lift-stop-protection"];
+    if (kind === "clear-journal") return ["restore-stop-protection", kind];
+    return [kind];
+  });
+}
+
+/** The preview's word that the cycle lifts stop protection (see withStopProtectionLift). */
+export function stopProtectionLiftedWarning(id: string): PlanWarning {
+  return {
+    code: "stop-protection-lifted",
+    message: `Instance ${id} has stop protection (disableApiStop); it will be lifted for the cycle and turned on again once ${id} runs again (stopProtection: lift). The cycle journal records the lift, so an interrupted run's protection is turned on again by the next run.`,
   };
 }
 
@@ -367,6 +404,8 @@ export const STEP_ACTIONS: Partial<Record<StepKind, MutatingAction>> = {
   modify: "ModifyInstanceCpuOptions",
   start: "StartInstances",
   "clear-journal": "DeleteTags",
+  "lift-stop-protection": "ModifyInstanceAttribute",
+  "restore-stop-protection": "ModifyInstanceAttribute",
 };
 
 /** The mutating actions a plan will call, for the DryRun permission check. */

@@ -17,6 +17,8 @@ export const PHASE_TEXT: Record<ProgressPhase | "queued", string> = {
   "wait-healthy": "waiting for status checks",
   "verify-guest": "checking inside the guest",
   "wait-other-run": "waiting for another run's cycle",
+  "lift-stop-protection": "lifting stop protection",
+  "restore-stop-protection": "restoring stop protection",
 };
 
 /** The status line of one instance in a phase, as a resource shows it: `stopping i-0abc…`. */

@@ -5,7 +5,7 @@ import type {
   RetryStrategyV2,
   StandardRetryToken,
 } from "@smithy/types";
-import { FAILED_CALL } from "./errors";
+import { awsErrorCode, FAILED_CALL } from "./errors";
 import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
 
 /**
@@ -39,6 +39,10 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
     const throttled = errorInfo.errorType === "THROTTLING";
     rate.record(throttled);
     const retries = token.getRetryCount() + 1;
+    // EC2 counts a lack of capacity among its server errors; the cycle retries it itself, with a
+    // backoff sized for capacity to come back and each attempt counted (capacity.ts), not here.
+    if (awsErrorCode(errorInfo.error) === "InsufficientInstanceCapacity")
+      throw new Error("No retry token available: capacity refusals are retried by the cycle");
     const retryable = throttled || errorInfo.errorType === "TRANSIENT" || errorInfo.errorType === "SERVER_ERROR";
     if (!retryable || retries >= this.maxAttempts) throw new Error("No retry token available");
     const base = throttled ? THROTTLING_RETRY_DELAY_BASE : DEFAULT_RETRY_DELAY_BASE;

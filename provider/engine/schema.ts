@@ -115,6 +115,14 @@ export const TIMING_FIELDS = [
     description:
       "When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.",
   },
+  {
+    name: "startAttempts",
+    tfName: "start_attempts",
+    kind: "number",
+    optional: true,
+    description:
+      "StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.",
+  },
 ] as const;
 
 /** The attribute table, typed literally so the engine's types can be derived from it (below). */
@@ -165,6 +173,16 @@ const TABLE = [
     defaultValue: false,
     description:
       "Allow the cycle on a member of an Auto Scaling group. Put the instance in Standby or suspend health checks first, or the group may replace the stopped instance.",
+  },
+  {
+    name: "stopProtection",
+    tfName: "stop_protection",
+    kind: "string",
+    role: "input",
+    enumValues: ["refuse", "lift"],
+    defaultValue: "refuse",
+    description:
+      "What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.",
   },
   {
     name: "onDelete",
@@ -341,7 +359,14 @@ export const EC2_ACTIONS = {
   read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus"],
   /** Reads of one instance (stop protection), grantable per instance. */
   readInstance: ["DescribeInstanceAttribute"],
-  change: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],
+  change: [
+    "StopInstances",
+    "StartInstances",
+    "ModifyInstanceCpuOptions",
+    "CreateTags",
+    "DeleteTags",
+    "ModifyInstanceAttribute",
+  ],
 } as const;
 
 export const ALL_EC2_ACTIONS: readonly string[] = Object.values(EC2_ACTIONS).flat();

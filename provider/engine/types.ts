@@ -39,6 +39,8 @@ export interface CycleJournal {
   leaseUntil?: string;
   /** How long the instance may sit unchanged in a settled state before the holder counts as gone. */
   stallMs?: number;
+  /** The cycle turns stop protection off (or did): whoever finishes it turns it on again. */
+  stopProtectionLifted?: boolean;
 }
 
 /** A cycle that stopped the instance and failed at a call, recorded as a tag (see failed-cycle.ts). */
@@ -100,7 +102,9 @@ export type StepKind =
   | "clear-journal"
   | "acquire-slot"
   | "wait-healthy"
-  | "verify-guest";
+  | "verify-guest"
+  | "lift-stop-protection"
+  | "restore-stop-protection";
 
 export interface Step {
   kind: StepKind;
@@ -113,7 +117,8 @@ export type WarningCode =
   | "windows-vsm-disabled"
   | "auto-scaling-member"
   | "interrupted-cycle"
-  | "other-cycle-in-progress";
+  | "other-cycle-in-progress"
+  | "stop-protection-lifted";
 
 export interface PlanWarning {
   code: WarningCode;
@@ -140,7 +145,12 @@ export type BlockerCode =
 export interface PlanBlocker {
   code: BlockerCode;
   /** The user-facing attribute the blocker concerns, for property-level errors. */
-  attribute?: "instanceId" | "nestedVirtualization" | "allowAutoScalingGroupMember" | "verifyInGuest";
+  attribute?:
+    | "instanceId"
+    | "nestedVirtualization"
+    | "allowAutoScalingGroupMember"
+    | "verifyInGuest"
+    | "stopProtection";
   message: string;
 }
 
@@ -171,6 +181,8 @@ export interface CycleTimings {
   slotWaitSeconds?: number;
   /** When the check inside the guest confirmed nested virtualization (only with verifyInGuest). */
   guestVerifiedAt?: string;
+  /** StartInstances calls made (more than one when a start failed for capacity and was retried). */
+  startAttempts?: number;
 }
 
 /** What the engine reports about an instance after applying (or reading) the desired state. */

@@ -280,7 +280,8 @@ export function importResourceState(id: string): ValueResult {
  * Rewrites stored state of an older schema version into the current one: inputs the older
  * version did not have take their defaults, which are what it did (version 0 had no `on_delete`
  * and left the instance alone, `keep`; version 1 had no rollout group or health gate; version 2
- * had no in-guest check, `verify_in_guest = false`), so the upgrade shows no diff.
+ * had no in-guest check, `verify_in_guest = false`, and no `stop_protection`, refusing protected
+ * instances, `refuse`), so the upgrade shows no diff.
  */
 export function upgradeResourceState(version: number, json: Uint8Array | undefined): ValueResult {
   if (version > RESOURCE_SCHEMA_VERSION) {

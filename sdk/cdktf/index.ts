@@ -167,6 +167,11 @@ export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
   /** Allow the cycle on an Auto Scaling group member (put it in Standby first). Default `false`. */
   readonly allowAutoScalingGroupMember?: boolean | IResolvable;
   /**
+   * An instance with stop protection (`disableApiStop`): `"refuse"` (default) blocks the cycle;
+   * `"lift"` turns the protection off for the cycle and on again once the instance runs again.
+   */
+  readonly stopProtection?: "refuse" | "lift";
+  /**
    * What destroying the resource does: `"keep"` (default) leaves the CPU option as it is, with no
    * downtime; `"restore"` cycles the instance back to the setting it had before.
    */
@@ -206,6 +211,8 @@ export class NestedVirtEnablementLastCycleOutputReference extends ComplexObject 
   declare readonly slotWaitSeconds: number;
   /** When the check inside the guest confirmed nested virtualization (ISO 8601); null unless `verifyInGuest`. */
   declare readonly guestVerifiedAt: string;
+  /** StartInstances calls the cycle made (more than 1 after capacity retries); null when it started nothing. */
+  declare readonly startAttempts: number;
 }
 
 /**
@@ -262,6 +269,7 @@ export class NestedVirtEnablement extends TerraformResource {
   /** The region used: the resource's own, else the provider's. */
   declare readonly region: string;
   declare readonly allowAutoScalingGroupMember: IResolvable;
+  declare readonly stopProtection: string;
   declare readonly onDelete: string;
   declare readonly waitForStatusChecks: IResolvable;
   declare readonly verifyInGuest: IResolvable;

@@ -92,6 +92,10 @@ export class Enablement extends pulumi.CustomResource {
      */
     declare public readonly rolloutGroup: pulumi.Output<string | undefined>;
     /**
+     * What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+     */
+    declare public readonly stopProtection: pulumi.Output<string>;
+    /**
      * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
      */
     declare public readonly timeouts: pulumi.Output<outputs.EnablementTimeouts>;
@@ -129,6 +133,7 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["onDelete"] = (args?.onDelete) ?? "keep";
             resourceInputs["region"] = args?.region;
             resourceInputs["rolloutGroup"] = args?.rolloutGroup;
+            resourceInputs["stopProtection"] = (args?.stopProtection) ?? "refuse";
             resourceInputs["timeouts"] = args ? pulumi.output(args.timeouts).apply(v => v === undefined ? undefined : inputs.enablementTimeoutsArgsProvideDefaults(v)) : undefined;
             resourceInputs["verifyInGuest"] = (args?.verifyInGuest) ?? false;
             resourceInputs["waitForStatusChecks"] = (args?.waitForStatusChecks) ?? false;
@@ -149,6 +154,7 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["previousNestedVirtualization"] = undefined /*out*/;
             resourceInputs["region"] = undefined /*out*/;
             resourceInputs["rolloutGroup"] = undefined /*out*/;
+            resourceInputs["stopProtection"] = undefined /*out*/;
             resourceInputs["timeouts"] = undefined /*out*/;
             resourceInputs["verifyInGuest"] = undefined /*out*/;
             resourceInputs["waitForStatusChecks"] = undefined /*out*/;
@@ -191,6 +197,10 @@ export interface EnablementArgs {
      * Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
      */
     rolloutGroup?: pulumi.Input<string | undefined>;
+    /**
+     * What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+     */
+    stopProtection?: pulumi.Input<enums.StopProtection | undefined>;
     /**
      * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
      */

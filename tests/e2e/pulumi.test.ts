@@ -250,6 +250,37 @@ describe("end to end with the real Pulumi CLI", function () {
     });
   });
 
+  it("stopProtection lift: preview warns that protection is lifted for the cycle; up lifts it, cycles and turns it on again", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", disableApiStop: true });
+    const workspace = await stackFor("stop-protection-lift", { instanceIds: [instanceId], stopProtection: "lift" });
+    emulator.resetCalls();
+    const preview = await workspace.run(["preview", "--stack", workspace.stack]);
+    expect(preview.code, preview.stderr).to.equal(0);
+    expect(preview.stdout + preview.stderr).to.contain(
+      `Instance ${instanceId} has stop protection (disableApiStop); it will be lifted for the cycle`,
+    );
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+    const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(up.code, up.stderr).to.equal(0);
+    expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal([
+      "CreateTags",
+      "ModifyInstanceAttribute",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "ModifyInstanceAttribute",
+      "DeleteTags",
+    ]);
+    const protection = emulator.mutatingCalls().filter((c) => c.action === "ModifyInstanceAttribute");
+    expect(protection.map((c) => c.params["DisableApiStop.Value"])).to.deep.equal(["false", "true"]);
+    expect(emulator.instance(instanceId)).to.deep.include({
+      state: "running",
+      nestedVirtualization: "enabled",
+      disableApiStop: true,
+    });
+  });
+
   it("an endpoint whose DryRun of the modify answers InvalidAction fails the preview with the blocker, stopping nothing", async () => {
     const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
     emulator.faults.failNext(
@@ -512,7 +543,7 @@ describe("end to end with the real Pulumi CLI", function () {
       emulator.resetCalls();
       const running = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
       const refused = await firstStoppedInstance(emulator, ids);
-      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+      emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", undefined, 1, {
         instanceId: refused,
         dryRun: false,
       });

@@ -349,6 +349,56 @@ describe("end to end with the real Terraform CLI", function () {
     });
   });
 
+  it('stop_protection = "lift": plan warns that protection is lifted for the cycle; apply lifts it, cycles and turns it on again', async () => {
+    // No public IP to change: Terraform folds warnings with one summary into the first, and ours is to be read.
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      disableApiStop: true,
+      publicIp: "none",
+    });
+    const workspace = workspaceWith("stop-protection-lift", [{ name: "kvm", instanceId, stopProtection: "lift" }]);
+    emulator.resetCalls();
+    const plan = await workspace.run(["plan"]);
+    expect(plan.code, output(plan)).to.equal(0);
+    expect(output(plan)).to.contain(
+      `Instance ${instanceId} has stop protection (disableApiStop); it will be lifted for the cycle`,
+    );
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+    const apply = await workspace.run(["apply", "-auto-approve"]);
+    expect(apply.code, output(apply)).to.equal(0);
+    expect(mutating()).to.deep.equal([
+      "CreateTags",
+      "ModifyInstanceAttribute",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "ModifyInstanceAttribute",
+      "DeleteTags",
+    ]);
+    const protection = emulator.mutatingCalls().filter((c) => c.action === "ModifyInstanceAttribute");
+    expect(protection.map((c) => c.params["DisableApiStop.Value"])).to.deep.equal(["false", "true"]);
+    expect(emulator.instance(instanceId)).to.deep.include({
+      state: "running",
+      nestedVirtualization: "enabled",
+      disableApiStop: true,
+    });
+  });
+
+  it("a start that falls back to stopped for capacity twice: apply retries it and records last_cycle.start_attempts = 3", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.failNextStarts(instanceId, 2);
+    const workspace = workspaceWith("capacity-retry", [{ name: "kvm", instanceId }]);
+    emulator.resetCalls();
+    const apply = await workspace.run(["apply", "-auto-approve"]);
+    expect(apply.code, output(apply)).to.equal(0);
+    expect(mutating().filter((a) => a === "StartInstances")).to.have.length(3);
+    const { values } = (await workspace.stateResources())[ADDRESS];
+    expect((values.last_cycle as { start_attempts: number }).start_attempts).to.equal(3);
+    expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+  });
+
   it("an endpoint whose DryRun of the modify answers InvalidAction fails plan with the blocker, stopping nothing", async () => {
     const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
     emulator.faults.failNext(
@@ -606,7 +656,7 @@ describe("end to end with the real Terraform CLI", function () {
       emulator.resetCalls();
       const running = workspace.run(["apply", "-auto-approve"]);
       const refused = await firstStoppedInstance(emulator, ids);
-      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+      emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", undefined, 1, {
         instanceId: refused,
         dryRun: false,
       });

@@ -54,6 +54,7 @@ describe("the Pulumi dynamic provider's methods", () => {
         instanceId,
         nestedVirtualization: "enabled",
         allowAutoScalingGroupMember: false,
+        stopProtection: "refuse",
         onDelete: "keep",
         timeouts: { stop: "10m", start: "10m", healthy: "10m" },
         waitForStatusChecks: false,

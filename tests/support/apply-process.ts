@@ -14,6 +14,7 @@ export interface ApplyJob {
   delayMs: number;
   rolloutGroup?: string;
   maxUnavailable?: number;
+  stopProtection?: "refuse" | "lift";
 }
 
 export interface ApplyOutcome {
@@ -33,6 +34,7 @@ async function applyAt(endpoint: string, job: ApplyJob, startAt: number): Promis
     nestedVirtualization: job.setting,
     timeouts: { stopSeconds: 60, startSeconds: 60, healthySeconds: 60 },
     ...(job.rolloutGroup ? { rolloutGroup: job.rolloutGroup, maxUnavailable: job.maxUnavailable ?? 1 } : {}),
+    ...(job.stopProtection ? { stopProtection: job.stopProtection } : {}),
   });
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt + job.delayMs - Date.now())));
   const began = Date.now();

@@ -28,6 +28,7 @@ export function desiredOf(overrides: Partial<DesiredState> = {}): DesiredState {
     instanceId: "i-0123456789abcdef0",
     nestedVirtualization: "enabled",
     allowAutoScalingGroupMember: false,
+    stopProtection: "refuse",
     onDelete: "keep",
     timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
     waitForStatusChecks: false,

@@ -473,6 +473,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           region: PROVIDER_REGION,
           nested_virtualization: "enabled",
           allow_auto_scaling_group_member: false,
+          stop_protection: "refuse",
           on_delete: "keep",
           wait_for_status_checks: false,
           verify_in_guest: false,
@@ -497,6 +498,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     const DEFAULTS = {
       nested_virtualization: "enabled",
       allow_auto_scaling_group_member: false,
+      stop_protection: "refuse",
       on_delete: "keep",
       wait_for_status_checks: false,
       verify_in_guest: false,
@@ -510,6 +512,14 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
         json({ id: ID, instance_id: ID, nested_virtualization: "enabled", obsolete: 1 }),
       );
       expect(upgraded.diagnostics).to.deep.equal([]);
+      expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
+    });
+
+    it("gives version 2 state the refuse behaviour it had for stop protection, so nothing shows as changed", () => {
+      const upgraded = upgradeResourceState(
+        2,
+        json({ id: ID, instance_id: ID, ...DEFAULTS, stop_protection: undefined }),
+      );
       expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
     });
 
@@ -540,6 +550,7 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           healthy_at: null,
           slot_wait_seconds: 12.5,
           guest_verified_at: "g",
+          start_attempts: 3,
         },
       });
       expect(upgradeResourceState(RESOURCE_SCHEMA_VERSION, json(state)).state).to.deep.equal(state);

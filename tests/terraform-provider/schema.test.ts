@@ -17,7 +17,7 @@ function attributes(): Record<string, SchemaAttribute> {
 const typeOf = (a: SchemaAttribute): unknown => JSON.parse(a.type.toString("utf8"));
 
 describe("Terraform schema (derived from provider/engine/schema.ts)", () => {
-  it("names the resource nestedvirt_enablement at schema version 2", () => {
+  it("names the resource nestedvirt_enablement at schema version 3", () => {
     expect(RESOURCE_TYPE_NAME).to.equal("nestedvirt_enablement");
     expect(resourceSchema().version).to.equal(RESOURCE_SCHEMA_VERSION).and.to.equal(3);
   });

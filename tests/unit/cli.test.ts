@@ -96,9 +96,14 @@ describe("the command line's pure parts", () => {
       expect(usageMessage(() => rawInputsOf({ autoScaling: "standby" })))
         .to.contain("--auto-scaling standby is not available")
         .and.contain("issue #20");
-      expect(usageMessage(() => rawInputsOf({ stopProtection: "lift" })))
-        .to.contain("--stop-protection lift is not available")
-        .and.contain("issue #20");
+    });
+
+    it("maps --stop-protection lift to stopProtection, and refuses other values by name", () => {
+      expect(rawInputsOf({ stopProtection: "lift" }).stopProtection).to.equal("lift");
+      expect(rawInputsOf({}).stopProtection).to.equal(undefined);
+      expect(usageMessage(() => rawInputsOf({ stopProtection: "ignore" }))).to.contain(
+        "--stop-protection ignore: choose one of lift",
+      );
     });
 
     it("validates through the schema's parser and names the flag", () => {

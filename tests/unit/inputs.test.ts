@@ -9,6 +9,7 @@ describe("validating inputs (pure)", () => {
       instanceId: "i-0123456789abcdef0",
       nestedVirtualization: "enabled",
       allowAutoScalingGroupMember: false,
+      stopProtection: "refuse",
       onDelete: "keep",
       timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
       waitForStatusChecks: false,

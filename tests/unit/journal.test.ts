@@ -33,9 +33,18 @@ describe("the cycle journal tag", () => {
   it("never guesses: garbage, an unknown version and a newer version are problems, not journals", () => {
     expect(decodeJournal("garbage")).to.deep.equal({ problem: "it is not JSON" });
     expect(decodeJournal('{"v":"x","prior":"running","from":"disabled","to":"enabled"}')).to.have.property("problem");
-    expect(decodeJournal('{"v":3}')).to.deep.equal({
-      problem: "it was written by a newer nestedvirt (journal version 3; this one reads up to 2)",
+    expect(decodeJournal('{"v":4}')).to.deep.equal({
+      problem: "it was written by a newer nestedvirt (journal version 4; this one reads up to 3)",
     });
+  });
+
+  it("records a lift of stop protection as version 3, and only then", () => {
+    const lifted = { ...journal, stopProtectionLifted: true };
+    expect(JSON.parse(encodeJournal(lifted))).to.include({ v: 3, lift: true });
+    expect(decodeJournal(encodeJournal(lifted))).to.deep.equal({ journal: lifted });
+    expect(JSON.parse(encodeJournal(journal)))
+      .to.include({ v: 2 })
+      .and.not.have.property("lift");
   });
 
   it("holds its lease until leaseUntil, and not after", () => {

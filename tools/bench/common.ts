@@ -17,6 +17,7 @@ export function desiredFor(instanceId: string): DesiredState {
     instanceId,
     nestedVirtualization: "enabled",
     allowAutoScalingGroupMember: false,
+    stopProtection: "refuse",
     onDelete: "keep",
     timeouts: { stopSeconds: 900, startSeconds: 900, healthySeconds: 900 },
     waitForStatusChecks: false,

@@ -38,6 +38,8 @@ type Enablement struct {
 	Region pulumi.StringPtrOutput `pulumi:"region"`
 	// Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup pulumi.StringPtrOutput `pulumi:"rolloutGroup"`
+	// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+	StopProtection pulumi.StringOutput `pulumi:"stopProtection"`
 	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsOutput `pulumi:"timeouts"`
 	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
@@ -69,6 +71,9 @@ func NewEnablement(ctx *pulumi.Context,
 	}
 	if args.OnDelete == nil {
 		args.OnDelete = OnDelete("keep")
+	}
+	if args.StopProtection == nil {
+		args.StopProtection = StopProtection("refuse")
 	}
 	if args.Timeouts != nil {
 		args.Timeouts = args.Timeouts.ToEnablementTimeoutsPtrOutput().ApplyT(func(v *EnablementTimeouts) *EnablementTimeouts { return v.Defaults() }).(EnablementTimeoutsPtrOutput)
@@ -132,6 +137,8 @@ type enablementArgs struct {
 	Region *string `pulumi:"region"`
 	// Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup *string `pulumi:"rolloutGroup"`
+	// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+	StopProtection *StopProtection `pulumi:"stopProtection"`
 	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts *EnablementTimeouts `pulumi:"timeouts"`
 	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
@@ -156,6 +163,8 @@ type EnablementArgs struct {
 	Region pulumi.StringPtrInput
 	// Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup pulumi.StringPtrInput
+	// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+	StopProtection StopProtectionPtrInput
 	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsPtrInput
 	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
@@ -254,6 +263,11 @@ func (o EnablementOutput) Region() pulumi.StringPtrOutput {
 // Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 func (o EnablementOutput) RolloutGroup() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringPtrOutput { return v.RolloutGroup }).(pulumi.StringPtrOutput)
+}
+
+// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+func (o EnablementOutput) StopProtection() pulumi.StringOutput {
+	return o.ApplyT(func(v *Enablement) pulumi.StringOutput { return v.StopProtection }).(pulumi.StringOutput)
 }
 
 // Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).

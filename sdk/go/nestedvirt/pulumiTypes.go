@@ -25,6 +25,8 @@ type CycleTimings struct {
 	ModifiedAt string `pulumi:"modifiedAt"`
 	// Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
 	SlotWaitSeconds *float64 `pulumi:"slotWaitSeconds"`
+	// StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+	StartAttempts *float64 `pulumi:"startAttempts"`
 	// When the instance was `running` again (ISO 8601); empty when it was left stopped.
 	StartedAt *string `pulumi:"startedAt"`
 	// When the instance reached `stopped` (ISO 8601); empty when it was already stopped.
@@ -69,6 +71,11 @@ func (o CycleTimingsOutput) ModifiedAt() pulumi.StringOutput {
 // Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
 func (o CycleTimingsOutput) SlotWaitSeconds() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v CycleTimings) *float64 { return v.SlotWaitSeconds }).(pulumi.Float64PtrOutput)
+}
+
+// StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+func (o CycleTimingsOutput) StartAttempts() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v CycleTimings) *float64 { return v.StartAttempts }).(pulumi.Float64PtrOutput)
 }
 
 // When the instance was `running` again (ISO 8601); empty when it was left stopped.
@@ -152,6 +159,16 @@ func (o CycleTimingsPtrOutput) SlotWaitSeconds() pulumi.Float64PtrOutput {
 			return nil
 		}
 		return v.SlotWaitSeconds
+	}).(pulumi.Float64PtrOutput)
+}
+
+// StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+func (o CycleTimingsPtrOutput) StartAttempts() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *CycleTimings) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.StartAttempts
 	}).(pulumi.Float64PtrOutput)
 }
 

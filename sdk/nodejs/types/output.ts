@@ -33,6 +33,10 @@ export interface CycleTimings {
      */
     slotWaitSeconds?: number;
     /**
+     * StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+     */
+    startAttempts?: number;
+    /**
      * When the instance was `running` again (ISO 8601); empty when it was left stopped.
      */
     startedAt?: string;

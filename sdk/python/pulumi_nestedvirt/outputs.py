@@ -38,6 +38,8 @@ class CycleTimings(dict):
             suggest = "healthy_at"
         elif key == "slotWaitSeconds":
             suggest = "slot_wait_seconds"
+        elif key == "startAttempts":
+            suggest = "start_attempts"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stoppedAt":
@@ -60,6 +62,7 @@ class CycleTimings(dict):
                  guest_verified_at: Optional[_builtins.str] = None,
                  healthy_at: Optional[_builtins.str] = None,
                  slot_wait_seconds: Optional[_builtins.float] = None,
+                 start_attempts: Optional[_builtins.float] = None,
                  started_at: Optional[_builtins.str] = None,
                  stopped_at: Optional[_builtins.str] = None):
         """
@@ -70,6 +73,7 @@ class CycleTimings(dict):
         :param _builtins.str guest_verified_at: When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
         :param _builtins.str healthy_at: When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
         :param _builtins.float slot_wait_seconds: Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
+        :param _builtins.float start_attempts: StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
         :param _builtins.str started_at: When the instance was `running` again (ISO 8601); empty when it was left stopped.
         :param _builtins.str stopped_at: When the instance reached `stopped` (ISO 8601); empty when it was already stopped.
         """
@@ -81,6 +85,8 @@ class CycleTimings(dict):
             pulumi.set(__self__, "healthy_at", healthy_at)
         if slot_wait_seconds is not None:
             pulumi.set(__self__, "slot_wait_seconds", slot_wait_seconds)
+        if start_attempts is not None:
+            pulumi.set(__self__, "start_attempts", start_attempts)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if stopped_at is not None:
@@ -125,6 +131,14 @@ class CycleTimings(dict):
         Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
         """
         return pulumi.get(self, "slot_wait_seconds")
+
+    @_builtins.property
+    @pulumi.getter(name="startAttempts")
+    def start_attempts(self) -> Optional[_builtins.float]:
+        """
+        StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+        """
+        return pulumi.get(self, "start_attempts")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")

@@ -17,6 +17,7 @@ const enablements = instanceIds.map(
         nestedVirtualization,
         onDelete,
         allowAutoScalingGroupMember: config.getBoolean("allowAutoScalingGroupMember"),
+        stopProtection: config.get("stopProtection") as "refuse" | "lift" | undefined,
         timeouts: { stop: "2m", start: "2m", healthy: "2m" },
         waitForStatusChecks: config.getBoolean("waitForStatusChecks"),
         verifyInGuest: config.getBoolean("verifyInGuest"),

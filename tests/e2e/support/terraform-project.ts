@@ -90,6 +90,7 @@ export interface EnablementBlock {
   nestedVirtualization?: "enabled" | "disabled";
   onDelete?: "keep" | "restore";
   allowAutoScalingGroupMember?: boolean;
+  stopProtection?: "refuse" | "lift";
   timeouts?: { stop?: string; start?: string; healthy?: string };
   waitForStatusChecks?: boolean;
   verifyInGuest?: boolean;
@@ -105,6 +106,7 @@ export function configuration(endpoint: string, resources: EnablementBlock[], ex
     if (r.onDelete) lines.push(`  on_delete = ${JSON.stringify(r.onDelete)}`);
     if (r.allowAutoScalingGroupMember !== undefined)
       lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
+    if (r.stopProtection) lines.push(`  stop_protection = ${JSON.stringify(r.stopProtection)}`);
     if (r.waitForStatusChecks !== undefined) lines.push(`  wait_for_status_checks = ${r.waitForStatusChecks}`);
     if (r.verifyInGuest !== undefined) lines.push(`  verify_in_guest = ${r.verifyInGuest}`);
     if (r.rolloutGroup) lines.push(`  rollout_group = ${JSON.stringify(r.rolloutGroup)}`);
