@@ -18,10 +18,13 @@ export const MUTATING_ACTIONS: readonly string[] = [
   "ModifyInstanceCpuOptions",
   "CreateTags",
   "DeleteTags",
+  "ModifyInstanceAttribute",
   // Auto Scaling's, answered by the same endpoint.
   "EnterStandby",
   "ExitStandby",
   "CompleteLifecycleAction",
+  // Systems Manager: runs a script inside the guest.
+  "SendCommand",
 ];
 
 export class CallLog {

@@ -10,6 +10,7 @@ import {
   type InstanceStateName,
   type NestedVirtualization,
   type SeedInstance,
+  type StateReason,
   UnknownInstanceError,
 } from "./instances";
 import {
@@ -29,6 +30,7 @@ import type { GroupSnapshot, SeedGroup } from "./autoscaling/groups";
 import type { SeedLaunchTemplateVersion } from "./launch-templates";
 import type { StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 import type { StateHistory } from "./state-history";
+import type { GuestSettings } from "./ssm/guest";
 
 export const CONTROL_PREFIX = "/_emulator/";
 
@@ -44,12 +46,15 @@ export interface ControlTarget {
   setStatusChecks(id: string, settings: StatusCheckSettings): void;
   statusChecks(id: string): StatusChecks;
   setTransitionDurations(id: string, durations: Partial<Durations>): void;
+  failNextStarts(id: string, count: number, reason?: StateReason): void;
   setTag(id: string, key: string, value: string): void;
   removeTag(id: string, key: string): void;
   addInstanceType(info: InstanceTypeInfo): void;
   addLaunchTemplate(name: string, versions: readonly SeedLaunchTemplateVersion[]): string;
   addAutoScalingGroup(seed: SeedGroup): void;
   autoScalingGroup(name: string): GroupSnapshot;
+  guest(id: string): GuestSettings;
+  setGuest(id: string, settings: Partial<GuestSettings>): GuestSettings;
   stateHistory(instanceIds?: readonly string[]): StateHistory;
   mutatingCalls(): CallRecord[];
   callCounts(): Record<string, number>;
@@ -111,11 +116,34 @@ export function handleControlRequest(target: ControlTarget, method: string, url:
         });
         return ok(target.instance(id));
       }
+      case "POST instances/:id/start-failures": {
+        // Body: { count, code?, message? } — the next `count` starts fall back to "stopped" (capacity by default).
+        const obj = asObject(body);
+        const code = optionalString(obj, "code");
+        const reason: StateReason | undefined = code
+          ? { code, message: optionalString(obj, "message") ?? `${code}: Injected start failure.` }
+          : undefined;
+        target.failNextStarts(id, optionalNumber(obj, "count") ?? 1, reason);
+        return ok(target.instance(id));
+      }
       case "POST instances/:id/tags": {
         for (const [key, value] of Object.entries(optionalStringRecord(asObject(body), "tags") ?? {})) {
           target.setTag(id, key, value);
         }
         return ok(target.instance(id));
+      }
+      case "GET instances/:id/guest":
+        return ok(target.guest(id));
+      case "POST instances/:id/guest": {
+        const obj = asObject(body);
+        const ssmAgent = oneOf(optionalString(obj, "ssmAgent"), ["online", "none"] as const, "ssmAgent");
+        const kvmModule = optionalBoolean(obj, "kvmModule");
+        return ok(
+          target.setGuest(id, {
+            ...(ssmAgent !== undefined ? { ssmAgent } : {}),
+            ...(kvmModule !== undefined ? { kvmModule } : {}),
+          }),
+        );
       }
       case "DELETE instances/:id/tags/:key":
         target.removeTag(id, tagKey);
@@ -266,7 +294,7 @@ function parseInstanceType(obj: JsonObject): InstanceTypeInfo {
   };
 }
 
-/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?, status?, html?} | [...], unimplementedActions?: string[], latencyMs?, stuckInStopping?: {instanceId, stuck?} } */
+/** Body: { clear?, documentedRateLimits?: boolean, errorRate?: {rate, code?, codes?, actions?}, failNext?: {action, code, message?, count?, dryRun?, instanceId?, status?, html?} | [...], unimplementedActions?: string[], latencyMs?, holdReply?: {action, ms}, stuckInStopping?: {instanceId, stuck?} } */
 function applyFaults(faults: Faults, obj: JsonObject): void {
   if (optionalBoolean(obj, "clear")) faults.clear();
   if (obj.errorRate !== undefined) {
@@ -299,6 +327,10 @@ function applyFaults(faults: Faults, obj: JsonObject): void {
   if (unimplemented !== undefined) faults.unimplementedActions(unimplemented);
   const latencyMs = optionalNumber(obj, "latencyMs");
   if (latencyMs !== undefined) faults.latency(latencyMs);
+  if (obj.holdReply !== undefined) {
+    const hold = asObject(obj.holdReply, "holdReply");
+    faults.holdReply(requiredString(hold, "action"), optionalNumber(hold, "ms") ?? 0);
+  }
   if (obj.stuckInStopping !== undefined) {
     const stuck = asObject(obj.stuckInStopping, "stuckInStopping");
     faults.stuckInStopping(requiredString(stuck, "instanceId"), optionalBoolean(stuck, "stuck") ?? true);

@@ -20,6 +20,8 @@ import { LaunchTemplateStore, type SeedLaunchTemplateVersion } from "./launch-te
 import type { StatusCheckSettings, StatusChecks } from "./status-checks";
 import { closeServer, createEmulatorServer, listen } from "./server";
 import { type StateHistory, StateHistoryLog } from "./state-history";
+import type { GuestSettings } from "./ssm/guest";
+import { SsmService } from "./ssm/service";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -62,6 +64,8 @@ export class Ec2Emulator implements ControlTarget {
   private readonly history = new StateHistoryLog();
   private readonly server: http.Server;
   private endpointUrl: string | undefined;
+  /** Systems Manager on the same endpoint: agents, Run Command, and what each guest shows. */
+  readonly ssm: SsmService;
 
   constructor(private readonly options: EmulatorOptions = {}) {
     const now = options.now ?? (() => Date.now());
@@ -103,11 +107,14 @@ export class Ec2Emulator implements ControlTarget {
       availabilityZone: `${region}a`,
       now,
     };
+    this.ssm = new SsmService(state);
     this.server = createEmulatorServer({
       state,
       control: this,
       autoScaling,
       latencyMs: () => this.faults.latencyMillis,
+      ssm: this.ssm,
+      replyHoldMs: (action) => this.faults.replyHoldMillis(action),
     });
   }
 
@@ -199,7 +206,18 @@ export class Ec2Emulator implements ControlTarget {
 
   /** The next start of the instance fails: "pending", then back to "stopped" with this StateReason. */
   failNextStart(id: string, reason: StateReason = INSUFFICIENT_CAPACITY): void {
-    this.store.require(id).startFailure = { ...reason };
+    this.failNextStarts(id, 1, reason);
+  }
+
+  /**
+   * The next `count` starts of the instance fail (capacity by default): each is accepted, goes
+   * "pending", then falls back to "stopped" with the StateReason. 0 clears it.
+   */
+  failNextStarts(id: string, count: number, reason: StateReason = INSUFFICIENT_CAPACITY): void {
+    if (!(Number.isInteger(count) && count >= 0)) throw new Error(`count must be a whole number >= 0, got ${count}`);
+    const record = this.store.require(id);
+    record.startFailure = count > 0 ? { ...reason } : undefined;
+    record.startFailuresLeft = count > 0 ? count : undefined;
   }
 
   /** This instance's own stopping/pending durations, for transitions that begin afterwards. */
@@ -233,6 +251,16 @@ export class Ec2Emulator implements ControlTarget {
   /** The group's sizes, its members' lifecycle states and the instances it launched as replacements. */
   autoScalingGroup(name: string): GroupSnapshot {
     return this.autoScalingGroups.snapshot(name);
+  }
+
+  /** The guest as an in-guest check sees it (SSM agent, kvm modules). */
+  guest(id: string): GuestSettings {
+    return this.ssm.guest(id);
+  }
+
+  /** Changes what the guest shows: `{ ssmAgent: "none" }` (no managed agent), `{ kvmModule: false }` (no /dev/kvm). */
+  setGuest(id: string, settings: Partial<GuestSettings>): GuestSettings {
+    return this.ssm.setGuest(id, settings);
   }
 
   addInstanceType(info: InstanceTypeInfo): void {

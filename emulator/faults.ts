@@ -60,6 +60,7 @@ export class Faults {
   private bucket: TokenBucket | undefined;
   private documented: Ec2Throttling | undefined;
   private unimplemented = new Set<string>();
+  private readonly heldReplies = new Map<string, number>();
 
   constructor(
     private readonly stuck: StuckInStoppingControl,
@@ -128,6 +129,19 @@ export class Faults {
     this.latencyMs = Math.max(0, ms);
   }
 
+  /**
+   * Answer `action` (not its DryRuns) this many milliseconds after it took effect (0 turns it off):
+   * the request has done its work while the caller has not heard so yet, the moment a test kills it.
+   */
+  holdReply(action: string, ms: number): void {
+    if (ms > 0) this.heldReplies.set(action, ms);
+    else this.heldReplies.delete(action);
+  }
+
+  replyHoldMillis(action: string): number {
+    return this.heldReplies.get(action) ?? 0;
+  }
+
   /** Keep the instance in "stopping" until released (stuck = false). */
   stuckInStopping(instanceId: string, stuck = true): void {
     this.stuck.setStuckInStopping(instanceId, stuck);
@@ -140,6 +154,7 @@ export class Faults {
     this.documented = undefined;
     this.latencyMs = 0;
     this.unimplemented.clear();
+    this.heldReplies.clear();
     this.stuck.clearStuckInStopping();
   }
 

@@ -32,3 +32,5 @@ export {
   SeedGroup,
 } from "./autoscaling/groups";
 export { SeedLaunchTemplateVersion } from "./launch-templates";
+export { GuestSettings } from "./ssm/guest";
+export { SsmService } from "./ssm/service";

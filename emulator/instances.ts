@@ -104,6 +104,8 @@ export interface InstanceRecord {
   disableApiStop: boolean;
   /** The next start goes through "pending" and falls back to "stopped" with this reason. */
   startFailure?: StateReason;
+  /** How many starts in a row fail with `startFailure` (default 1). */
+  startFailuresLeft?: number;
   readonly privateIp: string;
   readonly networkInterfaceId: string;
   readonly subnetId: string;
@@ -345,7 +347,11 @@ export class InstanceStore {
     const failure = record.state === "pending" ? record.startFailure : undefined;
     if (failure) {
       // A failed launch falls back to "stopped" and says why in StateReason, as EC2 does.
-      record.startFailure = undefined;
+      record.startFailuresLeft = (record.startFailuresLeft ?? 1) - 1;
+      if (record.startFailuresLeft <= 0) {
+        record.startFailure = undefined;
+        record.startFailuresLeft = undefined;
+      }
       this.enter(record, "stopped", transition.completesAt);
       record.stateTransitionReason = `Server.LaunchFailed (${formatReasonTime(transition.completesAt)})`;
       record.stateReason = failure;

@@ -7,6 +7,7 @@ import { CONTROL_PREFIX, type ControlTarget, handleControlRequest } from "./cont
 import { type EmulatorState, type HttpReply, handleEc2Request } from "./dispatch";
 import { parseForm } from "./query";
 import { AUTO_SCALING_API_VERSION, type AutoScalingState, handleAutoScalingRequest } from "./autoscaling/query-api";
+import { SSM_TARGET_PREFIX, type SsmService } from "./ssm/service";
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -16,6 +17,10 @@ export interface ServerBindings {
   /** The Auto Scaling endpoint's state: requests with Version=2011-01-01 go there. */
   autoScaling: AutoScalingState;
   latencyMs(): number;
+  /** Systems Manager (awsJson1_1), told apart by its `X-Amz-Target` header. */
+  ssm?: SsmService;
+  /** Extra delay of the answer to `action` after it took effect (see Faults.holdReply). */
+  replyHoldMs?(action: string): number;
 }
 
 export function createEmulatorServer(bindings: ServerBindings): http.Server {
@@ -37,12 +42,19 @@ async function handle(bindings: ServerBindings, req: http.IncomingMessage): Prom
   }
   const latency = bindings.latencyMs();
   if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
+  const target = req.headers["x-amz-target"];
+  if (bindings.ssm && typeof target === "string" && target.startsWith(SSM_TARGET_PREFIX)) {
+    return bindings.ssm.handle(target, parseJson(body));
+  }
   const params = parseForm(url.search.slice(1));
   for (const [key, value] of parseForm(body)) params.set(key, value);
   // Auto Scaling's health check sees every instance change the EC2 endpoint makes.
   bindings.autoScaling.groups.settle();
   if (params.get("Version") === AUTO_SCALING_API_VERSION) return handleAutoScalingRequest(bindings.autoScaling, params);
-  return handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
+  const reply = handleEc2Request(bindings.state, params, signedRegionOf(req.headers.authorization));
+  const hold = params.get("DryRun") === "true" ? 0 : (bindings.replyHoldMs?.(params.get("Action") ?? "") ?? 0);
+  if (hold > 0) await new Promise((resolve) => setTimeout(resolve, hold));
+  return reply;
 }
 
 /** The region of a SigV4 `Authorization` header's credential scope (`Credential=KEY/DATE/REGION/ec2/aws4_request`). */

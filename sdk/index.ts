@@ -38,6 +38,11 @@ export interface NestedVirtEnablementArgs {
    */
   autoScaling?: pulumi.Input<"refuse" | "standby" | "allow">;
   /**
+   * An instance with stop protection (`disableApiStop`): `"refuse"` (default) blocks the cycle;
+   * `"lift"` turns the protection off for the cycle and on again once the instance runs again.
+   */
+  stopProtection?: pulumi.Input<"refuse" | "lift">;
+  /**
    * What deleting the resource does: `"keep"` (default) leaves the CPU option as it is, with no
    * downtime; `"restore"` cycles the instance back to the setting it had before.
    */
@@ -49,6 +54,12 @@ export interface NestedVirtEnablementArgs {
    * (DescribeInstanceStatus) before the cycle counts as done; `impaired` fails it. Default `false`.
    */
   waitForStatusChecks?: pulumi.Input<boolean>;
+  /**
+   * Proof inside the guest: after the start (and the health gate), check with SSM Run Command that
+   * the guest can run a hypervisor (`/dev/kvm` and `vmx` on Linux, virtualization firmware enabled
+   * on Windows); a failed check fails the update. Needs a managed SSM agent. Default `false`.
+   */
+  verifyInGuest?: pulumi.Input<boolean>;
   /**
    * Rollout group: enablements naming the same group in one `pulumi up` never have more than
    * `maxUnavailable` instances out of service at once; after a failed cycle, the group's cycles
@@ -74,9 +85,11 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
   declare public readonly region: pulumi.Output<string | undefined>;
   declare public readonly allowAutoScalingGroupMember: pulumi.Output<boolean>;
   declare public readonly autoScaling: pulumi.Output<"refuse" | "standby" | "allow">;
+  declare public readonly stopProtection: pulumi.Output<"refuse" | "lift">;
   declare public readonly onDelete: pulumi.Output<OnDeleteBehaviour>;
   declare public readonly timeouts: pulumi.Output<{ stop: string; start: string; healthy: string }>;
   declare public readonly waitForStatusChecks: pulumi.Output<boolean>;
+  declare public readonly verifyInGuest: pulumi.Output<boolean>;
   declare public readonly rolloutGroup: pulumi.Output<string | undefined>;
   declare public readonly maxUnavailable: pulumi.Output<number>;
   /** Instance type, e.g. `m8i.large`. */
@@ -114,22 +127,32 @@ export class NestedVirtEnablement extends pulumi.dynamic.Resource {
             region,
             args.rolloutGroup,
             args.maxUnavailable,
-            args.autoScaling,
-            args.allowAutoScalingGroupMember,
+            // pulumi.all types tuples of up to 8: the newer choices travel as one element.
+            pulumi.all([args.autoScaling, args.allowAutoScalingGroupMember, args.verifyInGuest, args.stopProtection]),
           ])
-          .apply(([instanceId, nestedVirtualization, knownRegion, rolloutGroup, maxUnavailable, autoScaling, allow]) =>
-            preflightInProgram(
-              {
-                instanceId,
-                nestedVirtualization,
-                rolloutGroup,
-                maxUnavailable,
-                autoScaling,
-                allowAutoScalingGroupMember: allow,
-              },
-              { region: knownRegion, profile },
-              urn,
-            ),
+          .apply(
+            ([
+              instanceId,
+              nestedVirtualization,
+              knownRegion,
+              rolloutGroup,
+              maxUnavailable,
+              [autoScaling, allowAutoScalingGroupMember, verifyInGuest, stopProtection],
+            ]) =>
+              preflightInProgram(
+                {
+                  instanceId,
+                  nestedVirtualization,
+                  rolloutGroup,
+                  maxUnavailable,
+                  autoScaling,
+                  allowAutoScalingGroupMember,
+                  verifyInGuest,
+                  stopProtection,
+                },
+                { region: knownRegion, profile },
+                urn,
+              ),
           );
     super(
       nestedVirtProvider,

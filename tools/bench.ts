@@ -3,7 +3,7 @@
  * over HTTP, with the alternatives a user would pick in the same run. Prints Markdown for
  * BENCHMARKS.md. Figures, not assertions: no test times anything.
  *
- *   node dist/tools/bench.js [--only single,fleet,cli,rate,soak,noop,failed-modify] [--scale 1]
+ *   node dist/tools/bench.js [--only single,fleet,cli,rate,soak,noop,failed-modify,group] [--scale 1]
  *
  * Transitions are shorter than EC2's (typically 30 s or more to stop, 15 s to start) so the whole
  * run fits in a few minutes, except one fleet at EC2's order (the issue's own scenario); --scale
@@ -11,11 +11,12 @@
  */
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/terraform/handshake";
-import { generateCertificate } from "../provider/terraform/tls";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/terraform/protocol/handshake";
+import { generateCertificate } from "../provider/terraform/protocol/tls";
 import { repoRoot } from "./cli/paths";
 import { median } from "./bench/common";
 import { failedModifyTable } from "./bench/failed-modify";
+import { groupCountTable } from "./bench/group-count";
 import { FLEET_HEADER, type FleetScenario, fleetRow, runFleet } from "./bench/fleet";
 import { singleCycleTable } from "./bench/single-cycle";
 
@@ -26,7 +27,7 @@ function arg(name: string, fallback: string): string {
 
 const SCALE = Number(arg("scale", "1"));
 const scaled = (ms: number) => Math.round(ms * SCALE);
-const ONLY = new Set(arg("only", "single,fleet,cli,rate,soak,noop,failed-modify").split(","));
+const ONLY = new Set(arg("only", "single,fleet,cli,rate,soak,noop,failed-modify,group").split(","));
 
 /** Three rounds; the durations are no multiple of any poll interval and differ per round. */
 const SINGLE_ROUNDS = [
@@ -173,6 +174,15 @@ async function main(): Promise<void> {
       "### Downtime when the modify fails",
       "",
       ...(await failedModifyTable({ ...transitions, samples: 3 })),
+      "",
+    );
+  }
+  if (ONLY.has("group")) {
+    const transitions = { stoppingMs: scaled(1000), pendingMs: scaled(1000) };
+    out.push(
+      "### A rollout group's count across runs",
+      "",
+      ...(await groupCountTable({ instances: 60, maxUnavailable: 10, ...transitions, rounds: 3 })),
       "",
     );
   }

@@ -61,7 +61,7 @@ Declares the \`NestedVirtualization\` CPU option of an existing EC2 instance. Wh
 differs, \`terraform apply\` stops a running instance, changes the option and starts it again; a
 stopped instance is changed and left stopped. An instance already in the desired state is never
 touched. Blockers (unsupported instance type, Spot, hibernation, instance-store root, Windows on more
-than 192 vCPUs, Auto Scaling membership, stop protection, missing IAM permission, an unreadable journal tag, another run setting the opposite value) fail \`terraform plan\` before any
+than 192 vCPUs, Auto Scaling membership, stop protection unless \`stop_protection = "lift"\`, missing IAM permission, an unreadable journal tag, another run setting the opposite value) fail \`terraform plan\` before any
 instance is touched; side effects of a cycle (new public IP, lost instance-store data, VSM off on
 Windows) are shown as warnings.
 
@@ -136,6 +136,29 @@ resource "nestedvirt_enablement" "runner" {
 
 The group lives in the provider process: it spans one apply of one provider configuration. Every
 member must declare the same \`max_unavailable\`; keep \`-parallelism\` (default 10) at or above it.
+
+## Stop protection and capacity at restart
+
+\`stop_protection = "refuse"\` (the default) fails \`terraform plan\` for an instance with stop
+protection (\`disableApiStop\`): use it where only a person should ever stop the instance. For
+production hosts protected against accidental stops that this resource may cycle, set
+\`stop_protection = "lift"\`: the plan warns that protection will be lifted for the cycle; the apply
+records the lift in the cycle journal, turns the protection off (ModifyInstanceAttribute), cycles the
+instance and turns it on again once it runs. A failed or interrupted apply still ends with the
+protection on (the next apply restores it from the journal if the failed one could not).
+
+\`\`\`terraform
+resource "nestedvirt_enablement" "db_host" {
+  instance_id     = aws_instance.db_host.id
+  stop_protection = "lift"
+}
+\`\`\`
+
+When EC2 lacks capacity to start the instance again (StartInstances refused with
+\`InsufficientInstanceCapacity\`, or \`pending\` → \`stopped\` with \`Server.InsufficientInstanceCapacity\`),
+the start is retried with jittered backoff until \`timeouts.start\`; \`last_cycle.start_attempts\`
+counts the StartInstances calls. Past the bound the apply fails naming the reason and keeps the
+journal: the next apply retries the start and finishes the cycle.
 
 ## When not to use this resource
 

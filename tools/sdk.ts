@@ -1,6 +1,6 @@
 /**
  * `npm run sdk`: writes the plugin's Go, Python and TypeScript SDKs (sdk/go, sdk/python,
- * sdk/nodejs) from its package schema with tools/sdkgen (Pulumi's code generators). The generated
+ * sdk/nodejs) from its package schema with tools/build/sdkgen (Pulumi's code generators). The generated
  * files are committed; tests/e2e/sdks.test.ts fails when they differ from what the schema gives.
  */
 import { execFileSync } from "node:child_process";
@@ -16,9 +16,9 @@ export const SDK_LANGUAGES = ["go", "python", "nodejs"] as const;
 /** Files we keep next to the generated ones (the Go module's go.mod and go.sum). */
 export const HAND_KEPT = new Set(["go/go.mod", "go/go.sum"]);
 
-/** Builds (or finds in the cache) tools/sdkgen; returns the directory holding it. */
+/** Builds (or finds in the cache) tools/build/sdkgen; returns the directory holding it. */
 export function setupSdkgen(): string {
-  const out = execFileSync("bash", [path.join(repoRoot(), "tools", "setup-sdkgen.sh")], {
+  const out = execFileSync("bash", [path.join(repoRoot(), "tools", "build", "setup-sdkgen.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });

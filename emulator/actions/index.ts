@@ -5,6 +5,7 @@ import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
 import { describeLaunchTemplateVersions } from "./describe-launch-template-versions";
 import { modifyInstanceCpuOptions } from "./modify-cpu-options";
+import { modifyInstanceAttribute } from "./modify-instance-attribute";
 import { startInstances, stopInstances } from "./stop-start";
 import { createTags, deleteTags } from "./tags";
 
@@ -19,6 +20,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   StopInstances: stopInstances,
   StartInstances: startInstances,
   ModifyInstanceCpuOptions: modifyInstanceCpuOptions,
+  ModifyInstanceAttribute: modifyInstanceAttribute,
   CreateTags: createTags,
   DeleteTags: deleteTags,
 };

@@ -113,7 +113,31 @@ function disruptionOf(planned: readonly Planned[], desired: DesiredState | undef
     maxUnavailable: desired.maxUnavailable,
     waves: Math.ceil(stopping / desired.maxUnavailable),
     downtimePerWaveAtMostSeconds: stopSeconds + startSeconds + (desired.waitForStatusChecks ? healthySeconds : 0),
+    observed: null,
   };
+}
+
+/** The report's disruption with what the run's finished cycles measured beside the plan's bound. */
+function withObserved(report: Report, all: readonly Planned[]): Report {
+  if (!report.disruption) return report;
+  const downtimes = all
+    .map((p) => p.report.lastCycle?.downtimeSeconds)
+    .filter((d): d is number => d !== undefined && d > 0);
+  const observed =
+    downtimes.length === 0
+      ? null
+      : {
+          cycles: downtimes.length,
+          medianDowntimeSeconds: median(downtimes),
+          maxDowntimeSeconds: Math.max(...downtimes),
+        };
+  return { ...report, disruption: { ...report.disruption, observed } };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function baseReport(command: CommandName, region: string, nestedVirtualization: string | null): Report {
@@ -218,7 +242,14 @@ async function execute(
   all: Planned[],
   success: (p: Planned) => InstanceResult,
 ): Promise<void> {
-  const board = new ProgressBoard(all.map((p) => ({ instanceId: p.desired.instanceId, state: p.report.state ?? "-" })));
+  const board = new ProgressBoard(
+    all.map((p) => ({
+      instanceId: p.desired.instanceId,
+      state: p.report.state ?? "-",
+      stops: p.inspection.plan.causesDowntime,
+    })),
+    all[0]?.desired.maxUnavailable,
+  );
   session.board = board;
   ctx.display.live(board);
   await Promise.all(
@@ -240,7 +271,7 @@ async function execute(
           cycleInFlight: null,
           lastCycle: applied.lastCycle ?? null,
         };
-        board.finish(id, result, applied.instanceState);
+        board.finish(id, result, applied.instanceState, Date.now(), applied.lastCycle?.downtimeSeconds);
       } catch (error) {
         const { result, blockers } = resultOfError(error);
         // Say what the instance is now, not what this run meant it to be.
@@ -312,7 +343,7 @@ export async function apply(
   await execute(ctx, session, all, () => "changed");
   const at = interruptedAt(ctx.control, stoppedAt);
   const { outcome, exitCode } = outcomeOf(all, at);
-  return { ...finish(report, all, outcome, exitCode), interruptedAt: at };
+  return { ...withObserved(finish(report, all, outcome, exitCode), all), interruptedAt: at };
 }
 
 const JOURNALED: Filter = { Name: "tag-key", Values: [JOURNAL_TAG_KEY] };
@@ -357,5 +388,5 @@ export async function recover(
   await execute(ctx, session, all, () => "recovered");
   const at = interruptedAt(ctx.control, stoppedAt);
   const { outcome, exitCode } = outcomeOf(all, at);
-  return { ...finish(report, all, outcome, exitCode), interruptedAt: at };
+  return { ...withObserved(finish(report, all, outcome, exitCode), all), interruptedAt: at };
 }

@@ -94,7 +94,24 @@ function progressTable(board: ProgressBoard, now: number): string {
   }
   const done = board.rows.filter((r) => r.result).length;
   const down = board.rows.filter((r) => !r.result && r.state !== "running" && r.startedAt !== undefined).length;
-  return `${table.toString()}\n${done}/${board.rows.length} finished, ${down} out of service`;
+  const estimate = estimateText(board);
+  return `${table.toString()}\n${done}/${board.rows.length} finished, ${down} out of service${estimate ? `; ${estimate}` : ""}`;
+}
+
+/** The rest of the rollout from the cycles measured so far (the plan only had the timeouts' bound). */
+function estimateText(board: ProgressBoard): string | undefined {
+  const estimate = board.estimate();
+  if (!estimate) return undefined;
+  const measured = `cycles so far: median ${seconds(estimate.medianDowntimeMs)} down`;
+  if (estimate.wavesLeft === 0) return measured;
+  const waves = `${estimate.wavesLeft} wave${estimate.wavesLeft === 1 ? "" : "s"}`;
+  return `${measured}, about ${seconds(estimate.remainingMs)} to go (${waves})`;
+}
+
+function observedLine(report: Report): string | undefined {
+  const observed = report.disruption?.observed;
+  if (!observed) return undefined;
+  return `Measured: ${observed.cycles} cycle${observed.cycles === 1 ? "" : "s"} out of service for a median of ${observed.medianDowntimeSeconds.toFixed(1)}s, at most ${observed.maxDowntimeSeconds.toFixed(1)}s.`;
 }
 
 function textLines(report: Report, overview: boolean): string[] {
@@ -159,6 +176,8 @@ class PlainDisplay implements Display {
     board.onChange((row: InstanceProgress) => {
       const what = row.result ? `done: ${row.result}` : PHASE_TEXT[row.phase];
       this.line(`${row.instanceId} ${what} (state ${row.state})`);
+      const estimate = row.result && row.downtimeSeconds !== undefined ? estimateText(board) : undefined;
+      if (estimate) this.line(`estimate ${estimate}`);
     });
   }
   endLive(): void {}
@@ -170,6 +189,8 @@ class PlainDisplay implements Display {
           for (const b of i.blockers) this.line(`blocker  ${b.message}`);
           if (i.error) this.line(`error    ${i.error.message}`);
         }
+        const observed = observedLine(report);
+        if (observed) this.line(observed);
       } else this.overview(report);
     }
     this.line(outcomeLine(report));
@@ -217,7 +238,8 @@ class TerminalDisplay implements Display {
         ...(i.error ? [`error    ${i.error.message}`] : []),
         ...i.blockers.map((b) => `blocker  ${b.message}`),
       ]);
-      lines.push(...failures, outcomeLine(report));
+      const observed = observedLine(report);
+      lines.push(...failures, ...(observed ? [observed] : []), outcomeLine(report));
     }
     this.out(`${lines.join("\n")}\n`);
   }

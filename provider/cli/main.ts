@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "../compile-cache";
 import { runCli } from "./program";
 
 // nestedvirt: the command line (see program.ts). Unexpected errors are printed and exit 1.

@@ -22,9 +22,11 @@ export const INPUT_PLACEMENT: Record<InputName, InputPlacement> = {
   region: { flag: "--region" },
   allowAutoScalingGroupMember: { notAFlag: 'deprecated: --auto-scaling allow sets autoScaling "allow"' },
   autoScaling: { flag: "--auto-scaling" },
+  stopProtection: { flag: "--stop-protection" },
   onDelete: { notAFlag: "nothing is deleted; `apply --disable` turns the option off again" },
   timeouts: { flag: "--timeout" },
   waitForStatusChecks: { flag: "--wait-for-status-checks" },
+  verifyInGuest: { flag: "--verify-in-guest" },
   rolloutGroup: { notAFlag: "every run is one rollout group of its own" },
   maxUnavailable: { flag: "--max-unavailable" },
 };
@@ -44,11 +46,7 @@ export const AUTO_SCALING_CHOICES: Record<"allow" | "standby", Choice> = {
 };
 
 export const STOP_PROTECTION_CHOICES: Record<"lift", Choice> = {
-  lift: {
-    missing:
-      "lifting stop protection (disableApiStop) for the cycle is not in the engine yet (issue #20). Turn it off yourself (aws ec2 modify-instance-attribute --no-disable-api-stop), apply, then turn it back on",
-    awaits: "issue #20",
-  },
+  lift: { inputs: { stopProtection: "lift" } },
 };
 
 /** "allow, or standby (not yet: issue #20)": the choices, saying which the engine cannot do yet. */
@@ -68,6 +66,8 @@ export const FLAG_HELP = {
   timeout: `bound of a wait, FIELD=DURATION with FIELD one of ${TIMEOUT_FIELDS.map((f) => f.name).join(", ")} (each ${MIN_WAIT_SECONDS}s to ${MAX_WAIT_SECONDS / 3600}h, default ${DEFAULT_WAIT_TIMEOUT}); repeatable or comma-separated`,
   waitForStatusChecks:
     "an instance counts as back only once its instance and system status checks are ok (bounded by --timeout healthy=…)",
+  verifyInGuest:
+    "after the start, check inside each instance with SSM Run Command that it can run a hypervisor (/dev/kvm and vmx; on Windows virtualization firmware); needs a managed SSM agent, bounded by --timeout healthy=…",
   maxUnavailable: `the most instances out of service at once (${MAX_UNAVAILABLE.integerRange?.min} to ${MAX_UNAVAILABLE.integerRange?.max}, default ${MAX_UNAVAILABLE.defaultValue})`,
 } as const;
 
@@ -79,6 +79,7 @@ export interface ChoiceFlags {
   stopProtection?: string;
   timeout?: string[];
   waitForStatusChecks?: boolean;
+  verifyInGuest?: boolean;
   maxUnavailable?: string;
 }
 
@@ -113,6 +114,7 @@ export function rawInputsOf(flags: ChoiceFlags): RawInputs {
     nestedVirtualization: flags.disable ? "disabled" : NESTED.defaultValue,
     ...(flags.region !== undefined ? { region: flags.region } : {}),
     waitForStatusChecks: flags.waitForStatusChecks === true,
+    verifyInGuest: flags.verifyInGuest === true,
     // A number only when it is written as one: "2.5" or "five" reach the schema's own message.
     ...(maxUnavailable !== undefined
       ? { maxUnavailable: /^\d+$/.test(maxUnavailable) ? Number(maxUnavailable) : maxUnavailable }

@@ -75,6 +75,7 @@ function addChoices(command: Command, { disable = true, rollout = true } = {}): 
     command
       .option("--max-unavailable <n>", FLAG_HELP.maxUnavailable)
       .option("--wait-for-status-checks", FLAG_HELP.waitForStatusChecks)
+      .option("--verify-in-guest", FLAG_HELP.verifyInGuest)
       .option("--timeout <field=duration>", FLAG_HELP.timeout, collect);
   }
   return command;

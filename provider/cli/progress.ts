@@ -6,11 +6,16 @@ import type { InstanceResult } from "./report";
  * answer `stopping` and `pending`; a wait's end is the state it waited for. Phases that learn
  * nothing keep the state known before.
  */
+const runningAfterWait = (before: string) => (before === "pending" ? "running" : before);
 const STATE_AT_PHASE: Partial<Record<ProgressPhase, (before: string) => string>> = {
   "wait-stopped": () => "stopping",
   modify: () => "stopped",
   "wait-running": () => "pending",
-  "clear-journal": (before) => (before === "pending" ? "running" : before),
+  // The phases that may follow the wait for running (stop protection, the guest, the standby's end).
+  "restore-stop-protection": runningAfterWait,
+  "verify-guest": runningAfterWait,
+  "exit-standby": runningAfterWait,
+  "clear-journal": runningAfterWait,
   "wait-healthy": () => "running",
 };
 
@@ -26,6 +31,22 @@ export interface InstanceProgress {
   slotWaitMs: number;
   result?: InstanceResult;
   endedAt?: number;
+  /** The plan stops this instance (it counts in the rollout's waves). */
+  stops: boolean;
+  /** Seconds out of service in the cycle it finished (the engine's `downtimeSeconds`). */
+  downtimeSeconds?: number;
+}
+
+/** What the cycles finished so far say about the rest of the run. */
+export interface RunEstimate {
+  /** Cycles that stopped and started an instance and finished. */
+  cyclesObserved: number;
+  /** Their median time out of service. */
+  medianDowntimeMs: number;
+  /** Waves of --max-unavailable still to run, counting the one under way. */
+  wavesLeft: number;
+  /** wavesLeft × the median: about how long the rest of the rollout keeps instances down. */
+  remainingMs: number;
 }
 
 /** Per-instance progress of a run, fed by the engine's progress hook. */
@@ -34,8 +55,17 @@ export class ProgressBoard {
   private readonly byId = new Map<string, InstanceProgress>();
   private readonly listeners: ((row: InstanceProgress) => void)[] = [];
 
-  constructor(instances: readonly { instanceId: string; state: string }[]) {
-    this.rows = instances.map((i) => ({ instanceId: i.instanceId, state: i.state, phase: "queued", slotWaitMs: 0 }));
+  constructor(
+    instances: readonly { instanceId: string; state: string; stops: boolean }[],
+    private readonly maxUnavailable = Number.POSITIVE_INFINITY,
+  ) {
+    this.rows = instances.map((i) => ({
+      instanceId: i.instanceId,
+      state: i.state,
+      phase: "queued",
+      slotWaitMs: 0,
+      stops: i.stops,
+    }));
     for (const row of this.rows) this.byId.set(row.instanceId, row);
   }
 
@@ -54,9 +84,16 @@ export class ProgressBoard {
     this.emit(row);
   }
 
-  finish(instanceId: string, result: InstanceResult, state: string | null, now = Date.now()): void {
+  finish(
+    instanceId: string,
+    result: InstanceResult,
+    state: string | null,
+    now = Date.now(),
+    downtimeSeconds?: number,
+  ): void {
     const row = this.byId.get(instanceId);
     if (!row) return;
+    if (downtimeSeconds !== undefined && downtimeSeconds > 0) row.downtimeSeconds = downtimeSeconds;
     if (row.phase === "acquire-slot" && row.phaseSince !== undefined) row.slotWaitMs += now - row.phaseSince;
     row.result = result;
     row.endedAt = now;
@@ -68,6 +105,28 @@ export class ProgressBoard {
   slotWaitMs(row: InstanceProgress, now = Date.now()): number {
     const current = row.phase === "acquire-slot" && !row.result && row.phaseSince !== undefined;
     return row.slotWaitMs + (current ? now - (row.phaseSince ?? now) : 0);
+  }
+
+  /**
+   * The rest of the rollout from the downtimes observed so far; undefined before the first cycle
+   * that stopped an instance finishes. The plan's figure is only the timeouts' bound.
+   */
+  estimate(): RunEstimate | undefined {
+    const observed = this.rows
+      .map((r) => r.downtimeSeconds)
+      .filter((d): d is number => d !== undefined)
+      .sort((a, b) => a - b);
+    if (observed.length === 0) return undefined;
+    const middle = observed.length >> 1;
+    const median = observed.length % 2 ? observed[middle] : (observed[middle - 1] + observed[middle]) / 2;
+    const stopsLeft = this.rows.filter((r) => r.stops && !r.result).length;
+    const wavesLeft = Math.ceil(stopsLeft / this.maxUnavailable);
+    return {
+      cyclesObserved: observed.length,
+      medianDowntimeMs: median * 1000,
+      wavesLeft,
+      remainingMs: wavesLeft * median * 1000,
+    };
   }
 
   private emit(row: InstanceProgress): void {

@@ -97,6 +97,16 @@ export const REPORT_JSON_SCHEMA: JsonSchema = {
             description:
               "Upper bound of one wave's downtime: the stop and start timeouts (plus healthy with the gate).",
           },
+          observed: nullable(
+            object(
+              {
+                cycles: { type: "integer", description: "Cycles that stopped and started an instance." },
+                medianDowntimeSeconds: { type: "number", description: "Their median time out of service." },
+                maxDowntimeSeconds: { type: "number", description: "The longest of them." },
+              },
+              "apply and recover: the downtime the run's cycles measured; null for plan and when none finished.",
+            ),
+          ),
         },
         "plan, apply and recover: the outage the run causes.",
       ),

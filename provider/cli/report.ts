@@ -82,6 +82,15 @@ export interface Disruption {
   waves: number;
   /** Upper bound of one wave's downtime from the timeouts: stop + start (+ healthy with the gate). */
   downtimePerWaveAtMostSeconds: number;
+  /** apply and recover: the downtime the run's finished cycles measured; null before any (and for plan). */
+  observed: ObservedDowntime | null;
+}
+
+export interface ObservedDowntime {
+  /** Cycles that stopped and started an instance. */
+  cycles: number;
+  medianDowntimeSeconds: number;
+  maxDowntimeSeconds: number;
 }
 
 export interface Report {

@@ -8,6 +8,8 @@ import {
   WaitTimeoutError,
 } from "./errors";
 import type { Ec2Gateway } from "./gateway";
+import { CapacityAwareStart, StartCapacityError } from "./capacity";
+import { StopProtectionLift } from "./stop-protection";
 import { encodeFailedCycle, FAILED_CYCLE_HOLD_MS, FAILED_CYCLE_TAG_KEY, RETRY_FAILED_CYCLE_ENV } from "./failed-cycle";
 import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { waitInstanceStatusOk } from "./health-gate";
@@ -55,6 +57,8 @@ export interface CycleOptions {
   onStep?: (step: StepKind) => void;
   /** The instance's trip through Standby, for a plan with standby steps (`autoScaling = "standby"`). */
   standby?: StandbyCycle;
+  /** The check inside the guest (a plan with a `verify-guest` step, see guest-check.ts). */
+  verifyGuest?: () => Promise<void>;
 }
 
 /** What the cycle did, for the resource's outputs. */
@@ -137,6 +141,7 @@ export async function executeCycle(
   let modifiedAt: string | undefined;
   let startedAt: string | undefined;
   let healthyAt: string | undefined;
+  let guestVerifiedAt: string | undefined;
   let runningAgain: Instance | undefined;
   let slot: RolloutSlot | undefined;
   const group = options.rollout ? rolloutGroupFor(options.rollout, id) : undefined;
@@ -163,6 +168,9 @@ export async function executeCycle(
     leaseUntil: wholeSecond(now + leaseMs, Math.ceil),
     stallMs: stallAllowanceMs(options),
     ...(standbyGroupOf(facts, kinds) ? { standbyGroup: standbyGroupOf(facts, kinds) } : {}),
+    ...(kinds.includes("lift-stop-protection") || facts.journal?.stopProtectionLifted
+      ? { stopProtectionLifted: true }
+      : {}),
   };
   const ourTag = encodeJournal(journal);
   // The journal value this run answers for: the one it found (resuming) or the one it wrote.
@@ -171,7 +179,16 @@ export async function executeCycle(
     group && options.slotLeases ? { leases: options.slotLeases, slotTag: options.slotLeases.valueAt(now) } : undefined;
   /** This cycle's group and slot tags are on the instance (written with the journal, removed once out of the group's count). */
   let slotTagged = false;
-  const gated = kinds.includes("wait-healthy");
+  // The group's slot is held until the instance is back in service: healthy, and proven inside the guest when asked.
+  const gated = kinds.includes("wait-healthy") || kinds.includes("verify-guest");
+  const protection = new StopProtectionLift(gateway, id, facts.journal?.stopProtectionLifted === true);
+  // Starts that fail for lack of capacity are retried within timeouts.start (capacity.ts).
+  const starter = new CapacityAwareStart(gateway, id, {
+    timeoutSeconds: options.startTimeoutSeconds,
+    pollIntervalMs: options.pollIntervalMs,
+    retryWindowMs: DOWNTIME_RETRY_WINDOW_MS,
+    log: options.log,
+  });
 
   /** The tags that count this instance in its group across runs; with `values`, only while they are still ours. */
   function slotTags(values: boolean): { Key: string; Value?: string }[] {
@@ -313,12 +330,14 @@ export async function executeCycle(
       modifiedAt = stamp();
     },
     start: async () => {
-      await gateway.startInstance(id, false, DOWNTIME_RETRY_WINDOW_MS);
+      await starter.start();
       startRequested = true; // accepted by EC2: a failure from here on is reported, not retried
     },
     "wait-running": async () => {
       const before = !stopRequested && !startRequested && facts.state === "pending";
-      runningAgain = await waitInstanceRunning(gateway, id, before ? { ...startWait, ...beforeStop } : startWait);
+      runningAgain = startRequested
+        ? await starter.waitRunning()
+        : await waitInstanceRunning(gateway, id, before ? { ...startWait, ...beforeStop } : startWait);
       if (kinds.includes("start")) startedAt = stamp();
     },
     "clear-journal": async () => {
@@ -339,8 +358,16 @@ export async function executeCycle(
         signal: options.signal,
       });
       healthyAt = stamp();
+      if (!kinds.includes("verify-guest")) await releaseSharedSlot(true);
+    },
+    "verify-guest": async () => {
+      if (!options.verifyGuest) throw new Error("the plan checks the guest, but the engine gave the cycle no check");
+      await options.verifyGuest();
+      guestVerifiedAt = stamp();
       await releaseSharedSlot(true);
     },
+    "lift-stop-protection": () => protection.lift(),
+    "restore-stop-protection": () => protection.restore(),
   };
 
   let current: StepKind | undefined;
@@ -356,21 +383,27 @@ export async function executeCycle(
       slot?.release(); // the engine plans again and queues anew
       throw error;
     }
+    // Lifted stop protection goes back on first, whatever failed; if it cannot, the journal stays for the next run.
+    const protectionLeftOff = await protection.restoreAfterFailure(options.log);
+    const liftFailed = current === "lift-stop-protection";
     // Auto Scaling refusing the standby before the stop leaves the instance as it was, too.
     const nothingDone =
       error instanceof RolloutHaltedError ||
       error instanceof BlockedError ||
-      (error instanceof StandbyError && !stopRequested);
+      (error instanceof StandbyError && !stopRequested) ||
+      liftFailed;
     if (!stopRequested && (options.signal?.aborted || nothingDone)) {
       slot?.release();
       await releaseSharedSlot(true);
       // Stopped (told to, or refused) before stopping anything: leave no journal of ours behind,
       // but keep an interrupted cycle's journal for the next run, without our lease.
-      if (heldTag === ourTag && facts.journal) await releaseLease();
+      if (heldTag === ourTag && (facts.journal || protectionLeftOff)) await releaseLease();
       else if (heldTag === ourTag) await gateway.deleteTag(id, JOURNAL_TAG_KEY, ourTag).catch(() => undefined);
+      if (liftFailed) throw liftRefusal(id, error, protectionLeftOff);
       if (nothingDone) throw error;
-      throw new CancelledError(id, "nothing was changed.");
+      throw new CancelledError(id, `nothing was changed.${protectionLeftOff ? ` ${protectionLeftOff}` : ""}`);
     }
+    if (protectionLeftOff) options.log(protectionLeftOff);
     // Halt the group first, so no waiting cycle gets this slot while this instance is restarted.
     if (group && !(error instanceof RolloutHaltedError)) {
       group.halt(id, `${STEP_ACTIONS[current ?? "modify"] ?? `waiting (${current})`} failed: ${describeError(error)}`);
@@ -379,7 +412,9 @@ export async function executeCycle(
     // Restart only an instance that is down because of this cycle (or the interrupted one it resumes),
     // and only once: a start that EC2 accepted but that did not come up is reported, not repeated.
     const down = stopRequested || (facts.state !== "running" && facts.state !== "pending");
-    const mustRestart = down && kinds.includes("start") && !startRequested && !stuckStopping;
+    // Starts that failed for capacity until timeouts.start are not tried once more: the journal stays for the next run.
+    const mustRestart =
+      down && kinds.includes("start") && !startRequested && !stuckStopping && !(error instanceof StartCapacityError);
     if (!mustRestart) {
       slot?.release();
       // An instance left down keeps its group tags; their lease lapses, as a dead run's does.
@@ -389,7 +424,7 @@ export async function executeCycle(
       const what = STEP_ACTIONS[current ?? "modify"] ?? current;
       throw new CycleFailedError(
         id,
-        `${what} failed on ${id}: ${describeError(error)}. ${outcome(id, { stopRequested, startedAt, modifiedAt, setting: plan.desiredSetting })}`,
+        `${what} failed on ${id}: ${describeError(error)}. ${outcome(id, { stopRequested, startedAt, modifiedAt, setting: plan.desiredSetting })}${protectionLeftOff ? ` ${protectionLeftOff}` : ""}`,
         !stopRequested || startedAt !== undefined,
         error,
       );
@@ -401,14 +436,17 @@ export async function executeCycle(
         failedStep: current ?? "stop",
         modified: modifiedAt !== undefined,
         desired: plan.desiredSetting,
-        heldTag,
+        // Protection still off: the journal stays, so the next run turns it on again.
+        heldTag: protectionLeftOff ? undefined : heldTag,
         downSince: downtimeStart,
+        ...(protectionLeftOff ? { note: protectionLeftOff } : {}),
       },
       error,
       startWait,
       options.log,
     )
       .then(async (failure) => {
+        if (protectionLeftOff) await releaseLease();
         await releaseSharedSlot(failure.restored);
         return failure;
       })
@@ -432,6 +470,8 @@ export async function executeCycle(
       downtimeSeconds: Math.round(downtimeSeconds * 1000) / 1000,
       ...(healthyAt ? { healthyAt } : {}),
       ...(slot ? { slotWaitSeconds: slot.waitedSeconds } : {}),
+      ...(guestVerifiedAt ? { guestVerifiedAt } : {}),
+      ...(starter.attempts > 0 ? { startAttempts: starter.attempts } : {}),
     },
     ...(runningAgain ? { runningAgain } : {}),
   };
@@ -474,6 +514,18 @@ function stopRefusal(id: string, error: unknown): unknown {
   }
 }
 
+/** A refused lift of stop protection: nothing was stopped; a missing permission as the preflight's blocker. */
+function liftRefusal(id: string, error: unknown, protectionLeftOff: string | undefined): Error {
+  if (awsErrorCode(error) === "UnauthorizedOperation")
+    return new BlockedError(id, [missingPermissionBlocker(id, "ModifyInstanceAttribute")]);
+  return new CycleFailedError(
+    id,
+    `ModifyInstanceAttribute (turning stop protection off) failed on ${id}: ${describeError(error)}. ${id} was not stopped and is as it was; fix the cause and run the update again.${protectionLeftOff ? ` ${protectionLeftOff}` : ""}`,
+    protectionLeftOff === undefined,
+    error,
+  );
+}
+
 /** Where a failed cycle left the instance, in words, with what to do next. */
 function outcome(
   id: string,
@@ -496,6 +548,8 @@ interface FailureContext {
   heldTag?: string;
   /** When the instance went down for this cycle (epoch ms), for the message. */
   downSince?: number;
+  /** What else the message must say (stop protection that could not be turned on again). */
+  note?: string;
 }
 
 /**
@@ -524,8 +578,15 @@ async function restartAfterFailure(
     return ` Runs within ${minutes} minutes that set NestedVirtualization=${context.desired} on ${id} again fail at plan with this error, without stopping it, unless ${RETRY_FAILED_CYCLE_ENV}=true is set.`;
   };
   try {
-    await gateway.startInstance(id, false, DOWNTIME_RETRY_WINDOW_MS);
-    await waitInstanceRunning(gateway, id, startWait);
+    // A restart that meets a lack of capacity retries it too, within the start timeout.
+    const restart = new CapacityAwareStart(gateway, id, {
+      timeoutSeconds: startWait.timeoutSeconds,
+      pollIntervalMs: startWait.pollIntervalMs,
+      retryWindowMs: DOWNTIME_RETRY_WINDOW_MS,
+      log,
+    });
+    await restart.start();
+    await restart.waitRunning();
     if (context.heldTag !== undefined) await gateway.deleteTag(id, JOURNAL_TAG_KEY, context.heldTag);
     // Say what the instance has, not what this run assumed it had.
     setting = (await gateway.describeInstance(id))?.CpuOptions?.NestedVirtualization ?? setting;
@@ -533,7 +594,7 @@ async function restartAfterFailure(
     const held = await recordFailure();
     return new CycleFailedError(
       id,
-      `${reason}. Starting it again also failed: ${describeError(restartError)}. ${id} is stopped (or stopping); the journal tag ${JOURNAL_TAG_KEY} is still on the instance: run the update again to start it, or start it by hand.${held}`,
+      `${reason}. Starting it again also failed: ${describeError(restartError)}. ${id} is stopped (or stopping); the journal tag ${JOURNAL_TAG_KEY} is still on the instance: run the update again to start it, or start it by hand.${held}${context.note ? ` ${context.note}` : ""}`,
       false,
       error,
     );
@@ -545,7 +606,7 @@ async function restartAfterFailure(
   const held = await recordFailure();
   return new CycleFailedError(
     id,
-    `${reason}. The instance was started again and has NestedVirtualization=${setting}${down}; fix the cause and run the update again.${held}`,
+    `${reason}. The instance was started again and has NestedVirtualization=${setting}${down}; fix the cause and run the update again.${held}${context.note ? ` ${context.note}` : ""}`,
     true,
     error,
   );

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { anotherRunsCycle, confirmDelayMs } from "./confirm";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
-import { BlockedError, CancelledError, LookupFailedError, NestedVirtError } from "./errors";
+import {
+  BlockedError,
+  CancelledError,
+  ChangedElsewhereError,
+  ImportWouldChangeError,
+  LookupFailedError,
+  NestedVirtError,
+} from "./errors";
 import { retryFailedCycleFromEnvironment } from "./failed-cycle";
 import { findInstanceFacts, toInstanceFacts } from "./finders";
 import { Ec2Gateway, type MutatingAction } from "./gateway";
@@ -9,6 +16,8 @@ import { InstanceLocks } from "./instance-lock";
 import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
+import { guestAgentBlockers, verifyInGuest } from "./guest-check";
+import { type SsmGateway, ssmGatewayFor } from "./ssm-gateway";
 import { rolloutOf } from "./rollout";
 import { SlotBusyError, SlotLeases } from "./group-slots";
 import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
@@ -53,6 +62,14 @@ export interface EngineOptions {
   progress?: (instanceId: string, phase: ProgressPhase) => void;
   /** Reuse an Auto Scaling gateway (tests); by default one per connection, made when first needed. */
   autoScaling?: AutoScalingGateway;
+  /**
+   * `false`: a rollout group is bounded within this process only, with no group or slot tags and
+   * no read of the group across the region. Default `true`; the bench turns it off to measure what
+   * the count across runs costs.
+   */
+  groupCountAcrossRuns?: boolean;
+  /** Systems Manager for the in-guest check (verifyInGuest); by default one per connection, made on first use. */
+  ssm?: SsmGateway;
 }
 
 /** A step of the cycle, or waiting for another run's cycle on the instance to end. */
@@ -211,6 +228,22 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const claimSettleMs = options.claimSettleMs;
   const retryFailedCycle = options.retryFailedCycle ?? retryFailedCycleFromEnvironment();
   const progress = options.progress;
+  let ssmGateway = options.ssm;
+  const ssm = (): SsmGateway => {
+    ssmGateway ??= ssmGatewayFor(options.connection ?? {});
+    return ssmGateway;
+  };
+
+  /** Runs the check inside the guest, bounded by timeouts.healthy; throws GuestCheckFailedError when it fails. */
+  async function checkGuest(desired: DesiredState, facts: InstanceFacts, signal?: AbortSignal): Promise<void> {
+    log(`checking inside ${facts.instanceId} that it can run a hypervisor (SSM Run Command)`);
+    const proof = await verifyInGuest(ssm(), facts, {
+      timeoutSeconds: desired.timeouts.healthySeconds,
+      pollIntervalMs,
+      signal,
+    });
+    log(`${facts.instanceId}: the guest can run a hypervisor (${proof.output.replaceAll("\n", "; ")})`);
+  }
 
   async function regionName(): Promise<string | undefined> {
     try {
@@ -257,10 +290,25 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const findings = await preflightCycle(gateway, desired.instanceId, actions, {
         readStopProtection: checks === "with-stop-protection",
       });
-      const refused = [...findings.deniedActions, ...findings.unperformable.map((u) => u.action)];
-      permitted = { checkedAt, actions: actions.filter((a) => !refused.includes(a)) };
       if (findings.deniedActions.length > 0 || findings.unperformable.length > 0 || findings.stopProtected)
         plan = planCycle(facts, desired, { ...base, ...findings });
+      // Found protected with `stopProtection: lift`: the plan now lifts it, a call to DryRun as well.
+      const added = actionsOf(plan).filter((a) => !actions.includes(a));
+      if (added.length > 0) {
+        const more = await preflightCycle(gateway, desired.instanceId, added, { readStopProtection: false });
+        findings.deniedActions.push(...more.deniedActions);
+        findings.unperformable.push(...more.unperformable);
+        actions.push(...added);
+        if (more.deniedActions.length > 0 || more.unperformable.length > 0)
+          plan = planCycle(facts, desired, { ...base, ...findings });
+      }
+      const refused = [...findings.deniedActions, ...findings.unperformable.map((u) => u.action)];
+      permitted = { checkedAt, actions: actions.filter((a) => !refused.includes(a)) };
+      // verifyInGuest needs a managed agent: found out now, before anything is stopped (a real read: SSM has no DryRun).
+      const guestBlockers = plan.steps.some((s) => s.kind === "verify-guest")
+        ? await guestAgentBlockers(ssm(), facts)
+        : [];
+      if (guestBlockers.length > 0) plan = planCycle(facts, desired, { ...base, ...findings, guestBlockers });
     }
     return { facts, plan, permitted };
   }
@@ -293,7 +341,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     let sharedSlotWaitMs = 0;
     for (;;) {
       if (signal?.aborted) throw new CancelledError(id, "nothing was changed.");
-      const { facts, plan } = await planFor(desired, "permissions", known, { takeOver, runToken });
+      // Lifting stop protection needs to know it is on before the journal is written: read it then.
+      const checks = desired.stopProtection === "lift" ? "with-stop-protection" : "permissions";
+      const { facts, plan } = await planFor(desired, checks, known, { takeOver, runToken });
       known = undefined;
       if (!facts) throw new BlockedError(id, plan.blockers);
       first ??= facts;
@@ -338,13 +388,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
           startTimeoutSeconds: desired.timeouts.startSeconds,
           healthyTimeoutSeconds: desired.timeouts.healthySeconds,
           rollout,
-          ...(rollout ? { slotLeases: slotLeasesFor(gateway) } : {}),
+          ...(rollout && options.groupCountAcrossRuns !== false ? { slotLeases: slotLeasesFor(gateway) } : {}),
           pollIntervalMs,
           log,
           runToken,
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
+          verifyGuest: () => checkGuest(desired, facts, signal),
         }).catch(async (error: unknown) => {
           // A member this run put in Standby goes back into service when it runs (see StandbyCycle).
           throw standby ? await standby.afterFailure(error) : error;
@@ -389,11 +440,19 @@ export function createEngine(options: EngineOptions = {}): Engine {
       }
       // Read after apply: report only what the instance has, never what it was meant to have.
       if (after.nestedVirtualization !== desired.nestedVirtualization) {
-        throw new NestedVirtError(
-          "ChangedElsewhere",
-          `Instance ${id} has NestedVirtualization=${after.nestedVirtualization}, not the "${desired.nestedVirtualization}" this run applied or found: something else changed it meanwhile (another run, or a change made outside this tool). Find out what manages the instance, then run again.`,
-          id,
-        );
+        throw new ChangedElsewhereError(id, after.nestedVirtualization, desired.nestedVirtualization);
+      }
+      // Nothing to cycle, but the guest is asked again: a failed check stays failed until the guest is fixed.
+      const verifyNow =
+        desired.verifyInGuest &&
+        desired.nestedVirtualization === "enabled" &&
+        after.state === "running" &&
+        !plan.steps.some((s) => s.kind === "verify-guest" || s.kind === "start");
+      if (verifyNow) {
+        const guestBlockers = await guestAgentBlockers(ssm(), after);
+        if (guestBlockers.length > 0) throw new BlockedError(id, guestBlockers);
+        progress?.(id, "verify-guest");
+        await checkGuest(desired, after, signal);
       }
       return {
         ...stateOf(
@@ -433,10 +492,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const { facts, plan } = await planFor(desired, "none");
       if (!facts || plan.blockers.length > 0) throw new BlockedError(desired.instanceId, plan.blockers);
       if (plan.steps.length > 0) {
-        throw new NestedVirtError(
-          "ImportWouldChange",
-          `Instance ${desired.instanceId} has NestedVirtualization=${facts.nestedVirtualization}${facts.journal ? " and an interrupted cycle" : ""}; importing it as "${desired.nestedVirtualization}" would change it. Set nestedVirtualization to "${facts.nestedVirtualization}" to import it as it is, or remove the import option to let the update change it.`,
+        throw new ImportWouldChangeError(
           desired.instanceId,
+          facts.nestedVirtualization,
+          desired.nestedVirtualization,
+          facts.journal !== undefined,
         );
       }
       return { ...stateOf(facts), previousNestedVirtualization: facts.nestedVirtualization };

@@ -1,9 +1,34 @@
 import type { PlanBlocker } from "./types";
 
+/**
+ * Every `code` an engine error carries: stable for programs (Terraform diagnostics, the CLI's JSON,
+ * tests), while `message` is for people. A new error class adds its code here.
+ */
+export type ErrorCode =
+  | "Blocked"
+  | "WaitTimeout"
+  | "Cancelled"
+  | "LookupFailed"
+  | "CycleFailed"
+  | "InvalidInputs"
+  | "UnexpectedState"
+  | "ChangedElsewhere"
+  | "ImportWouldChange"
+  | "RolloutHalted"
+  | "RolloutMismatch"
+  | "HealthGateFailed"
+  | "ConflictingApply"
+  | "SlotWaitTimeout"
+  | "OtherCycleTimeout"
+  | "DuplicateDeclaration"
+  | "GuestCheckFailed"
+  | "InsufficientCapacity"
+  | "AutoScalingStandby";
+
 /** Base of every error the engine raises; `code` is stable for programs, `message` is for people. */
 export class NestedVirtError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly instanceId?: string,
   ) {
@@ -72,6 +97,46 @@ export class LookupFailedError extends NestedVirtError {
     super(
       "LookupFailed",
       `Could not look at instance ${instanceId}: ${callOf(cause) ?? "an EC2 call"} failed: ${describeError(cause)}. Nothing was changed and ${instanceId} was not stopped. Check the endpoint (AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL or the provider's endpoint) and the region, then run again.`,
+      instanceId,
+    );
+  }
+}
+
+/** The resource's inputs do not parse; each failure names the attribute and what to write instead. */
+export class InvalidInputsError extends NestedVirtError {
+  constructor(readonly failures: readonly string[]) {
+    super("InvalidInputs", failures.join("\n"));
+  }
+}
+
+/** A wait found the instance in a state the cycle never leads to (terminated, shutting down…). */
+export class UnexpectedStateError extends NestedVirtError {
+  constructor(instanceId: string, found: string, waitingFor: string) {
+    super(
+      "UnexpectedState",
+      `Instance ${instanceId} went to "${found}" while waiting for ${waitingFor}; something else is acting on it. Nothing more was changed.`,
+      instanceId,
+    );
+  }
+}
+
+/** The read after the apply found another setting than the one the run applied or found. */
+export class ChangedElsewhereError extends NestedVirtError {
+  constructor(instanceId: string, found: string, applied: string) {
+    super(
+      "ChangedElsewhere",
+      `Instance ${instanceId} has NestedVirtualization=${found}, not the "${applied}" this run applied or found: something else changed it meanwhile (another run, or a change made outside this tool). Find out what manages the instance, then run again.`,
+      instanceId,
+    );
+  }
+}
+
+/** An import (adopt) that would have to change the instance to match the declared setting. */
+export class ImportWouldChangeError extends NestedVirtError {
+  constructor(instanceId: string, found: string, declared: string, interrupted: boolean) {
+    super(
+      "ImportWouldChange",
+      `Instance ${instanceId} has NestedVirtualization=${found}${interrupted ? " and an interrupted cycle" : ""}; importing it as "${declared}" would change it. Set nestedVirtualization to "${found}" to import it as it is, or remove the import option to let the update change it.`,
       instanceId,
     );
   }

@@ -87,7 +87,11 @@ export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): In
     spot: instance.InstanceLifecycle === "spot",
     hibernationConfigured: instance.HibernationOptions?.Configured === true,
     rootDeviceType: instance.RootDeviceType === "instance-store" ? "instance-store" : "ebs",
-    platform: instance.Platform?.toLowerCase() === "windows" ? "windows" : "linux",
+    // PlatformDetails ("Windows BYOL", "Windows with SQL Server…") says it too, for endpoints without Platform.
+    platform:
+      instance.Platform?.toLowerCase() === "windows" || instance.PlatformDetails?.startsWith("Windows")
+        ? "windows"
+        : "linux",
     ephemeralPublicIp: publicIp && !isElastic ? publicIp : undefined,
     tags,
     autoScalingGroupName: tags[AUTO_SCALING_GROUP_TAG],

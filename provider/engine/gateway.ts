@@ -8,6 +8,7 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
   type Filter,
+  ModifyInstanceAttributeCommand,
   ModifyInstanceCpuOptionsCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -363,6 +364,16 @@ export class Ec2Gateway {
     await this.send(() => this.client.send(new ModifyInstanceCpuOptionsCommand(input)), dryRun);
   }
 
+  /**
+   * ModifyInstanceAttribute of `disableApiStop` (stop protection on or off; see stop-protection.ts).
+   * Forgets a remembered "off" read, so the next look at the attribute asks EC2 again.
+   */
+  async setStopProtection(instanceId: string, on: boolean, dryRun = false, retryWindowMs?: number): Promise<void> {
+    if (!dryRun) this.permitted.delete(`disableApiStop ${instanceId}`);
+    const input = windowed({ InstanceId: instanceId, DisableApiStop: { Value: on }, DryRun: dryRun }, retryWindowMs);
+    await this.send(() => this.client.send(new ModifyInstanceAttributeCommand(input)), dryRun);
+  }
+
   /** Makes one call; with DryRun, EC2's "would have succeeded" answer (DryRunOperation) resolves. */
   private async send(call: () => Promise<unknown>, dryRun: boolean): Promise<void> {
     try {
@@ -477,11 +488,6 @@ export class Ec2Gateway {
     if (until > (this.permitted.get(key) ?? 0)) this.permitted.set(key, until);
   }
 
-  /** Forgets remembered DryRun verdicts (a new operation in a long-lived process). */
-  forgetPermissions(): void {
-    this.permitted.clear();
-  }
-
   /** Resolves when EC2 answers that the call would have succeeded; batched across instances. */
   private dryRunCall(action: MutatingAction, instanceId: string): Promise<void> {
     switch (action) {
@@ -495,6 +501,8 @@ export class Ec2Gateway {
         return this.createTag(instanceId, "nestedvirt:permission-check", "", true);
       case "DeleteTags":
         return this.deleteTag(instanceId, "nestedvirt:permission-check", undefined, true);
+      case "ModifyInstanceAttribute":
+        return this.setStopProtection(instanceId, true, true);
     }
   }
 }

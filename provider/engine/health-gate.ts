@@ -1,4 +1,4 @@
-import { NestedVirtError, WaitTimeoutError } from "./errors";
+import { NestedVirtError, UnexpectedStateError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { RETRY, type Verdict } from "./poller";
 import { instanceChecksOf, type InstanceChecks } from "./status";
@@ -38,11 +38,7 @@ function statusOkAcceptor(instanceId: string) {
     if (checks.state !== "running" && checks.state !== "pending") {
       return {
         state: "failure",
-        error: new NestedVirtError(
-          "UnexpectedState",
-          `Instance ${instanceId} went to "${checks.state}" while waiting for its status checks; something else is acting on it.`,
-          instanceId,
-        ),
+        error: new UnexpectedStateError(instanceId, String(checks.state), "its status checks"),
       };
     }
     return RETRY;

@@ -9,12 +9,14 @@ import type { CycleJournal, NestedVirtSetting } from "./types";
 export const JOURNAL_TAG_KEY = "nestedvirt:cycle";
 
 /**
- * The journal versions this release reads; 1 predates leases (no run token). 3 records a standby
- * (`asg`): it is written only then, so that a release that cannot return the instance to service
- * refuses the journal instead of finishing the cycle without ExitStandby.
+ * The journal versions this release reads; 1 predates leases (no run token). 3 records what a
+ * release that does not know it must not drop: a standby (`asg`) and lifted stop protection
+ * (`lift`). It is written only when either is present, so that a release that cannot return the
+ * instance to service or restore its protection refuses the journal (a blocker) instead of
+ * finishing the cycle without ExitStandby or with the protection left off.
  */
 const CURRENT_VERSION = 3;
-const VERSION_WITHOUT_STANDBY = 2;
+const VERSION_WITHOUT_RECORDS = 2;
 
 interface JournalTag {
   v: number;
@@ -28,11 +30,13 @@ interface JournalTag {
   stall?: number;
   /** v3: the Auto Scaling group the instance was put in Standby in. */
   asg?: string;
+  /** v3: the cycle lifts stop protection (disableApiStop); finishing it turns the protection on again. */
+  lift?: boolean;
 }
 
 export function encodeJournal(journal: CycleJournal): string {
   const tag: JournalTag = {
-    v: journal.standbyGroup ? CURRENT_VERSION : VERSION_WITHOUT_STANDBY,
+    v: journal.standbyGroup || journal.stopProtectionLifted ? CURRENT_VERSION : VERSION_WITHOUT_RECORDS,
     prior: journal.priorState,
     from: journal.from,
     to: journal.to,
@@ -41,6 +45,7 @@ export function encodeJournal(journal: CycleJournal): string {
     ...(journal.leaseUntil ? { until: journal.leaseUntil } : {}),
     ...(journal.stallMs !== undefined ? { stall: journal.stallMs } : {}),
     ...(journal.standbyGroup ? { asg: journal.standbyGroup } : {}),
+    ...(journal.stopProtectionLifted ? { lift: true } : {}),
   };
   return JSON.stringify(tag);
 }
@@ -77,6 +82,7 @@ export function decodeJournal(value: string): DecodedJournal {
       ...(typeof tag.until === "string" ? { leaseUntil: tag.until } : {}),
       ...(typeof tag.stall === "number" ? { stallMs: tag.stall } : {}),
       ...(typeof tag.asg === "string" && tag.asg !== "" ? { standbyGroup: tag.asg } : {}),
+      ...(tag.lift === true ? { stopProtectionLifted: true } : {}),
     },
   };
 }

@@ -37,6 +37,8 @@ export interface PlanContext {
   runToken?: string;
   /** What reading an Auto Scaling member's group found (its launch template, its minimum size). */
   group?: GroupFindings;
+  /** Why the in-guest check (verifyInGuest) cannot run: no managed SSM agent online, or SSM refused to say. */
+  guestBlockers?: readonly PlanBlocker[];
 }
 
 const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string> = {
@@ -54,6 +56,9 @@ const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string>
   "wait-standby": (id) => `wait until ${id} is in Standby`,
   "exit-standby": (id) => `return ${id} to service in its Auto Scaling group (ExitStandby)`,
   "wait-in-service": (id) => `wait until ${id} is InService again (lifecycle hooks included)`,
+  "verify-guest": (id) => `check inside ${id} (SSM Run Command) that it can run a hypervisor`,
+  "lift-stop-protection": (id) => `turn stop protection (disableApiStop) off on ${id} for the cycle`,
+  "restore-stop-protection": (id) => `turn stop protection (disableApiStop) on again on ${id}`,
 };
 
 function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): Step[] {
@@ -67,6 +72,16 @@ function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): St
 function withRolloutAndGate(kinds: StepKind[], desired: DesiredState): StepKind[] {
   const gated: StepKind[] = desired.waitForStatusChecks && kinds.includes("start") ? [...kinds, "wait-healthy"] : kinds;
   return desired.rolloutGroup && kinds.includes("stop") ? ["acquire-slot", ...gated] : gated;
+}
+
+/**
+ * With verifyInGuest, a cycle that starts the instance with the option enabled ends with the check
+ * in the guest; a blocked plan that only restores an interrupted cycle's run state does not.
+ */
+function withGuestCheck(kinds: StepKind[], desired: DesiredState, blocked: boolean): StepKind[] {
+  const verifies =
+    !blocked && desired.verifyInGuest && desired.nestedVirtualization === "enabled" && kinds.includes("start");
+  return verifies ? [...kinds, "verify-guest"] : kinds;
 }
 
 /** The instance's own vCPUs (CoreCount × ThreadsPerCore, which CpuOptions may lower); else its type's default. */
@@ -123,7 +138,8 @@ function blockersFor(facts: InstanceFacts, desired: DesiredState, context: PlanC
     });
   }
   blockers.push(...(context.group?.standbyBlockers ?? []));
-  if (context.stopProtected && facts.state !== "stopped") blockers.push(stopProtectedBlocker(id));
+  if (context.stopProtected && facts.state !== "stopped" && desired.stopProtection !== "lift")
+    blockers.push(stopProtectedBlocker(id));
   for (const action of context.deniedActions ?? []) blockers.push(missingPermissionBlocker(id, action));
   for (const call of context.unperformable ?? []) blockers.push(endpointCannotCycleBlocker(id, call));
   const failure = facts.failedCycle;
@@ -302,15 +318,55 @@ export function planCycle(
     return { ...current, steps: [], warnings: groupWarnings, blockers: [], causesDowntime: false };
   }
 
-  const blockers = needsModify ? blockersFor(facts, desired, context) : [];
-  const kinds = needsModify && blockers.length === 0 ? cycleSteps(facts) : facts.journal ? restoreSteps(facts) : [];
+  const blockers = [...(needsModify ? blockersFor(facts, desired, context) : []), ...(context.guestBlockers ?? [])];
+  const plain = needsModify && blockers.length === 0 ? cycleSteps(facts) : facts.journal ? restoreSteps(facts) : [];
+  const kinds = withStopProtectionLift(plain, facts, desired, context);
   const causesDowntime = kinds.includes("stop");
   return {
     ...current,
-    steps: steps(id, desired, withStandby(withRolloutAndGate(kinds, desired), facts, desired)),
-    warnings: [...journalWarning, ...(causesDowntime ? warningsFor(facts, desired) : []), ...groupWarnings],
+    // Standby last: it moves the health gate and the guest check before the return to service.
+    steps: steps(
+      id,
+      desired,
+      withStandby(withGuestCheck(withRolloutAndGate(kinds, desired), desired, blockers.length > 0), facts, desired),
+    ),
+    warnings: [
+      ...journalWarning,
+      ...(causesDowntime ? warningsFor(facts, desired) : []),
+      ...(kinds.includes("lift-stop-protection") ? [stopProtectionLiftedWarning(id)] : []),
+      ...groupWarnings,
+    ],
     blockers,
     causesDowntime,
+  };
+}
+
+/**
+ * With `stopProtection: lift`, a cycle that stops a protected instance turns the protection off
+ * right after its journal records that it will, and on again once the instance runs again. A
+ * journal that records a lift gets the protection turned on again, whatever else is left to do.
+ */
+function withStopProtectionLift(
+  kinds: StepKind[],
+  facts: InstanceFacts,
+  desired: DesiredState,
+  context: PlanContext,
+): StepKind[] {
+  const lifts = desired.stopProtection === "lift" && context.stopProtected === true && kinds.includes("stop");
+  const restores = lifts || facts.journal?.stopProtectionLifted === true;
+  if (!restores) return kinds;
+  return kinds.flatMap((kind): StepKind[] => {
+    if (kind === "write-journal" && lifts) return [kind, "lift-stop-protection"];
+    if (kind === "clear-journal") return ["restore-stop-protection", kind];
+    return [kind];
+  });
+}
+
+/** The preview's word that the cycle lifts stop protection (see withStopProtectionLift). */
+export function stopProtectionLiftedWarning(id: string): PlanWarning {
+  return {
+    code: "stop-protection-lifted",
+    message: `Instance ${id} has stop protection (disableApiStop); it will be lifted for the cycle and turned on again once ${id} runs again (stopProtection: lift). The cycle journal records the lift, so an interrupted run's protection is turned on again by the next run.`,
   };
 }
 
@@ -368,6 +424,8 @@ export const STEP_ACTIONS: Partial<Record<StepKind, MutatingAction>> = {
   modify: "ModifyInstanceCpuOptions",
   start: "StartInstances",
   "clear-journal": "DeleteTags",
+  "lift-stop-protection": "ModifyInstanceAttribute",
+  "restore-stop-protection": "ModifyInstanceAttribute",
 };
 
 /** The mutating actions a plan will call, for the DryRun permission check. */

@@ -15,11 +15,14 @@ export const PHASE_TEXT: Record<ProgressPhase | "queued", string> = {
   "wait-running": "waiting until running",
   "clear-journal": "removing the journal",
   "wait-healthy": "waiting for status checks",
+  "verify-guest": "checking inside the guest",
   "wait-other-run": "waiting for another run's cycle",
   "enter-standby": "putting in Standby",
   "wait-standby": "waiting for Standby",
   "exit-standby": "returning to service",
   "wait-in-service": "waiting for InService",
+  "lift-stop-protection": "lifting stop protection",
+  "restore-stop-protection": "restoring stop protection",
 };
 
 /** The status line of one instance in a phase, as a resource shows it: `stopping i-0abc…`. */

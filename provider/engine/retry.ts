@@ -1,6 +1,11 @@
-import type { EC2Client } from "@aws-sdk/client-ec2";
-import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from "@smithy/types";
-import { FAILED_CALL } from "./errors";
+import type {
+  MetadataBearer,
+  MiddlewareStack,
+  RetryErrorInfo,
+  RetryStrategyV2,
+  StandardRetryToken,
+} from "@smithy/types";
+import { awsErrorCode, FAILED_CALL } from "./errors";
 import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
 
 /**
@@ -34,6 +39,10 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
     const throttled = errorInfo.errorType === "THROTTLING";
     rate.record(throttled);
     const retries = token.getRetryCount() + 1;
+    // EC2 counts a lack of capacity among its server errors; the cycle retries it itself, with a
+    // backoff sized for capacity to come back and each attempt counted (capacity.ts), not here.
+    if (awsErrorCode(errorInfo.error) === "InsufficientInstanceCapacity")
+      throw new Error("No retry token available: capacity refusals are retried by the cycle");
     const retryable = throttled || errorInfo.errorType === "TRANSIENT" || errorInfo.errorType === "SERVER_ERROR";
     if (!retryable || retries >= this.maxAttempts) throw new Error("No retry token available");
     const base = throttled ? THROTTLING_RETRY_DELAY_BASE : DEFAULT_RETRY_DELAY_BASE;
@@ -182,7 +191,9 @@ export function withRetryWindow<T extends object>(input: T, windowMs: number): T
  * adds the call's retry window, if it has one. Errors leave it marked with the command's name, so
  * messages can say which call was answered how.
  */
-export function scopeRetriesByOperation(client: EC2Client): void {
+export function scopeRetriesByOperation<I extends object, O extends MetadataBearer>(client: {
+  middlewareStack: MiddlewareStack<I, O>;
+}): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const window = retryWindows.get(args.input as object);

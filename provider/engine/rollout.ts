@@ -128,6 +128,17 @@ const HALTED = new Error("rollout halted");
 /** Process-wide: one provider process serves one `pulumi up` or one `terraform apply`. */
 const groups = new Map<string, RolloutGroup>();
 
+/** Members of one rollout group declared different maxUnavailable values. */
+export class RolloutMismatchError extends NestedVirtError {
+  constructor(instanceId: string, group: string, declared: number, others: number) {
+    super(
+      "RolloutMismatch",
+      `Instance ${instanceId} declares maxUnavailable=${declared} for rollout group "${group}", whose other members declare ${others}. Give every member of a group the same maxUnavailable.`,
+      instanceId,
+    );
+  }
+}
+
 /** The group of these settings; every member must declare the same `maxUnavailable`. */
 export function rolloutGroupFor(settings: RolloutSettings, instanceId: string): RolloutGroup {
   const existing = groups.get(settings.group);
@@ -137,11 +148,7 @@ export function rolloutGroupFor(settings: RolloutSettings, instanceId: string): 
     return group;
   }
   if (existing.maxUnavailable !== settings.maxUnavailable) {
-    throw new NestedVirtError(
-      "RolloutMismatch",
-      `Instance ${instanceId} declares maxUnavailable=${settings.maxUnavailable} for rollout group "${settings.group}", whose other members declare ${existing.maxUnavailable}. Give every member of a group the same maxUnavailable.`,
-      instanceId,
-    );
+    throw new RolloutMismatchError(instanceId, settings.group, settings.maxUnavailable, existing.maxUnavailable);
   }
   return existing;
 }

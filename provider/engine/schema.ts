@@ -61,7 +61,7 @@ export const TIMEOUT_FIELDS = [
   {
     name: "healthy",
     description:
-      "How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.",
+      "How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.",
   },
 ] as const;
 
@@ -108,6 +108,22 @@ export const TIMING_FIELDS = [
     optional: true,
     description:
       "Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.",
+  },
+  {
+    name: "guestVerifiedAt",
+    tfName: "guest_verified_at",
+    kind: "string",
+    optional: true,
+    description:
+      "When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.",
+  },
+  {
+    name: "startAttempts",
+    tfName: "start_attempts",
+    kind: "number",
+    optional: true,
+    description:
+      "StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.",
   },
 ] as const;
 
@@ -172,6 +188,16 @@ const TABLE = [
       "What a cycle does with a member of an Auto Scaling group, which would replace a stopped member. `refuse`: nothing, a blocker at preview/plan. `standby`: EnterStandby (decrementing the desired capacity, so the group launches no replacement; a load balancer deregisters and drains the instance), wait for `Standby`, run the cycle, ExitStandby and wait for `InService` (lifecycle hooks included, within `timeouts.start`); the journal on the instance records the standby, so an interrupted or failed run still returns it to service. `allow`: cycle it as it is, for groups whose health checks or replacement you have suspended yourself.",
   },
   {
+    name: "stopProtection",
+    tfName: "stop_protection",
+    kind: "string",
+    role: "input",
+    enumValues: ["refuse", "lift"],
+    defaultValue: "refuse",
+    description:
+      "What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.",
+  },
+  {
     name: "onDelete",
     tfName: "on_delete",
     kind: "string",
@@ -187,7 +213,7 @@ const TABLE = [
     kind: "timeouts",
     role: "input",
     defaultText: `\`${DEFAULT_WAIT_TIMEOUT}\` each`,
-    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
+    description: `Bounds for the waits of a cycle: \`stop\`, \`start\` and \`healthy\` (the status checks, then the in-guest check), each a duration from \`${MIN_WAIT_SECONDS}s\` to \`${MAX_WAIT_SECONDS / 3600}h\` (default \`${DEFAULT_WAIT_TIMEOUT}\`).`,
   },
   {
     name: "waitForStatusChecks",
@@ -197,6 +223,15 @@ const TABLE = [
     defaultValue: false,
     description:
       "Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.",
+  },
+  {
+    name: "verifyInGuest",
+    tfName: "verify_in_guest",
+    kind: "bool",
+    role: "input",
+    defaultValue: false,
+    description:
+      "Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.",
   },
   {
     name: "rolloutGroup",
@@ -210,7 +245,7 @@ const TABLE = [
       example: "ci-runners",
     },
     description:
-      "Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.",
+      "Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.",
   },
   {
     name: "maxUnavailable",
@@ -273,7 +308,6 @@ type TimeoutField = (typeof TIMEOUT_FIELDS)[number]["name"];
 
 export type AttributeName = Spec["name"];
 export type InputName = InputSpec["name"];
-export type OutputName = Extract<Spec, { role: "output" }>["name"];
 
 /** Allowed values of an enumerated attribute, e.g. `EnumOf<"onDelete">` is `"keep" | "restore"`. */
 export type EnumOf<N extends AttributeName> =
@@ -338,7 +372,14 @@ export const EC2_ACTIONS = {
   read: ["DescribeInstances", "DescribeInstanceTypes", "DescribeInstanceStatus", "DescribeLaunchTemplateVersions"],
   /** Reads of one instance (stop protection), grantable per instance. */
   readInstance: ["DescribeInstanceAttribute"],
-  change: ["StopInstances", "StartInstances", "ModifyInstanceCpuOptions", "CreateTags", "DeleteTags"],
+  change: [
+    "StopInstances",
+    "StartInstances",
+    "ModifyInstanceCpuOptions",
+    "CreateTags",
+    "DeleteTags",
+    "ModifyInstanceAttribute",
+  ],
 } as const;
 
 export const ALL_EC2_ACTIONS: readonly string[] = Object.values(EC2_ACTIONS).flat();
@@ -352,6 +393,13 @@ export const AUTO_SCALING_ACTIONS = {
   read: ["DescribeAutoScalingInstances", "DescribeAutoScalingGroups", "DescribeLifecycleHooks"],
   change: ["EnterStandby", "ExitStandby"],
 } as const;
+
+/**
+ * The Systems Manager actions of the in-guest check (`verifyInGuest`). SSM has no DryRun: the
+ * DescribeInstanceInformation at preview/plan is a real read that proves its own permission; the
+ * other two are first called after the start, and a refusal then fails the apply naming the action.
+ */
+export const SSM_ACTIONS = ["DescribeInstanceInformation", "SendCommand", "GetCommandInvocation"] as const;
 
 /** The least-privilege IAM policy for the engine, as README and docs show it. */
 export function iamPolicy(): object {
@@ -374,6 +422,17 @@ export function iamPolicy(): object {
         Effect: "Allow",
         Action: AUTO_SCALING_ACTIONS.change.map((name) => `autoscaling:${name}`),
         Resource: "arn:aws:autoscaling:*:*:autoScalingGroup:*:autoScalingGroupName/*",
+      },
+      // Only with verifyInGuest. SendCommand names the instance and the document; the others take no resource.
+      { Effect: "Allow", Action: ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"], Resource: "*" },
+      {
+        Effect: "Allow",
+        Action: ["ssm:SendCommand"],
+        Resource: [
+          "arn:aws:ec2:*:*:instance/*",
+          "arn:aws:ssm:*::document/AWS-RunShellScript",
+          "arn:aws:ssm:*::document/AWS-RunPowerShellScript",
+        ],
       },
     ],
   };

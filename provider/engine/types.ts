@@ -41,6 +41,8 @@ export interface CycleJournal {
   stallMs?: number;
   /** The Auto Scaling group the cycle puts (or put) the instance in Standby in: whoever finishes the cycle returns it to service. */
   standbyGroup?: string;
+  /** The cycle turns stop protection off (or did): whoever finishes it turns it on again. */
+  stopProtectionLifted?: boolean;
 }
 
 /** A cycle that stopped the instance and failed at a call, recorded as a tag (see failed-cycle.ts). */
@@ -105,7 +107,10 @@ export type StepKind =
   | "enter-standby"
   | "wait-standby"
   | "exit-standby"
-  | "wait-in-service";
+  | "wait-in-service"
+  | "verify-guest"
+  | "lift-stop-protection"
+  | "restore-stop-protection";
 
 export interface Step {
   kind: StepKind;
@@ -119,7 +124,8 @@ export type WarningCode =
   | "auto-scaling-member"
   | "interrupted-cycle"
   | "other-cycle-in-progress"
-  | "launch-template-without-nested-virtualization";
+  | "launch-template-without-nested-virtualization"
+  | "stop-protection-lifted";
 
 export interface PlanWarning {
   code: WarningCode;
@@ -142,12 +148,13 @@ export type BlockerCode =
   | "unreadable-journal"
   | "conflicting-cycle"
   | "auto-scaling-minimum-size"
-  | "auto-scaling-unreadable";
+  | "auto-scaling-unreadable"
+  | "no-ssm-agent";
 
 export interface PlanBlocker {
   code: BlockerCode;
   /** The user-facing attribute the blocker concerns, for property-level errors. */
-  attribute?: "instanceId" | "nestedVirtualization" | "autoScaling";
+  attribute?: "instanceId" | "nestedVirtualization" | "autoScaling" | "verifyInGuest" | "stopProtection";
   message: string;
 }
 
@@ -176,6 +183,10 @@ export interface CycleTimings {
   healthyAt?: string;
   /** Seconds the cycle waited for a slot in its rollout group (only in a group). */
   slotWaitSeconds?: number;
+  /** When the check inside the guest confirmed nested virtualization (only with verifyInGuest). */
+  guestVerifiedAt?: string;
+  /** StartInstances calls made (more than one when a start failed for capacity and was retried). */
+  startAttempts?: number;
 }
 
 /** What the engine reports about an instance after applying (or reading) the desired state. */

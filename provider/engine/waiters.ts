@@ -1,5 +1,5 @@
 import type { Instance } from "@aws-sdk/client-ec2";
-import { NestedVirtError, WaitTimeoutError } from "./errors";
+import { UnexpectedStateError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { RETRY, type Verdict } from "./poller";
 import { groupMemberOf, hasRoom, SlotWaitTimeoutError } from "./group-slots";
@@ -52,18 +52,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The acceptors of a wait for `target`: reached, hopeless, or keep waiting. */
-function stateAcceptor(instanceId: string, target: "stopped" | "running") {
+function stateAcceptor(
+  instanceId: string,
+  target: "stopped" | "running",
+  failsWith?: (instance: Instance | undefined) => Error | undefined,
+) {
   return (instance: Instance | undefined): Verdict<Instance> => {
+    const failed = failsWith?.(instance);
+    if (failed) return { state: "failure", error: failed };
     const state = instanceStatusOf(instance);
     if (state === target && instance) return { state: "success", result: instance };
     if (HOPELESS.includes(state)) {
       return {
         state: "failure",
-        error: new NestedVirtError(
-          "UnexpectedState",
-          `Instance ${instanceId} went to "${state}" while waiting for "${target}"; something else is acting on it. Nothing more was changed.`,
-          instanceId,
-        ),
+        error: new UnexpectedStateError(instanceId, state, `"${target}"`),
       };
     }
     return RETRY;
@@ -75,11 +77,12 @@ function waitForState(
   instanceId: string,
   target: "stopped" | "running",
   options: WaitOptions,
+  failsWith?: (instance: Instance | undefined) => Error | undefined,
 ): Promise<Instance> {
   return gateway.instancePoller.wait({
     key: instanceId,
     kind: `instance-${target}`,
-    acceptor: stateAcceptor(instanceId, target),
+    acceptor: stateAcceptor(instanceId, target, failsWith),
     timeoutMs: options.timeoutSeconds * 1000,
     intervalMs: options.pollIntervalMs,
     signal: options.signal,
@@ -103,6 +106,19 @@ export function waitInstanceStopped(gateway: Ec2Gateway, instanceId: string, opt
 /** Resolves with the instance as the look that found it running saw it. */
 export function waitInstanceRunning(gateway: Ec2Gateway, instanceId: string, options: WaitOptions): Promise<Instance> {
   return waitForState(gateway, instanceId, "running", options);
+}
+
+/**
+ * Like waitInstanceRunning, but ends with the error `failsWith` returns for an observation (a start
+ * that fell back to "stopped" for lack of capacity, see capacity.ts).
+ */
+export function waitInstanceRunningUnless(
+  gateway: Ec2Gateway,
+  instanceId: string,
+  options: WaitOptions,
+  failsWith: (instance: Instance | undefined) => Error | undefined,
+): Promise<Instance> {
+  return waitForState(gateway, instanceId, "running", options, failsWith);
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiProvider from "@pulumi/pulumi/provider";
+import { Declarations } from "../engine/duplicates";
 import * as handlers from "../pulumi/handlers";
 import type { EngineLog } from "./engine-log";
 import type { DetailedDiff } from "./serve";
@@ -41,6 +42,11 @@ function withoutProfile<T extends Props | undefined>(props: T): T {
   return rest as T;
 }
 
+/** `urn:pulumi:<stack>::<project>::<type>::<name>` → the resource's name. */
+function nameOfUrn(urn: string): string {
+  return urn.split("::").pop() ?? urn;
+}
+
 export interface PluginProvider extends pulumiProvider.Provider {
   /** Also names the changed properties, which the stock server cannot pass on (serve.ts does). */
   diff(id: string, urn: string, olds: Props, news: Props): Promise<DetailedDiff>;
@@ -48,6 +54,8 @@ export interface PluginProvider extends pulumiProvider.Provider {
 
 export function createPluginProvider(options: PluginOptions): PluginProvider {
   const version = packageVersion();
+  // The engine starts a plugin process per run, so these are the declarations of one program.
+  const declarations = new Declarations({ resourceType: ENABLEMENT_TOKEN, scope: "program" });
   const awsSettings = options.awsStackSettings ?? ((stack: string) => readAwsStackSettings(process.cwd(), stack));
 
   /** Region: the resource's own, else the provider's, else `aws:region`; profile likewise. */
@@ -71,7 +79,7 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
 
     async check(urn, olds, news) {
       assertOurType(urn);
-      const result = await handlers.check(olds, connected(urn, news));
+      const result = await handlers.check(olds, connected(urn, news), { declarations, resourceName: nameOfUrn(urn) });
       // Each check is a preview of the operation: the CLI shows these under the resource.
       for (const warning of result.warnings) await options.log.warn(urn, warning);
       return { inputs: withoutProfile(result.inputs), failures: result.failures };
@@ -96,5 +104,10 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
     },
 
     delete: (id, urn, props) => handlers.remove(id, connected(urn, props), statusOf(urn)),
+
+    /** Pulumi's Cancel (the first Ctrl-C of `pulumi up`): no new stops; cycles in flight finish. */
+    async cancel() {
+      handlers.cancelRuns("the update was cancelled");
+    },
   };
 }

@@ -1,7 +1,7 @@
 import {
   createEngine,
   INPUT_ATTRIBUTES,
-  NestedVirtError,
+  InvalidInputsError,
   parseInputs,
   REPLACING_ATTRIBUTES,
   type AppliedState,
@@ -15,9 +15,10 @@ import {
 } from "../engine";
 import { phaseStatus } from "../engine/progress-text";
 import type { dynamic } from "@pulumi/pulumi";
+import { Declarations } from "../engine/duplicates";
 import { RunControl, watchParent } from "../engine/run-control";
 import { currentPreflight, PREFLIGHT_PROPERTY } from "./preflight-record";
-import { NON_SEMANTIC_PROPERTIES, UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
+import { UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
 
 /**
  * The Pulumi dynamic provider's methods. The serialized provider object only `require`s this
@@ -51,20 +52,33 @@ function runControl(): RunControl {
   return control;
 }
 
-/** The resources of this run by instance, to catch one instance declared twice in one program. */
-const declaredBy = new Map<string, string>();
+/** Who declares a resource to `check`: the run's declarations and the resource's name in them. */
+export interface DeclaredAs {
+  declarations: Declarations;
+  resourceName: string;
+}
 
-function duplicateDeclaration(news: Props, desired: DesiredState, region: string | undefined): string | undefined {
-  const name = typeof news.resourceName === "string" ? news.resourceName : undefined;
-  if (!name) return undefined;
-  const key = `${region ?? ""}/${desired.instanceId}`;
-  const other = declaredBy.get(key);
-  if (other === undefined || other === name) {
-    declaredBy.set(key, name);
-    return undefined;
-  }
-  const [a, b] = [other, name].sort();
-  return `Instance ${desired.instanceId} is declared by two NestedVirtEnablement resources in this program, "${a}" and "${b}". Each instance must be managed by exactly one resource (two would stop it twice, or fight over the setting): remove one of them.`;
+/** The dynamic resources of this program (the dynamic provider host serves one program run). */
+const dynamicDeclarations = new Declarations({ resourceType: "NestedVirtEnablement", scope: "program" });
+
+/** The SDK passes the resource's name along with the inputs for this check. */
+function dynamicDeclaration(news: Props): DeclaredAs | undefined {
+  return typeof news.resourceName === "string"
+    ? { declarations: dynamicDeclarations, resourceName: news.resourceName }
+    : undefined;
+}
+
+/**
+ * Pulumi's Cancel (the plugin gets it; the dynamic host swallows it): no StopInstances from now on;
+ * cycles past their stop finish, and the process keeps serving until the engine shuts it down.
+ */
+export function cancelRuns(reason: string): void {
+  runControl().stop(reason);
+}
+
+/** Resolves once no cycle of this process is under way any more. */
+export function runsSettled(): Promise<void> {
+  return runControl().settled();
 }
 
 /** What a front end with a live display passes along with an operation (the plugin does; the dynamic host cannot). */
@@ -100,7 +114,7 @@ function settingOf(value: unknown): NestedVirtSetting | undefined {
 function desiredFrom(props: Props): DesiredState {
   const parsed = parseInputs(props as RawInputs);
   if (!parsed.desired) {
-    throw new NestedVirtError("InvalidInputs", parsed.failures.map((f) => f.message).join("\n"));
+    throw new InvalidInputsError(parsed.failures.map((f) => f.message));
   }
   return parsed.desired;
 }
@@ -120,15 +134,27 @@ function normalizedInputs(news: Props, parsed: ParsedInputs): EnablementInputs {
  * Validates inputs and, when the instance is known, looks at it: a blocker (unsupported type,
  * Spot, Auto Scaling member, missing permission…) fails the preview before anything is touched.
  */
-export async function check(_olds: Props, news: Props): Promise<CheckResult> {
+export async function check(
+  _olds: Props,
+  news: Props,
+  declaredAs: DeclaredAs | undefined = dynamicDeclaration(news),
+): Promise<CheckResult> {
   if (containsUnknown(news)) return { inputs: news, failures: [], warnings: [] };
   const parsed = parseInputs(news as RawInputs);
   const failures = parsed.failures.map((f) => ({ property: f.attribute.split(".")[0], reason: f.message }));
   if (!parsed.desired) return { inputs: news, failures, warnings: [] };
   const inputs = normalizedInputs(news, parsed);
-  const duplicate = duplicateDeclaration(news, parsed.desired, parsed.region);
+  const duplicate = await declaredAs?.declarations.declare({
+    region: parsed.region,
+    instanceId: parsed.desired.instanceId,
+    resourceName: declaredAs.resourceName,
+  });
   if (duplicate)
-    return { inputs: news, failures: [...failures, { property: "instanceId", reason: duplicate }], warnings: [] };
+    return {
+      inputs: news,
+      failures: [...failures, { property: "instanceId", reason: duplicate.message }],
+      warnings: [],
+    };
   if (inputs.importId !== undefined && inputs.importId !== inputs.instanceId) {
     failures.push({
       property: "instanceId",
@@ -157,7 +183,6 @@ function changed(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) !== JSON.stringify(b ?? null);
 }
 
-/** Only the semantic inputs count; `__provider` and connection details never cause a diff. */
 /** Pulumi's diff result, plus the properties that differ (the plugin's DiffResponse carries them). */
 export type DiffResult = Required<Pick<dynamic.DiffResult, "changes" | "replaces" | "deleteBeforeReplace">> & {
   readonly diffs: string[];
@@ -169,7 +194,8 @@ export async function diff(_id: string, stored: Props, news: Props): Promise<Dif
     stored.autoScaling === undefined
       ? { ...stored, autoScaling: stored.allowAutoScalingGroupMember === true ? "allow" : "refuse" }
       : stored;
-  const names = INPUT_ATTRIBUTES.map((a) => a.name).filter((n) => !NON_SEMANTIC_PROPERTIES.has(n));
+  // Only the schema's inputs: the connection (awsProfile) and bookkeeping (__provider, importId) never diff.
+  const names = INPUT_ATTRIBUTES.map((a) => a.name);
   const differing = names.filter((name) => news[name] === UNKNOWN_VALUE || changed(olds[name], news[name]));
   const replaces = differing.filter((name) => REPLACING_ATTRIBUTES.includes(name));
   return { changes: differing.length > 0, diffs: differing, replaces, deleteBeforeReplace: false };

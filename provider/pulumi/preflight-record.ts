@@ -15,6 +15,8 @@ export interface PreflightRecord {
   nestedVirtualization: DesiredState["nestedVirtualization"];
   /** The Auto Scaling choice the blockers were found for. */
   autoScaling?: DesiredState["autoScaling"];
+  /** Whether the program asked about the in-guest check's agent too (absent: it did not). */
+  verifyInGuest?: boolean;
   /** ISO time of the DryRuns. */
   checkedAt: string;
   permitted: MutatingAction[];
@@ -28,6 +30,7 @@ export function preflightRecord(desired: DesiredState, inspection: Inspection): 
     instanceId: desired.instanceId,
     nestedVirtualization: desired.nestedVirtualization,
     autoScaling: desired.autoScaling,
+    ...(desired.verifyInGuest ? { verifyInGuest: true } : {}),
     checkedAt: new Date(inspection.permitted?.checkedAt ?? Date.now()).toISOString(),
     permitted: [...(inspection.permitted?.actions ?? [])],
     blockers: inspection.plan.blockers.map((b) => ({
@@ -52,6 +55,8 @@ export function currentPreflight(value: unknown, desired: DesiredState, now = Da
   if (!fresh || record.instanceId !== desired.instanceId) return undefined;
   if (record.nestedVirtualization !== desired.nestedVirtualization) return undefined;
   if (record.autoScaling !== undefined && record.autoScaling !== desired.autoScaling) return undefined;
+  // A preflight that did not look for the SSM agent cannot stand for one that must.
+  if ((record.verifyInGuest === true) !== desired.verifyInGuest) return undefined;
   if (!Array.isArray(record.permitted) || !record.permitted.every(isAction)) return undefined;
   if (!Array.isArray(record.blockers) || !record.blockers.every((b) => typeof b?.message === "string"))
     return undefined;

@@ -33,6 +33,3 @@ true satisfies NamesExactly<
 
 /** Pulumi's marker for a value not known until apply (dynamic providers see it as this string). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-/** Properties that describe the connection or our own bookkeeping, never a change to make. */
-export const NON_SEMANTIC_PROPERTIES = new Set(["__provider", "__preflight", "awsProfile", "importId", "resourceName"]);

@@ -1,8 +1,9 @@
 import { BlockedError, CycleFailedError, describeError, NestedVirtError, WaitTimeoutError } from "../engine/errors";
+import { GuestCheckFailedError } from "../engine/guest-check";
 import type { InputFailure } from "../engine/inputs";
 import { ATTRIBUTES } from "../engine/schema";
 import type { PlanBlocker, PlanWarning } from "../engine/types";
-import type { AttributePath, Diagnostic } from "./protocol";
+import type { AttributePath, Diagnostic } from "./protocol/messages";
 import { tfPath } from "./schema";
 
 /** Builders for the diagnostics Terraform shows: a short summary, the full story in the detail. */
@@ -39,6 +40,11 @@ function blockerPath(blocker: PlanBlocker): string[] | undefined {
 }
 
 function blockerSummary(instanceId: string, blocker: PlanBlocker): string {
+  if (blocker.attribute === "verifyInGuest") {
+    return blocker.code === "no-ssm-agent"
+      ? `No managed SSM agent online on ${instanceId} for verify_in_guest`
+      : `Systems Manager cannot check inside ${instanceId} for verify_in_guest`;
+  }
   switch (blocker.code) {
     case "instance-not-found":
     case "instance-terminated":
@@ -83,6 +89,10 @@ export function engineErrorDiagnostics(error: unknown, action: string): Diagnost
     const outcome = error.restored ? "instance restored" : "instance left part-way";
     return [errorDiagnostic(`Stop/modify/start cycle failed on ${error.instanceId} (${outcome})`, detail)];
   }
+  if (error instanceof GuestCheckFailedError)
+    return [
+      errorDiagnostic(`Nested virtualization check inside ${error.instanceId} failed (instance running)`, detail),
+    ];
   if (error instanceof NestedVirtError) return [errorDiagnostic(`Failed to ${action}: ${error.code}`, detail)];
   return [errorDiagnostic(`Failed to ${action}`, detail)];
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "../compile-cache";
 import { log, servePlugin } from "./serve";
 
 // terraform-provider-nestedvirt: the executable Terraform starts (see serve.ts for the protocol).

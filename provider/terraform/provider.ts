@@ -1,7 +1,16 @@
+import { Declarations } from "../engine/duplicates";
 import { parseInputs } from "../engine/inputs";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
-import { CtyError, decodeJson, decodeMsgpack, encodeMsgpack, isObjectValue, type CtyType, type CtyValue } from "./cty";
+import {
+  CtyError,
+  decodeJson,
+  decodeMsgpack,
+  encodeMsgpack,
+  isObjectValue,
+  type CtyType,
+  type CtyValue,
+} from "./protocol/cty";
 import { errorDiagnostic } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
 import type {
@@ -27,7 +36,7 @@ import type {
   StopProviderResponse,
   UpgradeResourceStateRequest,
   UpgradeResourceStateResponse,
-} from "./protocol";
+} from "./protocol/messages";
 import {
   applyResourceChange,
   type ApplyRequest,
@@ -37,6 +46,7 @@ import {
   upgradeResourceState,
   validateResourceConfig,
   type ResourceContext,
+  TERRAFORM_WORDING,
 } from "./resource";
 import {
   PROVIDER_FIELDS,
@@ -120,7 +130,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     connection: {},
     access: options.access,
     signal: control.signal,
-    planning: new Map(),
+    declarations: new Declarations(TERRAFORM_WORDING),
   };
   const schema = { provider: providerSchema(), resource: resourceSchema() };
 

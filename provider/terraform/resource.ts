@@ -1,6 +1,7 @@
+import { Declarations, type DeclarationWording } from "../engine/duplicates";
 import { isInstanceId } from "../engine/inputs";
 import type { AwsConnection } from "../engine/types";
-import { ctyEqual, CtyError, fromJson, isObjectValue, Unknown, type CtyObject, type CtyValue } from "./cty";
+import { ctyEqual, CtyError, fromJson, isObjectValue, Unknown, type CtyObject, type CtyValue } from "./protocol/cty";
 import {
   blockerDiagnostic,
   engineErrorDiagnostics,
@@ -12,7 +13,7 @@ import {
   withTerraformNames,
 } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
-import type { Diagnostic } from "./protocol";
+import type { Diagnostic } from "./protocol/messages";
 import { ID_ATTRIBUTE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES, tfName } from "./schema";
 import { COMPUTED_OUTPUTS, defaultsByTfName, stateValues, validate } from "./values";
 
@@ -28,10 +29,10 @@ export interface ResourceContext {
   /** Fires when the provider is told to stop: no cycle may stop an instance after that. */
   signal?: AbortSignal;
   /**
-   * Plans seen by this provider process (Terraform starts one per walk and plans each resource once
-   * in it), by region and instance: a second one is the same instance declared twice.
+   * The plans of this provider process (Terraform starts one per walk and plans each resource once
+   * in it): a second plan of an instance is the same instance declared twice.
    */
-  planning?: Map<string, number>;
+  declarations?: Declarations;
 }
 
 type MutableObject = Record<string, CtyValue>;
@@ -144,15 +145,17 @@ export async function planResourceChange(request: PlanRequest, context: Resource
   if (prior && ctyEqual(planned[NESTED_VIRTUALIZATION], prior[NESTED_VIRTUALIZATION] ?? null)) return result();
 
   const desired = validation.parsed.desired;
-  const planning = context.planning ?? new Map<string, number>();
-  const key = `${String(planned[REGION])}/${desired.instanceId}`;
-  planning.set(key, (planning.get(key) ?? 0) + 1);
+  const declarations = context.declarations ?? new Declarations(TERRAFORM_WORDING);
+  // Recorded before the inspection, so a twin planned at the same moment finds this one.
+  const declared = declarations.record({
+    region: typeof planned[REGION] === "string" ? planned[REGION] : undefined,
+    instanceId: desired.instanceId,
+  });
   try {
     const engine = await context.access.engine(connectionFor(context, planned[REGION]));
     const { plan } = await engine.inspect(desired, { checkPermissions: true });
-    // Terraform plans independent resources at once: give a twin a moment to arrive, so both get the error.
-    if ((planning.get(key) ?? 0) === 1) await new Promise((resolve) => setTimeout(resolve, DUPLICATE_WINDOW_MS));
-    if ((planning.get(key) ?? 0) > 1) diagnostics.push(duplicateDiagnostic(desired.instanceId));
+    const twice = await declarations.verdict(declared, DUPLICATE_WINDOW_MS);
+    if (twice) diagnostics.push(errorDiagnostic("Instance declared twice", twice.message, [INSTANCE_ID]));
     for (const blocker of plan.blockers) diagnostics.push(blockerDiagnostic(desired.instanceId, blocker));
     for (const warning of plan.warnings) diagnostics.push(planWarningDiagnostic(desired.instanceId, warning));
     if (prior && plan.steps.length > 0) {
@@ -168,16 +171,14 @@ export async function planResourceChange(request: PlanRequest, context: Resource
   return result();
 }
 
-/** How long a plan that will change an instance waits for another plan of the same instance. */
+/** Terraform plans independent resources at once: a plan alone so far waits this long for a twin, so both get the error. */
 const DUPLICATE_WINDOW_MS = 250;
 
-function duplicateDiagnostic(instanceId: string): Diagnostic {
-  return errorDiagnostic(
-    "Instance declared twice",
-    `Instance ${instanceId} is declared by more than one nestedvirt_enablement resource in this configuration; Terraform marks each of them with this error. Each instance must be managed by exactly one resource (two would stop it twice, or fight over the setting): remove all but one.`,
-    [INSTANCE_ID],
-  );
-}
+export const TERRAFORM_WORDING: DeclarationWording = {
+  resourceType: "nestedvirt_enablement",
+  scope: "configuration",
+  note: "Terraform marks each of them with this error.",
+};
 
 export interface ApplyRequest {
   prior: CtyValue;
@@ -296,8 +297,10 @@ export function importResourceState(id: string): ValueResult {
 /**
  * Rewrites stored state of an older schema version into the current one: inputs the older
  * version did not have take their defaults, which are what it did (version 0 had no `on_delete`
- * and left the instance alone, `keep`; version 1 had no rollout group or health gate), so the
- * upgrade shows no diff.
+ * and left the instance alone, `keep`; version 1 had no rollout group or health gate; version 2
+ * had no in-guest check, `verify_in_guest = false`, and no `stop_protection`, refusing protected
+ * instances, `refuse`, and no `auto_scaling`, which is `allow` where its deprecated
+ * `allow_auto_scaling_group_member` was true and `refuse` otherwise), so the upgrade shows no diff.
  */
 export function upgradeResourceState(version: number, json: Uint8Array | undefined): ValueResult {
   if (version > RESOURCE_SCHEMA_VERSION) {

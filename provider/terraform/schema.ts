@@ -1,6 +1,6 @@
 import { ATTRIBUTES, RESOURCE_TYPE_NAME, TIMEOUT_FIELDS, TIMING_FIELDS, type AttributeSpec } from "../engine/schema";
-import type { CtyType } from "./cty";
-import type { Schema, SchemaAttribute, SchemaBlock, SchemaNestedBlock } from "./protocol";
+import type { CtyType } from "./protocol/cty";
+import type { Schema, SchemaAttribute, SchemaBlock, SchemaNestedBlock } from "./protocol/messages";
 
 /**
  * The Terraform view of provider/engine/schema.ts: every attribute, name and description comes

@@ -7,11 +7,11 @@ import {
   portCandidates,
   RUN_BY_HAND_MESSAGE,
   startedByHost,
-} from "./handshake";
+} from "./protocol/handshake";
 import { RunControl, watchParent } from "../engine/run-control";
 import { createProvider, type ProviderHandlers } from "./provider";
 import { startPluginServer } from "./server";
-import { generateCertificate, handshakeCertificate } from "./tls";
+import { generateCertificate, handshakeCertificate } from "./protocol/tls";
 
 /**
  * Runs this process as a go-plugin provider: checks it was started by Terraform, serves plugin
@@ -61,6 +61,18 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
 
   let stopping = false;
   const control = new RunControl();
+  // Told to go, or left alone (Terraform killed, its connection closed): finish what is past its
+  // stop, then exit.
+  const finishAndExit = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`[INFO] nestedvirt: ${why}; finishing cycles under way, then exiting`);
+    control.stop(why);
+    void control
+      .settled()
+      .then(() => server.stop())
+      .then(() => process.exit(0));
+  };
   const server = await startPluginServer({
     provider: (options.decorate ?? ((handlers) => handlers))(
       createProvider({ access: options.access ?? engineAccess(log), log, control }),
@@ -68,6 +80,7 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
     credentials,
     ports: portCandidates(process.env),
     log,
+    onHostGone: () => finishAndExit("the connection to Terraform closed"),
     onShutdown: () => {
       if (stopping) return;
       stopping = true;
@@ -92,15 +105,6 @@ export async function servePlugin(options: ServeOptions = {}): Promise<void> {
     log("[INFO] nestedvirt: interrupt received; no instance will be stopped from now on");
     control.stop("interrupted (SIGINT)");
   });
-  // Told to go, or left alone (Terraform killed): finish what is past its stop, then exit.
-  const finishAndExit = (why: string) => {
-    log(`[INFO] nestedvirt: ${why}; finishing cycles under way, then exiting`);
-    control.stop(why);
-    void control
-      .settled()
-      .then(() => server.stop())
-      .then(() => process.exit(0));
-  };
   process.on("SIGTERM", () => finishAndExit("SIGTERM received"));
   watchParent(() => finishAndExit("the Terraform process is gone"));
   log(

@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { embeddedProtoDefinitions } from "./embedded-protos";
+import { embeddedProtoDefinitions } from "./protocol/embedded-protos";
 import { internalErrorDiagnostic, type ProviderHandlers } from "./provider";
 
 /**
@@ -10,7 +10,7 @@ import { internalErrorDiagnostic, type ProviderHandlers } from "./provider";
  */
 
 /** The .proto files ship in the package next to the sources; this file runs from dist/provider/terraform. */
-export const PROTO_DIR = path.join(__dirname, "../../../provider/terraform");
+export const PROTO_DIR = path.join(__dirname, "../../../provider/terraform/protocol");
 
 export const PROTO_FILES = ["tfplugin6.proto", "goplugin.proto", "health.proto"];
 
@@ -46,6 +46,12 @@ export interface PluginServerOptions {
   ports: readonly number[];
   /** Called after go-plugin's Shutdown RPC has been answered. */
   onShutdown: () => void;
+  /**
+   * Called once when the host's connection closes without a Shutdown: go-plugin keeps the stdio
+   * stream open until the plugin process ends, so its cancellation means the host is gone (its
+   * broker stream, by contrast, is let go first when the host closes the plugin).
+   */
+  onHostGone: () => void;
   log: (line: string) => void;
 }
 
@@ -86,6 +92,14 @@ export async function startPluginServer(options: PluginServerOptions): Promise<P
     grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>
   >();
 
+  let shuttingDown = false;
+  let hostGone = false;
+  const lost = (stream: grpc.ServerWritableStream<unknown, unknown>) => {
+    openStreams.delete(stream);
+    if (shuttingDown || hostGone) return;
+    hostGone = true;
+    options.onHostGone();
+  };
   server.addService(service(definition, "tfplugin6.Provider"), providerImplementation(options.provider, options.log));
   server.addService(service(definition, "grpc.health.v1.Health"), {
     Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) =>
@@ -93,6 +107,7 @@ export async function startPluginServer(options: PluginServerOptions): Promise<P
   });
   server.addService(service(definition, "plugin.GRPCController"), {
     Shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<object>) => {
+      shuttingDown = true;
       callback(null, {});
       setImmediate(options.onShutdown);
     },
@@ -102,7 +117,7 @@ export async function startPluginServer(options: PluginServerOptions): Promise<P
   server.addService(service(definition, "plugin.GRPCStdio"), {
     StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => {
       openStreams.add(call);
-      call.on("cancelled", () => openStreams.delete(call));
+      call.on("cancelled", () => lost(call));
     },
   });
   // No side channels are ever offered; the stream is accepted and left idle.
@@ -123,6 +138,7 @@ export async function startPluginServer(options: PluginServerOptions): Promise<P
     port,
     stop: () =>
       new Promise<void>((resolve) => {
+        shuttingDown = true;
         for (const stream of openStreams) stream.end();
         openStreams.clear();
         const force = setTimeout(() => {

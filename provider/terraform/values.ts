@@ -2,7 +2,7 @@ import { parseInputs, type InputFailure, type ParsedInputs, type RawInputs } fro
 import { TIMING_FIELDS } from "../engine/schema";
 import type { CycleTimings, EnablementState } from "../engine/types";
 import type { AppliedState } from "../engine/engine";
-import { isObjectValue, Unknown, type CtyObject, type CtyValue } from "./cty";
+import { isObjectValue, Unknown, type CtyObject, type CtyValue } from "./protocol/cty";
 import { TERRAFORM_ATTRIBUTES } from "./schema";
 
 /** Conversions between the resource's Terraform object value and the engine's camelCase types. */

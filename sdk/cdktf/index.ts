@@ -172,6 +172,11 @@ export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
    */
   readonly autoScaling?: "refuse" | "standby" | "allow";
   /**
+   * An instance with stop protection (`disableApiStop`): `"refuse"` (default) blocks the cycle;
+   * `"lift"` turns the protection off for the cycle and on again once the instance runs again.
+   */
+  readonly stopProtection?: "refuse" | "lift";
+  /**
    * What destroying the resource does: `"keep"` (default) leaves the CPU option as it is, with no
    * downtime; `"restore"` cycles the instance back to the setting it had before.
    */
@@ -180,6 +185,8 @@ export interface NestedVirtEnablementConfig extends TerraformMetaArguments {
   readonly timeouts?: NestedVirtEnablementTimeouts;
   /** Health gate: wait until both EC2 status checks are `ok` after the start (default `false`). */
   readonly waitForStatusChecks?: boolean | IResolvable;
+  /** Proof inside the guest: check with SSM Run Command after the start that the guest can run a hypervisor (default `false`). */
+  readonly verifyInGuest?: boolean | IResolvable;
   /** Rollout group: members in one apply never have more than `maxUnavailable` instances out of service. */
   readonly rolloutGroup?: string;
   /** The most instances of the rollout group out of service at once (default 1). */
@@ -207,6 +214,10 @@ export class NestedVirtEnablementLastCycleOutputReference extends ComplexObject 
   declare readonly healthyAt: string;
   /** Seconds the cycle waited for a slot in its rollout group; null outside a group. */
   declare readonly slotWaitSeconds: number;
+  /** When the check inside the guest confirmed nested virtualization (ISO 8601); null unless `verifyInGuest`. */
+  declare readonly guestVerifiedAt: string;
+  /** StartInstances calls the cycle made (more than 1 after capacity retries); null when it started nothing. */
+  declare readonly startAttempts: number;
 }
 
 /**
@@ -264,8 +275,10 @@ export class NestedVirtEnablement extends TerraformResource {
   declare readonly region: string;
   declare readonly allowAutoScalingGroupMember: IResolvable;
   declare readonly autoScaling: string;
+  declare readonly stopProtection: string;
   declare readonly onDelete: string;
   declare readonly waitForStatusChecks: IResolvable;
+  declare readonly verifyInGuest: IResolvable;
   declare readonly rolloutGroup: string;
   declare readonly maxUnavailable: number;
   /** Instance type, e.g. `m8i.large`. */

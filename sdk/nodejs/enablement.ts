@@ -92,13 +92,21 @@ export class Enablement extends pulumi.CustomResource {
      */
     declare public readonly region: pulumi.Output<string | undefined>;
     /**
-     * Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+     * Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
      */
     declare public readonly rolloutGroup: pulumi.Output<string | undefined>;
     /**
-     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+     * What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+     */
+    declare public readonly stopProtection: pulumi.Output<string>;
+    /**
+     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
      */
     declare public readonly timeouts: pulumi.Output<outputs.EnablementTimeouts>;
+    /**
+     * Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+     */
+    declare public readonly verifyInGuest: pulumi.Output<boolean>;
     /**
      * Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
      */
@@ -130,7 +138,9 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["onDelete"] = (args?.onDelete) ?? "keep";
             resourceInputs["region"] = args?.region;
             resourceInputs["rolloutGroup"] = args?.rolloutGroup;
+            resourceInputs["stopProtection"] = (args?.stopProtection) ?? "refuse";
             resourceInputs["timeouts"] = args ? pulumi.output(args.timeouts).apply(v => v === undefined ? undefined : inputs.enablementTimeoutsArgsProvideDefaults(v)) : undefined;
+            resourceInputs["verifyInGuest"] = (args?.verifyInGuest) ?? false;
             resourceInputs["waitForStatusChecks"] = (args?.waitForStatusChecks) ?? false;
             resourceInputs["instanceState"] = undefined /*out*/;
             resourceInputs["instanceType"] = undefined /*out*/;
@@ -150,7 +160,9 @@ export class Enablement extends pulumi.CustomResource {
             resourceInputs["previousNestedVirtualization"] = undefined /*out*/;
             resourceInputs["region"] = undefined /*out*/;
             resourceInputs["rolloutGroup"] = undefined /*out*/;
+            resourceInputs["stopProtection"] = undefined /*out*/;
             resourceInputs["timeouts"] = undefined /*out*/;
+            resourceInputs["verifyInGuest"] = undefined /*out*/;
             resourceInputs["waitForStatusChecks"] = undefined /*out*/;
             resourceInputs["warnings"] = undefined /*out*/;
         }
@@ -194,13 +206,21 @@ export interface EnablementArgs {
      */
     region?: pulumi.Input<string | undefined>;
     /**
-     * Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+     * Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
      */
     rolloutGroup?: pulumi.Input<string | undefined>;
     /**
-     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+     * What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+     */
+    stopProtection?: pulumi.Input<enums.StopProtection | undefined>;
+    /**
+     * Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
      */
     timeouts?: pulumi.Input<inputs.EnablementTimeoutsArgs | undefined>;
+    /**
+     * Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+     */
+    verifyInGuest?: pulumi.Input<boolean | undefined>;
     /**
      * Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
      */

@@ -77,9 +77,11 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       region: "us-west-2",
       allowAutoScalingGroupMember: true,
       autoScaling: "allow",
+      stopProtection: "lift",
       onDelete: "restore",
       timeouts: { stop: "90s", start: "20m", healthy: "5m" },
       waitForStatusChecks: true,
+      verifyInGuest: true,
       rolloutGroup: "runners",
       maxUnavailable: 3,
     });
@@ -91,9 +93,11 @@ describe("CDKTF binding (nestedvirt/cdktf): synthesis", () => {
       region: "us-west-2",
       allow_auto_scaling_group_member: true,
       auto_scaling: "allow",
+      stop_protection: "lift",
       on_delete: "restore",
       timeouts: { stop: "90s", start: "20m", healthy: "5m" },
       wait_for_status_checks: true,
+      verify_in_guest: true,
       rollout_group: "runners",
       max_unavailable: 3,
     });

@@ -3,9 +3,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Ec2Emulator } from "../../emulator";
+import { JOURNAL_TAG_KEY } from "../../provider/engine";
+import { isAlive, processTree } from "../../tools/cli/run";
 import type { PulumiStateResource, PulumiWorkspace } from "../../tools/cli/pulumi";
 import { useEmulatedStacks } from "./support/emulated-stacks";
 import { createTypeScriptPluginProject, importEnablement } from "./support/plugin-project";
+import { waitFor } from "./support/wait-for";
 
 const TYPE = "nestedvirt:index:Enablement";
 
@@ -185,5 +188,63 @@ describe("the provider plugin from a TypeScript program", function () {
       instanceType: "r8i.large",
       previousNestedVirtualization: "enabled",
     });
+  });
+
+  it("refuses one instance declared by two plugin resources at preview, naming both, with zero mutating calls", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    const workspace = await stackFor("duplicate", { pluginInstanceIds: [instanceId, instanceId] });
+    emulator.resetCalls();
+    const preview = await workspace.run(["preview", "--stack", workspace.stack]);
+    const output = preview.stdout + preview.stderr;
+    expect(preview.code, output).to.not.equal(0);
+    expect(output).to.contain(
+      `Instance ${instanceId} is declared by two ${TYPE} resources in this program, "plugin-0" and "plugin-1"`,
+    );
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+  });
+
+  it("pulumi up interrupted (Cancel): no StopInstances after it, the cycle in flight finishes, every instance runs", async () => {
+    const ids = Array.from({ length: 4 }, () =>
+      emulator.addInstance({
+        instanceType: "m8i.large",
+        state: "running",
+        nestedVirtualization: "disabled",
+        stoppingMs: 1500,
+        pendingMs: 1500,
+      }),
+    );
+    // One at a time: when the first stop is seen, the other three are waiting for the group's slot.
+    const workspace = await stackFor("cancelled", {
+      pluginInstanceIds: ids,
+      rolloutGroup: "cancel",
+      maxUnavailable: 1,
+    });
+    emulator.resetCalls();
+    let pid = 0;
+    const up = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack], {
+      onSpawn: (p) => (pid = p),
+    });
+    await waitFor(() => emulator.mutatingCalls().some((c) => c.action === "StopInstances"), 180_000);
+    const processes = processTree(pid);
+    process.kill(pid, "SIGINT"); // the CLI alone: the plugin learns of it only through the engine's Cancel
+    const result = await up;
+    const output = result.stdout + result.stderr;
+    expect(result.code, output).to.not.equal(0);
+
+    const stops = emulator.mutatingCalls().filter((c) => c.action === "StopInstances");
+    expect(
+      stops.flatMap((c) => c.instanceIds),
+      output,
+    ).to.have.length(1);
+    const [cycled] = stops[0].instanceIds;
+    for (const id of ids) {
+      const live = emulator.instance(id);
+      expect(live.state, id).to.equal("running");
+      expect(live.nestedVirtualization, id).to.equal(id === cycled ? "enabled" : "disabled");
+      // The waiting cycles learnt of the Cancel and say so (the plugin got no signal of its own).
+      if (id !== cycled) expect(output).to.contain(`The run was told to stop, so instance ${id} was not stopped`);
+      expect(live.tags, id).to.not.have.property(JOURNAL_TAG_KEY);
+    }
+    await waitFor(() => processes.every((p) => !isAlive(p)), 30_000);
   });
 });

@@ -44,6 +44,31 @@ describe("end to end with the real Pulumi CLI", function () {
     return JSON.parse(result.stdout) as PreviewJson;
   }
 
+  describe("verifyInGuest", () => {
+    it("up cycles the instance, then proves nested virtualization inside the guest over SSM", async () => {
+      const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+      // The emulator answers Systems Manager on the same endpoint, reached the way a user points the SDK at it.
+      const workspace = project.workspace("guest", emulator.endpoint, { AWS_ENDPOINT_URL_SSM: emulator.endpoint });
+      await workspace.initStack();
+      await setConfig(workspace, { instanceIds: [instanceId], verifyInGuest: true });
+      emulator.resetCalls();
+
+      const preview = await previewJson(workspace);
+      expect(ourSteps(preview).map((s) => s.op)).to.deep.equal(["create"]);
+      expect(emulator.calls.filter((c) => c.action === "DescribeInstanceInformation")).to.not.be.empty;
+      expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+      await workspace.ok(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+      expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal([...FULL_CYCLE, "SendCommand"]);
+      const send = emulator.calls.find((c) => c.action === "SendCommand");
+      expect(send?.params.DocumentName).to.equal("AWS-RunShellScript");
+      const outputs = await workspace.outputs();
+      const cycle = outputs.lastCycle as { startedAt: string; guestVerifiedAt?: string };
+      expect(Date.parse(cycle.guestVerifiedAt ?? "")).to.be.at.least(Date.parse(cycle.startedAt));
+      expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+    });
+  });
+
   describe("one instance through its life", () => {
     let workspace: PulumiWorkspace;
     let instanceId: string;
@@ -222,6 +247,37 @@ describe("end to end with the real Pulumi CLI", function () {
         expect(up.code).to.not.equal(0);
         expect(emulator.mutatingCalls()).to.deep.equal([]);
       });
+    });
+  });
+
+  it("stopProtection lift: preview warns that protection is lifted for the cycle; up lifts it, cycles and turns it on again", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running", disableApiStop: true });
+    const workspace = await stackFor("stop-protection-lift", { instanceIds: [instanceId], stopProtection: "lift" });
+    emulator.resetCalls();
+    const preview = await workspace.run(["preview", "--stack", workspace.stack]);
+    expect(preview.code, preview.stderr).to.equal(0);
+    expect(preview.stdout + preview.stderr).to.contain(
+      `Instance ${instanceId} has stop protection (disableApiStop); it will be lifted for the cycle`,
+    );
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+    const up = await workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
+    expect(up.code, up.stderr).to.equal(0);
+    expect(emulator.mutatingCalls().map((c) => c.action)).to.deep.equal([
+      "CreateTags",
+      "ModifyInstanceAttribute",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "ModifyInstanceAttribute",
+      "DeleteTags",
+    ]);
+    const protection = emulator.mutatingCalls().filter((c) => c.action === "ModifyInstanceAttribute");
+    expect(protection.map((c) => c.params["DisableApiStop.Value"])).to.deep.equal(["false", "true"]);
+    expect(emulator.instance(instanceId)).to.deep.include({
+      state: "running",
+      nestedVirtualization: "enabled",
+      disableApiStop: true,
     });
   });
 
@@ -523,7 +579,7 @@ describe("end to end with the real Pulumi CLI", function () {
       emulator.resetCalls();
       const running = workspace.run(["up", "--yes", "--skip-preview", "--stack", workspace.stack]);
       const refused = await firstStoppedInstance(emulator, ids);
-      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+      emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", undefined, 1, {
         instanceId: refused,
         dryRun: false,
       });

@@ -7,7 +7,7 @@ import { repoRoot } from "../../tools/cli/paths";
 import { filesUnder, generateSdks, HAND_KEPT, SDK_LANGUAGES } from "../../tools/sdk";
 
 function toolDir(script: string): string {
-  const out = execFileSync("bash", [path.join(repoRoot(), "tools", script)], {
+  const out = execFileSync("bash", [path.join(repoRoot(), "tools", "build", script)], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });

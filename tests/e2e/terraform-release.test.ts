@@ -4,8 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { startEmulator, type Ec2Emulator } from "../../emulator";
 import { cliVersion, PROVIDER_ADDRESS, setupTerraformCli, TerraformWorkspace } from "../../tools/cli/terraform";
-import type { ReleasedTarget } from "../../tools/release/build";
-import { hostTarget } from "../../tools/release/targets";
+import type { ReleasedTarget } from "../../tools/build/release/build";
+import { hostTarget } from "../../tools/build/release/targets";
 import { startHttpsMirror, type HttpsMirror } from "../release/support/https-mirror";
 import {
   type MirrorKind,

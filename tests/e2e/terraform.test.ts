@@ -28,7 +28,7 @@ const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "
 const ADDRESS = "nestedvirt_enablement.kvm";
 
 /**
- * The real Terraform CLI (or OpenTofu, whichever tools/setup-terraform.sh provides) drives the
+ * The real Terraform CLI (or OpenTofu, whichever tools/build/setup-terraform.sh provides) drives the
  * provider from the packed and installed package; the provider block points it at the emulator.
  */
 describe("end to end with the real Terraform CLI", function () {
@@ -350,6 +350,56 @@ describe("end to end with the real Terraform CLI", function () {
     });
   });
 
+  it('stop_protection = "lift": plan warns that protection is lifted for the cycle; apply lifts it, cycles and turns it on again', async () => {
+    // No public IP to change: Terraform folds warnings with one summary into the first, and ours is to be read.
+    const instanceId = emulator.addInstance({
+      instanceType: "m8i.large",
+      state: "running",
+      disableApiStop: true,
+      publicIp: "none",
+    });
+    const workspace = workspaceWith("stop-protection-lift", [{ name: "kvm", instanceId, stopProtection: "lift" }]);
+    emulator.resetCalls();
+    const plan = await workspace.run(["plan"]);
+    expect(plan.code, output(plan)).to.equal(0);
+    expect(output(plan)).to.contain(
+      `Instance ${instanceId} has stop protection (disableApiStop); it will be lifted for the cycle`,
+    );
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
+
+    const apply = await workspace.run(["apply", "-auto-approve"]);
+    expect(apply.code, output(apply)).to.equal(0);
+    expect(mutating()).to.deep.equal([
+      "CreateTags",
+      "ModifyInstanceAttribute",
+      "StopInstances",
+      "ModifyInstanceCpuOptions",
+      "StartInstances",
+      "ModifyInstanceAttribute",
+      "DeleteTags",
+    ]);
+    const protection = emulator.mutatingCalls().filter((c) => c.action === "ModifyInstanceAttribute");
+    expect(protection.map((c) => c.params["DisableApiStop.Value"])).to.deep.equal(["false", "true"]);
+    expect(emulator.instance(instanceId)).to.deep.include({
+      state: "running",
+      nestedVirtualization: "enabled",
+      disableApiStop: true,
+    });
+  });
+
+  it("a start that falls back to stopped for capacity twice: apply retries it and records last_cycle.start_attempts = 3", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.failNextStarts(instanceId, 2);
+    const workspace = workspaceWith("capacity-retry", [{ name: "kvm", instanceId }]);
+    emulator.resetCalls();
+    const apply = await workspace.run(["apply", "-auto-approve"]);
+    expect(apply.code, output(apply)).to.equal(0);
+    expect(mutating().filter((a) => a === "StartInstances")).to.have.length(3);
+    const { values } = (await workspace.stateResources())[ADDRESS];
+    expect((values.last_cycle as { start_attempts: number }).start_attempts).to.equal(3);
+    expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+  });
+
   it("an endpoint whose DryRun of the modify answers InvalidAction fails plan with the blocker, stopping nothing", async () => {
     const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
     emulator.faults.failNext(
@@ -373,6 +423,49 @@ describe("end to end with the real Terraform CLI", function () {
     expect(emulator.calls.filter((c) => c.action === "ModifyInstanceCpuOptions" && c.dryRun).length).to.be.at.least(1);
     expect(emulator.mutatingCalls()).to.deep.equal([]);
     expect(emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "disabled" });
+  });
+
+  it("verify_in_guest: a guest without /dev/kvm fails apply showing its answer; the instance stays running and enabled", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.setGuest(instanceId, { kvmModule: false });
+    const workspace = workspaceWith("guest-lacks-kvm", [
+      { name: "kvm", instanceId, verifyInGuest: true, timeouts: { healthy: "1m" } },
+    ]);
+    emulator.resetCalls();
+
+    const failed = await workspace.run(["apply", "-auto-approve"]);
+    expect(failed.code).to.equal(1);
+    expect(output(failed))
+      .to.contain(`Error: Nested virtualization check inside ${instanceId} failed (instance running)`)
+      .and.contain("AWS-RunShellScript: Failed, exit code 1")
+      .and.contain("/dev/kvm: missing cpu flag vmx: present")
+      .and.contain("the guest kernel lacks the kvm modules");
+    // The check came after the cycle, and left nothing to undo.
+    expect(mutating()).to.deep.equal([...FULL_CYCLE, "SendCommand"]);
+    const live = emulator.instance(instanceId);
+    expect([live.state, live.nestedVirtualization]).to.deep.equal(["running", "enabled"]);
+    expect(live.tags).to.not.have.property(JOURNAL_TAG_KEY);
+
+    // Plan finds the agent (a real DescribeInstanceInformation); a guest with its modules passes without a stop.
+    emulator.setGuest(instanceId, { kvmModule: true });
+    emulator.resetCalls();
+    await workspace.ok(["apply", "-auto-approve"]);
+    expect(emulator.calls.some((c) => c.action === "DescribeInstanceInformation")).to.equal(true);
+    expect(mutating()).to.not.include("StopInstances");
+  });
+
+  it("verify_in_guest: an instance without a managed SSM agent fails plan, stopping nothing", async () => {
+    const instanceId = emulator.addInstance({ instanceType: "m8i.large", state: "running" });
+    emulator.setGuest(instanceId, { ssmAgent: "none" });
+    const workspace = workspaceWith("guest-no-agent", [{ name: "kvm", instanceId, verifyInGuest: true }]);
+    emulator.resetCalls();
+
+    const plan = await workspace.run(["plan"]);
+    expect(plan.code).to.equal(1);
+    expect(output(plan))
+      .to.contain(`Error: No managed SSM agent online on ${instanceId} for verify_in_guest`)
+      .and.contain("was not stopped");
+    expect(emulator.mutatingCalls()).to.deep.equal([]);
   });
 
   it("a stop timeout fails apply with the timeout message and keeps the journal; the next apply finishes the cycle", async () => {
@@ -642,7 +735,7 @@ describe("end to end with the real Terraform CLI", function () {
       emulator.resetCalls();
       const running = workspace.run(["apply", "-auto-approve"]);
       const refused = await firstStoppedInstance(emulator, ids);
-      emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+      emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", undefined, 1, {
         instanceId: refused,
         dryRun: false,
       });

@@ -186,6 +186,46 @@ describe("Auto Scaling members against the emulator (real EC2 and Auto Scaling S
       ]);
       expect(ctx.emulator.autoScalingGroup(GROUP).replacementsLaunched).to.deep.equal([]);
     });
+
+    it("with stop protection lifted, the status checks and the in-guest check: all inside the standby, in order", async () => {
+      const { instanceId, desired } = seeded(
+        ctx.emulator,
+        { disableApiStop: true },
+        { autoScaling: "standby", stopProtection: "lift", waitForStatusChecks: true, verifyInGuest: true },
+      );
+      const other = seeded(ctx.emulator).instanceId;
+      const launchTemplateId = ctx.emulator.addLaunchTemplate("runners", [{ nestedVirtualization: "enabled" }]);
+      ctx.emulator.addAutoScalingGroup({
+        name: GROUP,
+        instanceIds: [instanceId, other],
+        minSize: 0,
+        launchTemplate: { launchTemplateId },
+      });
+      const journals: string[] = [];
+      const applied = await ctx.engine().apply(desired);
+      for (const call of ctx.emulator.calls.filter((c) => c.action === "CreateTags" && !c.dryRun)) {
+        journals.push(call.params["Tag.1.Value"] ?? "");
+      }
+
+      expect(mutatingActions(ctx.emulator)).to.deep.equal([
+        "CreateTags",
+        "EnterStandby",
+        "ModifyInstanceAttribute",
+        "StopInstances",
+        "ModifyInstanceCpuOptions",
+        "StartInstances",
+        "ModifyInstanceAttribute",
+        "SendCommand",
+        "ExitStandby",
+        "DeleteTags",
+      ]);
+      expect(JSON.parse(journals[0] ?? "{}")).to.include({ v: 3, asg: GROUP, lift: true });
+      expect(lifecycleOf(instanceId)).to.equal("InService");
+      expect(ctx.emulator.instance(instanceId)).to.deep.include({ state: "running", nestedVirtualization: "enabled" });
+      expect(ctx.emulator.instance(instanceId).tags).to.not.have.property(JOURNAL_TAG_KEY);
+      expect(applied.lastCycle?.guestVerifiedAt).to.be.a("string");
+      expect(ctx.emulator.autoScalingGroup(GROUP).replacementsLaunched).to.deep.equal([]);
+    });
   });
 
   it('without standby ("allow"), the group replaces the member it finds stopped', async () => {

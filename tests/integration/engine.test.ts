@@ -148,7 +148,7 @@ describe("the engine against the EC2 emulator (real SDK over HTTP)", () => {
 
   it("starts the instance again when the SDK gives up on StartInstances after the modify", async () => {
     const { instanceId, desired } = seeded(ctx.emulator);
-    ctx.emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", "no capacity right now", 1, {
+    ctx.emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", "vCPU limit reached", 1, {
       dryRun: false,
     });
     const error = await rejection(ctx.engine().apply(desired));

@@ -55,9 +55,11 @@ describe("the Pulumi dynamic provider's methods", () => {
         nestedVirtualization: "enabled",
         allowAutoScalingGroupMember: false,
         autoScaling: "refuse",
+        stopProtection: "refuse",
         onDelete: "keep",
         timeouts: { stop: "10m", start: "10m", healthy: "10m" },
         waitForStatusChecks: false,
+        verifyInGuest: false,
         maxUnavailable: 1,
       });
     });

@@ -83,18 +83,21 @@ describe("reliability: stop protection, journals, start failures, cancellation (
     }
   });
 
-  it("a start that does not come up: one StartInstances, one error carrying EC2's StateReason", async () => {
+  it("a start that does not come up for another reason than capacity: one StartInstances, one error carrying EC2's StateReason", async () => {
     const { instanceId, desired } = seeded(
       ctx.emulator,
       {},
       { timeouts: { stopSeconds: 60, startSeconds: 1, healthySeconds: 60 } },
     );
-    ctx.emulator.failNextStart(instanceId);
+    ctx.emulator.failNextStart(instanceId, {
+      code: "Server.InternalError",
+      message: "Server.InternalError: Internal error on launch.",
+    });
     const error = await rejection(ctx.engine().apply(desired));
     expect(error).to.be.instanceOf(WaitTimeoutError);
     expect(error.message)
       .to.contain(`did not reach "running" within 1s`)
-      .and.contain("Server.InsufficientInstanceCapacity: Insufficient capacity")
+      .and.contain("Server.InternalError: Internal error on launch")
       .and.not.contain("..");
     expect(error.message.match(/did not reach/g)).to.have.length(1);
     expect(mutatingActions(ctx.emulator)).to.deep.equal([

@@ -33,7 +33,7 @@ describe("rollouts and health gates against the EC2 emulator", () => {
   it("after a refused start stops no further instance; cycles past their stop finish; the others name the failure", async () => {
     const members = fleet(12, { rolloutGroup: "runners", maxUnavailable: 3 });
     const refused = members[4].instanceId;
-    ctx.emulator.faults.failNext("StartInstances", "InsufficientInstanceCapacity", undefined, 1, {
+    ctx.emulator.faults.failNext("StartInstances", "VcpuLimitExceeded", undefined, 1, {
       instanceId: refused,
       dryRun: false,
     });
@@ -58,10 +58,7 @@ describe("rollouts and health gates against the EC2 emulator", () => {
 
     const refusedError = outcomes[4];
     expect(refusedError).to.be.instanceOf(CycleFailedError);
-    expect(refusedError?.message)
-      .to.contain(refused)
-      .and.contain("InsufficientInstanceCapacity")
-      .and.contain("started again");
+    expect(refusedError?.message).to.contain(refused).and.contain("VcpuLimitExceeded").and.contain("started again");
     const halted = members.filter((_, i) => outcomes[i] instanceof RolloutHaltedError);
     expect(halted.length).to.be.at.least(1);
     for (const m of halted) {

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as protoLoader from "@grpc/proto-loader";
 import { createProvider } from "../../provider/terraform/provider";
 import { LOADER_OPTIONS, loadServices } from "../../provider/terraform/server";
-import { protoDefinitions } from "../../tools/release/bundle";
+import { protoDefinitions } from "../../tools/build/release/bundle";
 
 /** The single executable has no .proto files; what it embeds must speak exactly the same protocol. */
 describe("the .proto definitions embedded in the release executable", () => {

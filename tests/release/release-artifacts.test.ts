@@ -3,11 +3,17 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { handshakeLine } from "../../provider/terraform/handshake";
-import { releaseFiles, sha256File } from "../../tools/release/artifacts";
-import { checkCodeSignature, CPU_TYPE_ARM64, CPU_TYPE_X86_64, MH_EXECUTE, readMachO } from "../../tools/release/macho";
-import { IMAGE_FILE_MACHINE_AMD64, readPe } from "../../tools/release/pe";
-import { seaFuseSet } from "../../tools/release/sea";
+import { handshakeLine } from "../../provider/terraform/protocol/handshake";
+import { releaseFiles, sha256File } from "../../tools/build/release/artifacts";
+import {
+  checkCodeSignature,
+  CPU_TYPE_ARM64,
+  CPU_TYPE_X86_64,
+  MH_EXECUTE,
+  readMachO,
+} from "../../tools/build/release/macho";
+import { IMAGE_FILE_MACHINE_AMD64, readPe } from "../../tools/build/release/pe";
+import { seaFuseSet } from "../../tools/build/release/sea";
 import { type TestRelease, testRelease } from "./support/test-release";
 
 const ELF_MACHINE = { amd64: 62, arm64: 183 } as const;

@@ -15,6 +15,7 @@ export interface ApplyJob {
   rolloutGroup?: string;
   maxUnavailable?: number;
   autoScaling?: "refuse" | "standby" | "allow";
+  stopProtection?: "refuse" | "lift";
 }
 
 export interface ApplyOutcome {
@@ -35,6 +36,7 @@ async function applyAt(endpoint: string, job: ApplyJob, startAt: number): Promis
     timeouts: { stopSeconds: 60, startSeconds: 60, healthySeconds: 60 },
     ...(job.rolloutGroup ? { rolloutGroup: job.rolloutGroup, maxUnavailable: job.maxUnavailable ?? 1 } : {}),
     ...(job.autoScaling ? { autoScaling: job.autoScaling } : {}),
+    ...(job.stopProtection ? { stopProtection: job.stopProtection } : {}),
   });
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt + job.delayMs - Date.now())));
   const began = Date.now();

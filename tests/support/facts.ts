@@ -29,9 +29,11 @@ export function desiredOf(overrides: Partial<DesiredState> = {}): DesiredState {
     nestedVirtualization: "enabled",
     allowAutoScalingGroupMember: false,
     autoScaling: "refuse",
+    stopProtection: "refuse",
     onDelete: "keep",
     timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
     waitForStatusChecks: false,
+    verifyInGuest: false,
     maxUnavailable: 1,
     ...overrides,
   };

@@ -11,7 +11,7 @@ import {
   type CtyObject,
   type CtyType,
   type CtyValue,
-} from "../../provider/terraform/cty";
+} from "../../provider/terraform/protocol/cty";
 import { PROVIDER_VALUE_TYPE } from "../../provider/terraform/schema";
 import {
   CONFIG_WITH_REFINED_UNKNOWN_INSTANCE_ID,

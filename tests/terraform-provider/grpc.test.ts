@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
-import { encodeMsgpack } from "../../provider/terraform/cty";
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../../provider/terraform/handshake";
-import type { Diagnostic, GetProviderSchemaResponse } from "../../provider/terraform/protocol";
-import { PROVIDER_VALUE_TYPE, RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
+import { encodeMsgpack } from "../../provider/terraform/protocol/cty";
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../../provider/terraform/protocol/handshake";
+import type { Diagnostic, GetProviderSchemaResponse } from "../../provider/terraform/protocol/messages";
+import { PROVIDER_VALUE_TYPE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
 import { loadServices } from "../../provider/terraform/server";
-import { generateCertificate, type SelfSignedCertificate } from "../../provider/terraform/tls";
+import { generateCertificate, type SelfSignedCertificate } from "../../provider/terraform/protocol/tls";
 
 /**
  * The compiled provider binary, started the way Terraform starts it (go-plugin environment,
@@ -125,7 +125,7 @@ describe("terraform-provider-nestedvirt over gRPC (compiled binary)", function (
     );
     expect(response.diagnostics).to.deep.equal([]);
     const schema = response.resource_schemas.nestedvirt_enablement;
-    expect(schema.version).to.equal(3);
+    expect(schema.version).to.equal(RESOURCE_SCHEMA_VERSION);
     const instanceId = schema.block.attributes.find((a) => a.name === "instance_id");
     expect(instanceId?.required).to.equal(true);
     expect(JSON.parse(Buffer.from(instanceId?.type ?? []).toString())).to.equal("string");
@@ -205,6 +205,38 @@ describe("terraform-provider-nestedvirt over gRPC (compiled binary)", function (
     await call(controller, "plugin.GRPCController", "Shutdown", {});
     controller.close();
     expect(await provider.exited).to.equal(0);
+  });
+});
+
+describe("terraform-provider-nestedvirt when Terraform's connection closes", function () {
+  this.timeout(30_000);
+
+  it("without a Shutdown (the host gone, its process still there): takes no new work and exits 0", async () => {
+    const started = await startProvider({
+      [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE,
+      PLUGIN_PROTOCOL_VERSIONS: "6",
+      PLUGIN_CLIENT_CERT: "",
+    });
+    let stderr = "";
+    started.child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const host = client("plugin.GRPCStdio", started.handshake[3], grpc.credentials.createInsecure());
+    const method = (definition["plugin.GRPCStdio"] as grpc.ServiceDefinition).StreamStdio;
+    // go-plugin holds this stream open for as long as it uses the plugin.
+    const stdio = host.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize as (value: object) => Buffer,
+      method.responseDeserialize as (bytes: Buffer) => unknown,
+      {},
+    );
+    stdio.on("error", () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(started.child.exitCode).to.equal(null);
+
+    stdio.cancel();
+    host.close();
+    // This process, its parent, is alive: the exit comes from the closed stream alone.
+    expect(await started.exited).to.equal(0);
+    expect(stderr).to.contain("the connection to Terraform closed; finishing cycles under way, then exiting");
   });
 });
 

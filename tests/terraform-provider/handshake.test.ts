@@ -7,8 +7,8 @@ import {
   negotiateProtocolVersion,
   portCandidates,
   startedByHost,
-} from "../../provider/terraform/handshake";
-import { generateCertificate, handshakeCertificate } from "../../provider/terraform/tls";
+} from "../../provider/terraform/protocol/handshake";
+import { generateCertificate, handshakeCertificate } from "../../provider/terraform/protocol/tls";
 
 describe("go-plugin handshake", () => {
   it("recognises the host only by Terraform's magic cookie", () => {

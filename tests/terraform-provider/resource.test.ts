@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { createEngine, JOURNAL_TAG_KEY, type AwsConnection } from "../../provider/engine";
-import { Unknown, type CtyObject, type CtyValue } from "../../provider/terraform/cty";
+import { Unknown, type CtyObject, type CtyValue } from "../../provider/terraform/protocol/cty";
 import { engineAccess, type EngineAccess } from "../../provider/terraform/engine-access";
 import {
   applyResourceChange,
@@ -11,7 +11,7 @@ import {
   validateResourceConfig,
   type ResourceContext,
 } from "../../provider/terraform/resource";
-import { RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES } from "../../provider/terraform/schema";
+import { RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES } from "../../provider/terraform/schema";
 import type { SeedInstance } from "../../emulator";
 import { FAST_TRANSITIONS, mutatingActions, useEmulator } from "../support/emulated";
 
@@ -476,8 +476,10 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           nested_virtualization: "enabled",
           allow_auto_scaling_group_member: false,
           auto_scaling: "refuse",
+          stop_protection: "refuse",
           on_delete: "keep",
           wait_for_status_checks: false,
+          verify_in_guest: false,
           max_unavailable: 1,
           instance_type: "m8i.large",
           instance_state: "stopped",
@@ -500,8 +502,10 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
       nested_virtualization: "enabled",
       allow_auto_scaling_group_member: false,
       auto_scaling: "refuse",
+      stop_protection: "refuse",
       on_delete: "keep",
       wait_for_status_checks: false,
+      verify_in_guest: false,
       max_unavailable: 1,
     };
     const json = (object: object) => Buffer.from(JSON.stringify(object));
@@ -515,9 +519,25 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
       expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
     });
 
+    it("gives version 2 state the refuse behaviour it had for stop protection, so nothing shows as changed", () => {
+      const upgraded = upgradeResourceState(
+        2,
+        json({ id: ID, instance_id: ID, ...DEFAULTS, stop_protection: undefined }),
+      );
+      expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
+    });
+
     it("gives version 1 state the defaults of the rollout and health-gate inputs, so nothing shows as changed", () => {
       const upgraded = upgradeResourceState(1, json({ id: ID, instance_id: ID, on_delete: "restore" }));
       expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS, on_delete: "restore" }));
+    });
+
+    it("gives version 2 state verify_in_guest = false, as it did no check in the guest", () => {
+      const upgraded = upgradeResourceState(
+        2,
+        json({ id: ID, instance_id: ID, ...DEFAULTS, verify_in_guest: undefined }),
+      );
+      expect(upgraded.state).to.deep.equal(value({ id: ID, instance_id: ID, ...DEFAULTS }));
     });
 
     it("passes current state through", () => {
@@ -533,9 +553,11 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
           downtime_seconds: 0,
           healthy_at: null,
           slot_wait_seconds: 12.5,
+          guest_verified_at: "g",
+          start_attempts: 3,
         },
       });
-      expect(upgradeResourceState(3, json(state)).state).to.deep.equal(state);
+      expect(upgradeResourceState(RESOURCE_SCHEMA_VERSION, json(state)).state).to.deep.equal(state);
     });
 
     it("gives version 2 state the auto_scaling its deprecated allow_auto_scaling_group_member meant", () => {
@@ -577,8 +599,12 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     });
 
     it("refuses state from a newer provider and flatmap state", () => {
-      expect(upgradeResourceState(4, json({})).diagnostics[0].summary).to.equal("State written by a newer provider");
-      expect(upgradeResourceState(2, undefined).diagnostics[0].summary).to.equal("Unsupported state format");
+      expect(upgradeResourceState(RESOURCE_SCHEMA_VERSION + 1, json({})).diagnostics[0].summary).to.equal(
+        "State written by a newer provider",
+      );
+      expect(upgradeResourceState(RESOURCE_SCHEMA_VERSION, undefined).diagnostics[0].summary).to.equal(
+        "Unsupported state format",
+      );
     });
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ATTRIBUTES, TIMEOUT_FIELDS, TIMING_FIELDS } from "../../provider/engine/schema";
-import type { SchemaAttribute } from "../../provider/terraform/protocol";
+import type { SchemaAttribute } from "../../provider/terraform/protocol/messages";
 import {
   providerSchema,
   RESOURCE_SCHEMA_VERSION,

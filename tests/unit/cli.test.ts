@@ -86,10 +86,22 @@ describe("the command line's pure parts", () => {
       expect(rawInputsOf({}).autoScaling).to.equal(undefined);
     });
 
-    it("refuses the choices the engine cannot do yet, naming what is missing", () => {
-      expect(usageMessage(() => rawInputsOf({ stopProtection: "lift" })))
-        .to.contain("--stop-protection lift is not available")
-        .and.contain("issue #20");
+    it("maps --verify-in-guest to verifyInGuest, off unless given", () => {
+      expect(rawInputsOf({ verifyInGuest: true }).verifyInGuest).to.equal(true);
+      expect(rawInputsOf({}).verifyInGuest).to.equal(false);
+      const apply = buildProgram().commands.find((c) => c.name() === "apply");
+      expect(apply?.options.find((o) => o.long === "--verify-in-guest")?.description).to.include("SSM Run Command");
+    });
+
+    it("refuses a choice it does not know, naming the ones it has", () => {
+      expect(usageMessage(() => rawInputsOf({ stopProtection: "ignore" }))).to.contain(
+        "--stop-protection ignore: choose one of lift",
+      );
+    });
+
+    it("maps --stop-protection lift to stopProtection", () => {
+      expect(rawInputsOf({ stopProtection: "lift" }).stopProtection).to.equal("lift");
+      expect(rawInputsOf({}).stopProtection).to.equal(undefined);
     });
 
     it("validates through the schema's parser and names the flag", () => {
@@ -109,6 +121,7 @@ describe("the command line's pure parts", () => {
           nestedVirtualization: "disabled",
           region: "eu-west-1",
           waitForStatusChecks: false,
+          verifyInGuest: false,
           maxUnavailable: 4,
           timeouts: { stop: "1m", start: "2m" },
         },
@@ -119,7 +132,7 @@ describe("the command line's pure parts", () => {
 
   describe("the progress board", () => {
     it("tells the state EC2 reported at each phase and the time spent waiting for a slot", () => {
-      const board = new ProgressBoard([{ instanceId: ID, state: "running" }]);
+      const board = new ProgressBoard([{ instanceId: ID, state: "running", stops: true }]);
       const seen: string[] = [];
       board.onChange((row) => seen.push(`${row.phase}:${row.state}`));
       board.phase(ID, "acquire-slot", 1000);
@@ -147,10 +160,40 @@ describe("the command line's pure parts", () => {
     });
 
     it("leaves a stopped instance stopped when its cycle only modifies it", () => {
-      const board = new ProgressBoard([{ instanceId: ID, state: "stopped" }]);
+      const board = new ProgressBoard([{ instanceId: ID, state: "stopped", stops: false }]);
       board.phase(ID, "modify");
       board.phase(ID, "clear-journal");
       expect(board.rows[0].state).to.equal("stopped");
+    });
+
+    it("estimates the rest of the rollout from the cycles finished so far, by waves of maxUnavailable", () => {
+      const ids = ["i-00000001", "i-00000002", "i-00000003", "i-00000004", "i-00000005"];
+      const board = new ProgressBoard(
+        [
+          ...ids.map((instanceId) => ({ instanceId, state: "running", stops: true })),
+          { instanceId: ID, state: "stopped", stops: false },
+        ],
+        2,
+      );
+      expect(board.estimate(), "nothing measured yet").to.equal(undefined);
+      board.finish(ID, "changed", "stopped", 1000, 0);
+      expect(board.estimate(), "a stopped instance's modify is no downtime").to.equal(undefined);
+      board.finish(ids[0], "changed", "running", 2000, 40);
+      board.finish(ids[1], "changed", "running", 2000, 60);
+      // Three instances still to stop, two at a time: two waves of the median (50 s).
+      expect(board.estimate()).to.deep.equal({
+        cyclesObserved: 2,
+        medianDowntimeMs: 50_000,
+        wavesLeft: 2,
+        remainingMs: 100_000,
+      });
+      for (const id of ids.slice(2)) board.finish(id, "changed", "running", 3000, 30);
+      expect(board.estimate()).to.deep.include({
+        cyclesObserved: 5,
+        medianDowntimeMs: 30_000,
+        wavesLeft: 0,
+        remainingMs: 0,
+      });
     });
   });
 
@@ -188,7 +231,13 @@ describe("the command line's pure parts", () => {
         exitCode: 0,
         nestedVirtualization: "enabled",
         instances: [instance],
-        disruption: { instancesStopped: 1, maxUnavailable: 1, waves: 1, downtimePerWaveAtMostSeconds: 1200 },
+        disruption: {
+          instancesStopped: 1,
+          maxUnavailable: 1,
+          waves: 1,
+          downtimePerWaveAtMostSeconds: 1200,
+          observed: { cycles: 1, medianDowntimeSeconds: 3, maxDowntimeSeconds: 3 },
+        },
         interruptedAt: null,
         error: null,
       };

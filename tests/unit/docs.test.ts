@@ -1,7 +1,13 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ALL_EC2_ACTIONS, ATTRIBUTES, AUTO_SCALING_ACTIONS } from "../../provider/engine/schema";
+import {
+  ALL_EC2_ACTIONS,
+  ATTRIBUTES,
+  AUTO_SCALING_ACTIONS,
+  iamPolicy,
+  SSM_ACTIONS,
+} from "../../provider/engine/schema";
 import { repoRoot } from "../../tools/cli/paths";
 import { GENERATED_FILES, renderDocs, renderResourceDoc } from "../../tools/docs";
 
@@ -42,8 +48,14 @@ describe("the generated documentation", () => {
       for (const match of source.matchAll(/new (\w+)Command\(/g)) sent.add(match[1]);
     }
     expect(sent.size).to.be.greaterThan(0);
-    const listed: readonly string[] = [...ALL_EC2_ACTIONS, ...Object.values(AUTO_SCALING_ACTIONS).flat()];
+    const listed: readonly string[] = [
+      ...ALL_EC2_ACTIONS,
+      ...Object.values(AUTO_SCALING_ACTIONS).flat(),
+      ...SSM_ACTIONS,
+    ];
     expect([...sent].filter((action) => !listed.includes(action))).to.deep.equal([]);
     expect(listed.filter((action) => !sent.has(action))).to.deep.equal([]);
+    const policy = JSON.stringify(iamPolicy());
+    expect(SSM_ACTIONS.filter((action) => !policy.includes(`"ssm:${action}"`))).to.deep.equal([]);
   });
 });

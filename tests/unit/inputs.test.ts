@@ -10,9 +10,11 @@ describe("validating inputs (pure)", () => {
       nestedVirtualization: "enabled",
       allowAutoScalingGroupMember: false,
       autoScaling: "refuse",
+      stopProtection: "refuse",
       onDelete: "keep",
       timeouts: { stopSeconds: 600, startSeconds: 600, healthySeconds: 600 },
       waitForStatusChecks: false,
+      verifyInGuest: false,
       maxUnavailable: 1,
     });
   });

@@ -53,6 +53,21 @@ describe("the cycle journal tag", () => {
     expect(JSON.parse(encodeJournal(plain)).v).to.equal(2);
   });
 
+  it("records a lift of stop protection as version 3, and only then", () => {
+    const lifted = { ...journal, stopProtectionLifted: true };
+    expect(JSON.parse(encodeJournal(lifted))).to.include({ v: 3, lift: true });
+    expect(decodeJournal(encodeJournal(lifted))).to.deep.equal({ journal: lifted });
+    expect(JSON.parse(encodeJournal(journal)))
+      .to.include({ v: 2 })
+      .and.not.have.property("lift");
+  });
+
+  it("records a standby and a lift together in one version 3 journal, and reads both back", () => {
+    const both = { ...journal, standbyGroup: "ci-runners", stopProtectionLifted: true };
+    expect(JSON.parse(encodeJournal(both))).to.include({ v: 3, asg: "ci-runners", lift: true });
+    expect(decodeJournal(encodeJournal(both))).to.deep.equal({ journal: both });
+  });
+
   it("holds its lease until leaseUntil, and not after", () => {
     expect(isLeaseHeld(journal, Date.parse("2026-11-27T01:23:02.000Z"))).to.equal(true);
     expect(isLeaseHeld(journal, Date.parse("2026-11-27T01:23:03.000Z"))).to.equal(false);

@@ -198,6 +198,61 @@ describe("planning a cycle (pure)", () => {
       expect(plan.steps).to.deep.equal([]);
     });
 
+    it("with everything on, lifts protection inside the standby and checks status and guest before ExitStandby", () => {
+      const plan = planCycle(
+        factsOf({ autoScalingGroupName: "ci-fleet" }),
+        desiredOf({
+          autoScaling: "standby",
+          stopProtection: "lift",
+          waitForStatusChecks: true,
+          verifyInGuest: true,
+          rolloutGroup: "ci",
+        }),
+        { stopProtected: true },
+      );
+      expect(plan.blockers).to.deep.equal([]);
+      expect(plan.steps.map((s) => s.kind)).to.deep.equal([
+        "acquire-slot",
+        "write-journal",
+        "enter-standby",
+        "wait-standby",
+        "lift-stop-protection",
+        "stop",
+        "wait-stopped",
+        "modify",
+        "start",
+        "wait-running",
+        "restore-stop-protection",
+        "wait-healthy",
+        "verify-guest",
+        "exit-standby",
+        "wait-in-service",
+        "clear-journal",
+      ]);
+      expect(plan.warnings.map((w) => w.code)).to.include.members(["auto-scaling-member", "stop-protection-lifted"]);
+    });
+
+    it("finishes an interrupted cycle that recorded both a standby and a lift: protection on, then back in service", () => {
+      const journal = {
+        priorState: "running" as const,
+        from: "disabled" as const,
+        to: "enabled" as const,
+        startedAt: "2026-12-06T00:00:00.000Z",
+        standbyGroup: "ci-fleet",
+        stopProtectionLifted: true,
+      };
+      const facts = factsOf({ autoScalingGroupName: "ci-fleet", state: "stopped", journal });
+      expect(planCycle(facts, desiredOf({ autoScaling: "standby" })).steps.map((s) => s.kind)).to.deep.equal([
+        "modify",
+        "start",
+        "wait-running",
+        "restore-stop-protection",
+        "exit-standby",
+        "wait-in-service",
+        "clear-journal",
+      ]);
+    });
+
     it("blocks on each action whose DryRun was refused", () => {
       const plan = planCycle(factsOf(), desiredOf(), { deniedActions: ["ModifyInstanceCpuOptions", "StartInstances"] });
       expect(codesOf(plan)).to.deep.equal(["missing-permission", "missing-permission"]);
@@ -380,5 +435,66 @@ describe("planning a cycle (pure)", () => {
     expect(actionsOf(planCycle(factsOf({ state: "stopped" }), desiredOf()))).to.deep.equal([
       "ModifyInstanceCpuOptions",
     ]);
+  });
+
+  describe("stop protection", () => {
+    const journal = {
+      priorState: "running" as const,
+      from: "disabled" as const,
+      to: "enabled" as const,
+      startedAt: "2026-12-01T00:00:00.000Z",
+    };
+
+    it("refuse (the default) blocks a protected running instance, naming the attribute", () => {
+      const plan = planCycle(factsOf(), desiredOf(), { stopProtected: true });
+      expect(codesOf(plan)).to.deep.equal(["stop-protected"]);
+      expect(plan.steps).to.deep.equal([]);
+    });
+
+    it("lift turns the protection off after the journal and on again before the journal goes, and says so", () => {
+      const plan = planCycle(factsOf(), desiredOf({ stopProtection: "lift" }), { stopProtected: true });
+      expect(plan.blockers).to.deep.equal([]);
+      expect(kindsOf(plan)).to.deep.equal([
+        "write-journal",
+        "lift-stop-protection",
+        "stop",
+        "wait-stopped",
+        "modify",
+        "start",
+        "wait-running",
+        "restore-stop-protection",
+        "clear-journal",
+      ]);
+      expect(plan.warnings.map((w) => w.code)).to.include("stop-protection-lifted");
+      expect(actionsOf(plan)).to.include("ModifyInstanceAttribute");
+    });
+
+    it("lift leaves a stopped instance's protection alone: it need not be stopped", () => {
+      const plan = planCycle(factsOf({ state: "stopped" }), desiredOf({ stopProtection: "lift" }), {
+        stopProtected: true,
+      });
+      expect(kindsOf(plan)).to.deep.equal(["modify"]);
+      expect(plan.warnings).to.deep.equal([]);
+    });
+
+    it("a journal that records a lift gets the protection turned on again, whatever the choice now", () => {
+      const lifted = { ...journal, stopProtectionLifted: true };
+      const stopped = planCycle(
+        factsOf({ state: "stopped", nestedVirtualization: "enabled", journal: lifted }),
+        desiredOf(),
+      );
+      expect(kindsOf(stopped)).to.deep.equal(["start", "wait-running", "restore-stop-protection", "clear-journal"]);
+      const running = planCycle(factsOf({ journal: lifted }), desiredOf({ stopProtection: "lift" }));
+      expect(kindsOf(running)).to.deep.equal([
+        "write-journal",
+        "stop",
+        "wait-stopped",
+        "modify",
+        "start",
+        "wait-running",
+        "restore-stop-protection",
+        "clear-journal",
+      ]);
+    });
   });
 });

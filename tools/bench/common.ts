@@ -18,9 +18,11 @@ export function desiredFor(instanceId: string): DesiredState {
     nestedVirtualization: "enabled",
     allowAutoScalingGroupMember: false,
     autoScaling: "refuse",
+    stopProtection: "refuse",
     onDelete: "keep",
     timeouts: { stopSeconds: 900, startSeconds: 900, healthySeconds: 900 },
     waitForStatusChecks: false,
+    verifyInGuest: false,
     maxUnavailable: 1,
   };
 }

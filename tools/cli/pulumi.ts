@@ -6,7 +6,7 @@ import { runCommand, type RunOptions, type RunResult } from "./run";
 
 /** Builds (or finds in the cache) the Pulumi CLI and returns the directory holding it. */
 export function setupPulumiCli(): string {
-  const out = execFileSync("bash", [path.join(repoRoot(), "tools", "setup-pulumi.sh")], {
+  const out = execFileSync("bash", [path.join(repoRoot(), "tools", "build", "setup-pulumi.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -11,11 +11,11 @@ export { PROVIDER_ADDRESS };
 export const PROVIDER_EXECUTABLE = "terraform-provider-nestedvirt";
 
 /**
- * The Terraform-compatible CLI to use: `tools/setup-terraform.sh` decides (terraform from PATH,
+ * The Terraform-compatible CLI to use: `tools/build/setup-terraform.sh` decides (terraform from PATH,
  * else a cached OpenTofu build) and prints the binary's path as its last stdout line.
  */
 export function setupTerraformCli(env: NodeJS.ProcessEnv = process.env): string {
-  const script = path.join(repoRoot(), "tools", "setup-terraform.sh");
+  const script = path.join(repoRoot(), "tools", "build", "setup-terraform.sh");
   const out = execFileSync("bash", [script], { encoding: "utf8", env, stdio: ["ignore", "pipe", "inherit"] });
   const cli = out.trim().split("\n").pop()?.trim() ?? "";
   if (!cli) throw new Error(`${script} printed no CLI path`);

@@ -38,10 +38,14 @@ type Enablement struct {
 	PreviousNestedVirtualization pulumi.StringOutput `pulumi:"previousNestedVirtualization"`
 	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region pulumi.StringPtrOutput `pulumi:"region"`
-	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+	// Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup pulumi.StringPtrOutput `pulumi:"rolloutGroup"`
-	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+	// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+	StopProtection pulumi.StringOutput `pulumi:"stopProtection"`
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsOutput `pulumi:"timeouts"`
+	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+	VerifyInGuest pulumi.BoolOutput `pulumi:"verifyInGuest"`
 	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
 	WaitForStatusChecks pulumi.BoolOutput `pulumi:"waitForStatusChecks"`
 	// What the last cycle did besides the CPU option: public IP changes, instance-store data loss, VSM turned off.
@@ -73,8 +77,14 @@ func NewEnablement(ctx *pulumi.Context,
 	if args.OnDelete == nil {
 		args.OnDelete = OnDelete("keep")
 	}
+	if args.StopProtection == nil {
+		args.StopProtection = StopProtection("refuse")
+	}
 	if args.Timeouts != nil {
 		args.Timeouts = args.Timeouts.ToEnablementTimeoutsPtrOutput().ApplyT(func(v *EnablementTimeouts) *EnablementTimeouts { return v.Defaults() }).(EnablementTimeoutsPtrOutput)
+	}
+	if args.VerifyInGuest == nil {
+		args.VerifyInGuest = pulumi.BoolPtr(false)
 	}
 	if args.WaitForStatusChecks == nil {
 		args.WaitForStatusChecks = pulumi.BoolPtr(false)
@@ -134,10 +144,14 @@ type enablementArgs struct {
 	OnDelete *OnDelete `pulumi:"onDelete"`
 	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region *string `pulumi:"region"`
-	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+	// Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup *string `pulumi:"rolloutGroup"`
-	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+	// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+	StopProtection *StopProtection `pulumi:"stopProtection"`
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts *EnablementTimeouts `pulumi:"timeouts"`
+	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+	VerifyInGuest *bool `pulumi:"verifyInGuest"`
 	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
 	WaitForStatusChecks *bool `pulumi:"waitForStatusChecks"`
 }
@@ -160,10 +174,14 @@ type EnablementArgs struct {
 	OnDelete OnDeletePtrInput
 	// AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
 	Region pulumi.StringPtrInput
-	// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+	// Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 	RolloutGroup pulumi.StringPtrInput
-	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+	// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+	StopProtection StopProtectionPtrInput
+	// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 	Timeouts EnablementTimeoutsPtrInput
+	// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+	VerifyInGuest pulumi.BoolPtrInput
 	// Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
 	WaitForStatusChecks pulumi.BoolPtrInput
 }
@@ -260,14 +278,24 @@ func (o EnablementOutput) Region() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringPtrOutput { return v.Region }).(pulumi.StringPtrOutput)
 }
 
-// Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+// Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
 func (o EnablementOutput) RolloutGroup() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Enablement) pulumi.StringPtrOutput { return v.RolloutGroup }).(pulumi.StringPtrOutput)
 }
 
-// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+func (o EnablementOutput) StopProtection() pulumi.StringOutput {
+	return o.ApplyT(func(v *Enablement) pulumi.StringOutput { return v.StopProtection }).(pulumi.StringOutput)
+}
+
+// Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
 func (o EnablementOutput) Timeouts() EnablementTimeoutsOutput {
 	return o.ApplyT(func(v *Enablement) EnablementTimeoutsOutput { return v.Timeouts }).(EnablementTimeoutsOutput)
+}
+
+// Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+func (o EnablementOutput) VerifyInGuest() pulumi.BoolOutput {
+	return o.ApplyT(func(v *Enablement) pulumi.BoolOutput { return v.VerifyInGuest }).(pulumi.BoolOutput)
 }
 
 // Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.

@@ -510,6 +510,172 @@ func (in *onDeletePtr) ToOnDeletePtrOutputWithContext(ctx context.Context) OnDel
 	return pulumi.ToOutputWithContext(ctx, in).(OnDeletePtrOutput)
 }
 
+// What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+type StopProtection string
+
+const (
+	StopProtectionRefuse = StopProtection("refuse")
+	StopProtectionLift   = StopProtection("lift")
+)
+
+func (StopProtection) ElementType() reflect.Type {
+	return reflect.TypeOf((*StopProtection)(nil)).Elem()
+}
+
+func (e StopProtection) ToStopProtectionOutput() StopProtectionOutput {
+	return pulumi.ToOutput(e).(StopProtectionOutput)
+}
+
+func (e StopProtection) ToStopProtectionOutputWithContext(ctx context.Context) StopProtectionOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(StopProtectionOutput)
+}
+
+func (e StopProtection) ToStopProtectionPtrOutput() StopProtectionPtrOutput {
+	return e.ToStopProtectionPtrOutputWithContext(context.Background())
+}
+
+func (e StopProtection) ToStopProtectionPtrOutputWithContext(ctx context.Context) StopProtectionPtrOutput {
+	return StopProtection(e).ToStopProtectionOutputWithContext(ctx).ToStopProtectionPtrOutputWithContext(ctx)
+}
+
+func (e StopProtection) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e StopProtection) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e StopProtection) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e StopProtection) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type StopProtectionOutput struct{ *pulumi.OutputState }
+
+func (StopProtectionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*StopProtection)(nil)).Elem()
+}
+
+func (o StopProtectionOutput) ToStopProtectionOutput() StopProtectionOutput {
+	return o
+}
+
+func (o StopProtectionOutput) ToStopProtectionOutputWithContext(ctx context.Context) StopProtectionOutput {
+	return o
+}
+
+func (o StopProtectionOutput) ToStopProtectionPtrOutput() StopProtectionPtrOutput {
+	return o.ToStopProtectionPtrOutputWithContext(context.Background())
+}
+
+func (o StopProtectionOutput) ToStopProtectionPtrOutputWithContext(ctx context.Context) StopProtectionPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v StopProtection) *StopProtection {
+		return &v
+	}).(StopProtectionPtrOutput)
+}
+
+func (o StopProtectionOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o StopProtectionOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e StopProtection) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o StopProtectionOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o StopProtectionOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e StopProtection) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type StopProtectionPtrOutput struct{ *pulumi.OutputState }
+
+func (StopProtectionPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**StopProtection)(nil)).Elem()
+}
+
+func (o StopProtectionPtrOutput) ToStopProtectionPtrOutput() StopProtectionPtrOutput {
+	return o
+}
+
+func (o StopProtectionPtrOutput) ToStopProtectionPtrOutputWithContext(ctx context.Context) StopProtectionPtrOutput {
+	return o
+}
+
+func (o StopProtectionPtrOutput) Elem() StopProtectionOutput {
+	return o.ApplyT(func(v *StopProtection) StopProtection {
+		if v != nil {
+			return *v
+		}
+		var ret StopProtection
+		return ret
+	}).(StopProtectionOutput)
+}
+
+func (o StopProtectionPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o StopProtectionPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *StopProtection) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// StopProtectionInput is an input type that accepts values of the StopProtection enum
+// A concrete instance of `StopProtectionInput` can be one of the following:
+//
+//	StopProtectionRefuse
+//	StopProtectionLift
+type StopProtectionInput interface {
+	pulumi.Input
+
+	ToStopProtectionOutput() StopProtectionOutput
+	ToStopProtectionOutputWithContext(context.Context) StopProtectionOutput
+}
+
+var stopProtectionPtrType = reflect.TypeOf((**StopProtection)(nil)).Elem()
+
+type StopProtectionPtrInput interface {
+	pulumi.Input
+
+	ToStopProtectionPtrOutput() StopProtectionPtrOutput
+	ToStopProtectionPtrOutputWithContext(context.Context) StopProtectionPtrOutput
+}
+
+type stopProtectionPtr string
+
+func StopProtectionPtr(v string) StopProtectionPtrInput {
+	return (*stopProtectionPtr)(&v)
+}
+
+func (*stopProtectionPtr) ElementType() reflect.Type {
+	return stopProtectionPtrType
+}
+
+func (in *stopProtectionPtr) ToStopProtectionPtrOutput() StopProtectionPtrOutput {
+	return pulumi.ToOutput(in).(StopProtectionPtrOutput)
+}
+
+func (in *stopProtectionPtr) ToStopProtectionPtrOutputWithContext(ctx context.Context) StopProtectionPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(StopProtectionPtrOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AutoScalingInput)(nil)).Elem(), AutoScaling("refuse"))
 	pulumi.RegisterInputType(reflect.TypeOf((*AutoScalingPtrInput)(nil)).Elem(), AutoScaling("refuse"))
@@ -517,10 +683,14 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*NestedVirtualizationPtrInput)(nil)).Elem(), NestedVirtualization("enabled"))
 	pulumi.RegisterInputType(reflect.TypeOf((*OnDeleteInput)(nil)).Elem(), OnDelete("keep"))
 	pulumi.RegisterInputType(reflect.TypeOf((*OnDeletePtrInput)(nil)).Elem(), OnDelete("keep"))
+	pulumi.RegisterInputType(reflect.TypeOf((*StopProtectionInput)(nil)).Elem(), StopProtection("refuse"))
+	pulumi.RegisterInputType(reflect.TypeOf((*StopProtectionPtrInput)(nil)).Elem(), StopProtection("refuse"))
 	pulumi.RegisterOutputType(AutoScalingOutput{})
 	pulumi.RegisterOutputType(AutoScalingPtrOutput{})
 	pulumi.RegisterOutputType(NestedVirtualizationOutput{})
 	pulumi.RegisterOutputType(NestedVirtualizationPtrOutput{})
 	pulumi.RegisterOutputType(OnDeleteOutput{})
 	pulumi.RegisterOutputType(OnDeletePtrOutput{})
+	pulumi.RegisterOutputType(StopProtectionOutput{})
+	pulumi.RegisterOutputType(StopProtectionPtrOutput{})
 }

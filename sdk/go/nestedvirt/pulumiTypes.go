@@ -17,12 +17,16 @@ var _ = internal.GetEnvOrDefault
 type CycleTimings struct {
 	// Seconds between the stop request and `running` again; 0 for a stopped instance.
 	DowntimeSeconds float64 `pulumi:"downtimeSeconds"`
+	// When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
+	GuestVerifiedAt *string `pulumi:"guestVerifiedAt"`
 	// When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
 	HealthyAt *string `pulumi:"healthyAt"`
 	// When ModifyInstanceCpuOptions succeeded (ISO 8601).
 	ModifiedAt string `pulumi:"modifiedAt"`
 	// Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
 	SlotWaitSeconds *float64 `pulumi:"slotWaitSeconds"`
+	// StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+	StartAttempts *float64 `pulumi:"startAttempts"`
 	// When the instance was `running` again (ISO 8601); empty when it was left stopped.
 	StartedAt *string `pulumi:"startedAt"`
 	// When the instance reached `stopped` (ISO 8601); empty when it was already stopped.
@@ -49,6 +53,11 @@ func (o CycleTimingsOutput) DowntimeSeconds() pulumi.Float64Output {
 	return o.ApplyT(func(v CycleTimings) float64 { return v.DowntimeSeconds }).(pulumi.Float64Output)
 }
 
+// When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
+func (o CycleTimingsOutput) GuestVerifiedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v CycleTimings) *string { return v.GuestVerifiedAt }).(pulumi.StringPtrOutput)
+}
+
 // When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
 func (o CycleTimingsOutput) HealthyAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v CycleTimings) *string { return v.HealthyAt }).(pulumi.StringPtrOutput)
@@ -62,6 +71,11 @@ func (o CycleTimingsOutput) ModifiedAt() pulumi.StringOutput {
 // Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
 func (o CycleTimingsOutput) SlotWaitSeconds() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v CycleTimings) *float64 { return v.SlotWaitSeconds }).(pulumi.Float64PtrOutput)
+}
+
+// StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+func (o CycleTimingsOutput) StartAttempts() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v CycleTimings) *float64 { return v.StartAttempts }).(pulumi.Float64PtrOutput)
 }
 
 // When the instance was `running` again (ISO 8601); empty when it was left stopped.
@@ -108,6 +122,16 @@ func (o CycleTimingsPtrOutput) DowntimeSeconds() pulumi.Float64PtrOutput {
 	}).(pulumi.Float64PtrOutput)
 }
 
+// When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
+func (o CycleTimingsPtrOutput) GuestVerifiedAt() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *CycleTimings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.GuestVerifiedAt
+	}).(pulumi.StringPtrOutput)
+}
+
 // When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
 func (o CycleTimingsPtrOutput) HealthyAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *CycleTimings) *string {
@@ -138,6 +162,16 @@ func (o CycleTimingsPtrOutput) SlotWaitSeconds() pulumi.Float64PtrOutput {
 	}).(pulumi.Float64PtrOutput)
 }
 
+// StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+func (o CycleTimingsPtrOutput) StartAttempts() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *CycleTimings) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.StartAttempts
+	}).(pulumi.Float64PtrOutput)
+}
+
 // When the instance was `running` again (ISO 8601); empty when it was left stopped.
 func (o CycleTimingsPtrOutput) StartedAt() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *CycleTimings) *string {
@@ -160,7 +194,7 @@ func (o CycleTimingsPtrOutput) StoppedAt() pulumi.StringPtrOutput {
 
 // Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 type EnablementTimeouts struct {
-	// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+	// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
 	Healthy *string `pulumi:"healthy"`
 	// How long to wait for the instance to reach `running` again. Go-style duration.
 	Start *string `pulumi:"start"`
@@ -202,7 +236,7 @@ type EnablementTimeoutsInput interface {
 
 // Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 type EnablementTimeoutsArgs struct {
-	// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+	// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
 	Healthy pulumi.StringPtrInput `pulumi:"healthy"`
 	// How long to wait for the instance to reach `running` again. Go-style duration.
 	Start pulumi.StringPtrInput `pulumi:"start"`
@@ -305,7 +339,7 @@ func (o EnablementTimeoutsOutput) ToEnablementTimeoutsPtrOutputWithContext(ctx c
 	}).(EnablementTimeoutsPtrOutput)
 }
 
-// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
 func (o EnablementTimeoutsOutput) Healthy() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v EnablementTimeouts) *string { return v.Healthy }).(pulumi.StringPtrOutput)
 }
@@ -344,7 +378,7 @@ func (o EnablementTimeoutsPtrOutput) Elem() EnablementTimeoutsOutput {
 	}).(EnablementTimeoutsOutput)
 }
 
-// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+// How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
 func (o EnablementTimeoutsPtrOutput) Healthy() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *EnablementTimeouts) *string {
 		if v == nil {

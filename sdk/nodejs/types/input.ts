@@ -13,7 +13,7 @@ import * as utilities from "../utilities";
  */
 export interface EnablementTimeoutsArgs {
     /**
-     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
      */
     healthy?: pulumi.Input<string | undefined>;
     /**

@@ -17,6 +17,10 @@ export interface CycleTimings {
      */
     downtimeSeconds: number;
     /**
+     * When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
+     */
+    guestVerifiedAt?: string;
+    /**
      * When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
      */
     healthyAt?: string;
@@ -28,6 +32,10 @@ export interface CycleTimings {
      * Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
      */
     slotWaitSeconds?: number;
+    /**
+     * StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+     */
+    startAttempts?: number;
     /**
      * When the instance was `running` again (ISO 8601); empty when it was left stopped.
      */
@@ -43,7 +51,7 @@ export interface CycleTimings {
  */
 export interface EnablementTimeouts {
     /**
-     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+     * How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
      */
     healthy?: string;
     /**

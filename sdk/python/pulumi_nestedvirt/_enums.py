@@ -10,6 +10,7 @@ __all__ = [
     'AutoScaling',
     'NestedVirtualization',
     'OnDelete',
+    'StopProtection',
 ]
 
 
@@ -39,3 +40,12 @@ class OnDelete(_builtins.str, Enum):
     """
     KEEP = "keep"
     RESTORE = "restore"
+
+
+@pulumi.type_token("nestedvirt:index:StopProtection")
+class StopProtection(_builtins.str, Enum):
+    """
+    What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+    """
+    REFUSE = "refuse"
+    LIFT = "lift"

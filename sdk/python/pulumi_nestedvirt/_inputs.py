@@ -26,7 +26,7 @@ class EnablementTimeoutsArgsDict(TypedDict):
     """
     healthy: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+    How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
     """
     start: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -46,7 +46,7 @@ class EnablementTimeoutsArgs:
         """
         Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 
-        :param pulumi.Input[_builtins.str] healthy: How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+        :param pulumi.Input[_builtins.str] healthy: How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
         :param pulumi.Input[_builtins.str] start: How long to wait for the instance to reach `running` again. Go-style duration.
         :param pulumi.Input[_builtins.str] stop: How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).
         """
@@ -67,7 +67,7 @@ class EnablementTimeoutsArgs:
     @pulumi.getter
     def healthy(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+        How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
         """
         return pulumi.get(self, "healthy")
 

@@ -30,7 +30,9 @@ class EnablementArgs:
                  on_delete: pulumi.Input[Optional['OnDelete']] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout_group: pulumi.Input[Optional[_builtins.str]] = None,
+                 stop_protection: pulumi.Input[Optional['StopProtection']] = None,
                  timeouts: pulumi.Input[Optional['EnablementTimeoutsArgs']] = None,
+                 verify_in_guest: pulumi.Input[Optional[_builtins.bool]] = None,
                  wait_for_status_checks: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         The set of arguments for constructing a Enablement resource.
@@ -42,8 +44,10 @@ class EnablementArgs:
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
         :param pulumi.Input['OnDelete'] on_delete: What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
         :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
-        :param pulumi.Input[_builtins.str] rollout_group: Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
-        :param pulumi.Input['EnablementTimeoutsArgs'] timeouts: Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+        :param pulumi.Input[_builtins.str] rollout_group: Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        :param pulumi.Input['StopProtection'] stop_protection: What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+        :param pulumi.Input['EnablementTimeoutsArgs'] timeouts: Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
+        :param pulumi.Input[_builtins.bool] verify_in_guest: Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
         :param pulumi.Input[_builtins.bool] wait_for_status_checks: Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
         """
         pulumi.set(__self__, "instance_id", instance_id)
@@ -74,8 +78,16 @@ class EnablementArgs:
             pulumi.set(__self__, "region", region)
         if rollout_group is not None:
             pulumi.set(__self__, "rollout_group", rollout_group)
+        if stop_protection is None:
+            stop_protection = 'refuse'
+        if stop_protection is not None:
+            pulumi.set(__self__, "stop_protection", stop_protection)
         if timeouts is not None:
             pulumi.set(__self__, "timeouts", timeouts)
+        if verify_in_guest is None:
+            verify_in_guest = False
+        if verify_in_guest is not None:
+            pulumi.set(__self__, "verify_in_guest", verify_in_guest)
         if wait_for_status_checks is None:
             wait_for_status_checks = False
         if wait_for_status_checks is not None:
@@ -170,7 +182,7 @@ class EnablementArgs:
     @pulumi.getter(name="rolloutGroup")
     def rollout_group(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
         """
         return pulumi.get(self, "rollout_group")
 
@@ -179,16 +191,40 @@ class EnablementArgs:
         pulumi.set(self, "rollout_group", value)
 
     @_builtins.property
+    @pulumi.getter(name="stopProtection")
+    def stop_protection(self) -> pulumi.Input[Optional['StopProtection']]:
+        """
+        What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+        """
+        return pulumi.get(self, "stop_protection")
+
+    @stop_protection.setter
+    def stop_protection(self, value: pulumi.Input[Optional['StopProtection']]):
+        pulumi.set(self, "stop_protection", value)
+
+    @_builtins.property
     @pulumi.getter
     def timeouts(self) -> pulumi.Input[Optional['EnablementTimeoutsArgs']]:
         """
-        Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+        Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
         """
         return pulumi.get(self, "timeouts")
 
     @timeouts.setter
     def timeouts(self, value: pulumi.Input[Optional['EnablementTimeoutsArgs']]):
         pulumi.set(self, "timeouts", value)
+
+    @_builtins.property
+    @pulumi.getter(name="verifyInGuest")
+    def verify_in_guest(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+        """
+        return pulumi.get(self, "verify_in_guest")
+
+    @verify_in_guest.setter
+    def verify_in_guest(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "verify_in_guest", value)
 
     @_builtins.property
     @pulumi.getter(name="waitForStatusChecks")
@@ -217,7 +253,9 @@ class Enablement(pulumi.CustomResource):
                  on_delete: pulumi.Input[Optional['OnDelete']] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout_group: pulumi.Input[Optional[_builtins.str]] = None,
+                 stop_protection: pulumi.Input[Optional['StopProtection']] = None,
                  timeouts: pulumi.Input[Optional[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']]] = None,
+                 verify_in_guest: pulumi.Input[Optional[_builtins.bool]] = None,
                  wait_for_status_checks: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         """
@@ -232,8 +270,10 @@ class Enablement(pulumi.CustomResource):
         :param pulumi.Input['NestedVirtualization'] nested_virtualization: Desired value of the `NestedVirtualization` CPU option. A running instance is stopped, modified and started again; a stopped one is modified and left stopped.
         :param pulumi.Input['OnDelete'] on_delete: What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
         :param pulumi.Input[_builtins.str] region: AWS region of the instance. Defaults to the provider's region (`aws:region`, AWS_REGION, the profile). Changing it replaces the resource.
-        :param pulumi.Input[_builtins.str] rollout_group: Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
-        :param pulumi.Input[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']] timeouts: Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+        :param pulumi.Input[_builtins.str] rollout_group: Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        :param pulumi.Input['StopProtection'] stop_protection: What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+        :param pulumi.Input[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']] timeouts: Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
+        :param pulumi.Input[_builtins.bool] verify_in_guest: Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
         :param pulumi.Input[_builtins.bool] wait_for_status_checks: Health gate: after starting the instance, wait until EC2's instance and system status checks are both `ok` (DescribeInstanceStatus) before the cycle counts as done, bounded by `timeouts.healthy`. An `impaired` check fails the cycle, naming the instance and the check, and halts its rollout group.
         """
         ...
@@ -268,7 +308,9 @@ class Enablement(pulumi.CustomResource):
                  on_delete: pulumi.Input[Optional['OnDelete']] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
                  rollout_group: pulumi.Input[Optional[_builtins.str]] = None,
+                 stop_protection: pulumi.Input[Optional['StopProtection']] = None,
                  timeouts: pulumi.Input[Optional[Union['EnablementTimeoutsArgs', 'EnablementTimeoutsArgsDict', 'outputs.EnablementTimeouts']]] = None,
+                 verify_in_guest: pulumi.Input[Optional[_builtins.bool]] = None,
                  wait_for_status_checks: pulumi.Input[Optional[_builtins.bool]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
@@ -299,7 +341,13 @@ class Enablement(pulumi.CustomResource):
             __props__.__dict__["on_delete"] = on_delete
             __props__.__dict__["region"] = region
             __props__.__dict__["rollout_group"] = rollout_group
+            if stop_protection is None:
+                stop_protection = 'refuse'
+            __props__.__dict__["stop_protection"] = stop_protection
             __props__.__dict__["timeouts"] = timeouts
+            if verify_in_guest is None:
+                verify_in_guest = False
+            __props__.__dict__["verify_in_guest"] = verify_in_guest
             if wait_for_status_checks is None:
                 wait_for_status_checks = False
             __props__.__dict__["wait_for_status_checks"] = wait_for_status_checks
@@ -342,7 +390,9 @@ class Enablement(pulumi.CustomResource):
         __props__.__dict__["previous_nested_virtualization"] = None
         __props__.__dict__["region"] = None
         __props__.__dict__["rollout_group"] = None
+        __props__.__dict__["stop_protection"] = None
         __props__.__dict__["timeouts"] = None
+        __props__.__dict__["verify_in_guest"] = None
         __props__.__dict__["wait_for_status_checks"] = None
         __props__.__dict__["warnings"] = None
         return Enablement(resource_name, opts=opts, __props__=__props__)
@@ -445,17 +495,33 @@ class Enablement(pulumi.CustomResource):
     @pulumi.getter(name="rolloutGroup")
     def rollout_group(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        Rollout group: enablements naming the same group within one `pulumi up` or `terraform apply` never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated). After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
+        Rollout group: enablements naming the same group in one account and region never have more than `maxUnavailable` instances out of service at once (from StopInstances until the instance runs again, and passes its status checks when gated and its in-guest check with `verifyInGuest`), across runs too: two stacks, a Pulumi and a Terraform run, two CI jobs. The count is kept in EC2 itself (the `nestedvirt:group` and `nestedvirt:slot` tags on the instances being cycled); a run that dies holds its slots until their lease runs out. After a cycle of the group fails, its cycles that have not stopped their instance yet fail at once without stopping it; cycles in flight finish.
         """
         return pulumi.get(self, "rollout_group")
+
+    @_builtins.property
+    @pulumi.getter(name="stopProtection")
+    def stop_protection(self) -> pulumi.Output[_builtins.str]:
+        """
+        What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+        """
+        return pulumi.get(self, "stop_protection")
 
     @_builtins.property
     @pulumi.getter
     def timeouts(self) -> pulumi.Output['outputs.EnablementTimeouts']:
         """
-        Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks), each a duration from `1s` to `24h` (default `10m`).
+        Bounds for the waits of a cycle: `stop`, `start` and `healthy` (the status checks, then the in-guest check), each a duration from `1s` to `24h` (default `10m`).
         """
         return pulumi.get(self, "timeouts")
+
+    @_builtins.property
+    @pulumi.getter(name="verifyInGuest")
+    def verify_in_guest(self) -> pulumi.Output[_builtins.bool]:
+        """
+        Proof inside the guest: after a cycle that starts the instance with nested virtualization enabled (after the health gate when `waitForStatusChecks` is set), and on every apply that finds it already so and running, run an SSM Run Command check in the guest — Linux: `/dev/kvm` exists and the CPU flags show `vmx` (AWS-RunShellScript); Windows: the processor reports virtualization firmware enabled (AWS-RunPowerShellScript) — bounded by `timeouts.healthy`. A failed check fails the apply, naming the instance and the guest's output; the instance stays running. Needs a managed SSM agent: an instance without one online is a blocker at preview and plan, before anything is stopped.
+        """
+        return pulumi.get(self, "verify_in_guest")
 
     @_builtins.property
     @pulumi.getter(name="waitForStatusChecks")

@@ -32,10 +32,14 @@ class CycleTimings(dict):
             suggest = "downtime_seconds"
         elif key == "modifiedAt":
             suggest = "modified_at"
+        elif key == "guestVerifiedAt":
+            suggest = "guest_verified_at"
         elif key == "healthyAt":
             suggest = "healthy_at"
         elif key == "slotWaitSeconds":
             suggest = "slot_wait_seconds"
+        elif key == "startAttempts":
+            suggest = "start_attempts"
         elif key == "startedAt":
             suggest = "started_at"
         elif key == "stoppedAt":
@@ -55,8 +59,10 @@ class CycleTimings(dict):
     def __init__(__self__, *,
                  downtime_seconds: _builtins.float,
                  modified_at: _builtins.str,
+                 guest_verified_at: Optional[_builtins.str] = None,
                  healthy_at: Optional[_builtins.str] = None,
                  slot_wait_seconds: Optional[_builtins.float] = None,
+                 start_attempts: Optional[_builtins.float] = None,
                  started_at: Optional[_builtins.str] = None,
                  stopped_at: Optional[_builtins.str] = None):
         """
@@ -64,17 +70,23 @@ class CycleTimings(dict):
 
         :param _builtins.float downtime_seconds: Seconds between the stop request and `running` again; 0 for a stopped instance.
         :param _builtins.str modified_at: When ModifyInstanceCpuOptions succeeded (ISO 8601).
+        :param _builtins.str guest_verified_at: When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
         :param _builtins.str healthy_at: When DescribeInstanceStatus showed both status checks `ok` (ISO 8601); empty unless the cycle waited for them.
         :param _builtins.float slot_wait_seconds: Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
+        :param _builtins.float start_attempts: StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
         :param _builtins.str started_at: When the instance was `running` again (ISO 8601); empty when it was left stopped.
         :param _builtins.str stopped_at: When the instance reached `stopped` (ISO 8601); empty when it was already stopped.
         """
         pulumi.set(__self__, "downtime_seconds", downtime_seconds)
         pulumi.set(__self__, "modified_at", modified_at)
+        if guest_verified_at is not None:
+            pulumi.set(__self__, "guest_verified_at", guest_verified_at)
         if healthy_at is not None:
             pulumi.set(__self__, "healthy_at", healthy_at)
         if slot_wait_seconds is not None:
             pulumi.set(__self__, "slot_wait_seconds", slot_wait_seconds)
+        if start_attempts is not None:
+            pulumi.set(__self__, "start_attempts", start_attempts)
         if started_at is not None:
             pulumi.set(__self__, "started_at", started_at)
         if stopped_at is not None:
@@ -97,6 +109,14 @@ class CycleTimings(dict):
         return pulumi.get(self, "modified_at")
 
     @_builtins.property
+    @pulumi.getter(name="guestVerifiedAt")
+    def guest_verified_at(self) -> Optional[_builtins.str]:
+        """
+        When the check inside the guest (SSM Run Command) confirmed nested virtualization (ISO 8601); empty unless `verifyInGuest` is set.
+        """
+        return pulumi.get(self, "guest_verified_at")
+
+    @_builtins.property
     @pulumi.getter(name="healthyAt")
     def healthy_at(self) -> Optional[_builtins.str]:
         """
@@ -111,6 +131,14 @@ class CycleTimings(dict):
         Seconds the cycle waited for a slot in its rollout group before stopping the instance; empty outside a group.
         """
         return pulumi.get(self, "slot_wait_seconds")
+
+    @_builtins.property
+    @pulumi.getter(name="startAttempts")
+    def start_attempts(self) -> Optional[_builtins.float]:
+        """
+        StartInstances calls the cycle made: more than 1 when EC2 lacked capacity and the start was retried (`InsufficientInstanceCapacity`); empty when the cycle did not start the instance.
+        """
+        return pulumi.get(self, "start_attempts")
 
     @_builtins.property
     @pulumi.getter(name="startedAt")
@@ -141,7 +169,7 @@ class EnablementTimeouts(dict):
         """
         Bounds for the waits of a cycle, each a duration such as `90s` or `15m` (default `10m`).
 
-        :param _builtins.str healthy: How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+        :param _builtins.str healthy: How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
         :param _builtins.str start: How long to wait for the instance to reach `running` again. Go-style duration.
         :param _builtins.str stop: How long to wait for the instance to reach `stopped`. Go-style duration (`90s`, `10m`, `1h`).
         """
@@ -162,7 +190,7 @@ class EnablementTimeouts(dict):
     @pulumi.getter
     def healthy(self) -> Optional[_builtins.str]:
         """
-        How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`). Go-style duration.
+        How long to wait for both status checks to be `ok` after the start (only with `waitForStatusChecks`), and, after that, for the in-guest check to finish (only with `verifyInGuest`). Go-style duration.
         """
         return pulumi.get(self, "healthy")
 

@@ -9,10 +9,17 @@ const providerRegion = config.get("providerRegion");
 const provider = providerRegion ? new nestedvirt.Provider("explicit", { region: providerRegion }) : undefined;
 const timeouts = { stop: "2m", start: "2m" };
 const autoScaling = config.get("autoScaling") as nestedvirt.AutoScaling | undefined;
+// Optional: the plugin resources as one rollout group.
+const rolloutGroup = config.get("rolloutGroup");
+const maxUnavailable = config.getNumber("maxUnavailable");
 
 const plugin = (config.getObject<string[]>("pluginInstanceIds") ?? []).map(
   (instanceId, index) =>
-    new nestedvirt.Enablement(`plugin-${index}`, { instanceId, timeouts, autoScaling }, { provider }),
+    new nestedvirt.Enablement(
+      `plugin-${index}`,
+      { instanceId, timeouts, autoScaling, ...(rolloutGroup ? { rolloutGroup, maxUnavailable } : {}) },
+      { provider },
+    ),
 );
 const dynamic = (config.getObject<string[]>("dynamicInstanceIds") ?? []).map(
   (instanceId, index) => new NestedVirtEnablement(`dynamic-${index}`, { instanceId, timeouts }),

@@ -11,7 +11,7 @@ import { installedPackage } from "./terraform-project";
 
 /** Builds (or finds in the cache) pulumi-language-yaml and returns the directory holding it. */
 export function setupPulumiYaml(): string {
-  const out = execFileSync("bash", [path.join(repoRoot(), "tools", "setup-pulumi-yaml.sh")], {
+  const out = execFileSync("bash", [path.join(repoRoot(), "tools", "build", "setup-pulumi-yaml.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -91,8 +91,10 @@ export interface EnablementBlock {
   onDelete?: "keep" | "restore";
   allowAutoScalingGroupMember?: boolean;
   autoScaling?: "refuse" | "standby" | "allow";
+  stopProtection?: "refuse" | "lift";
   timeouts?: { stop?: string; start?: string; healthy?: string };
   waitForStatusChecks?: boolean;
+  verifyInGuest?: boolean;
   rolloutGroup?: string;
   maxUnavailable?: number;
 }
@@ -106,13 +108,16 @@ export function configuration(endpoint: string, resources: EnablementBlock[], ex
     if (r.allowAutoScalingGroupMember !== undefined)
       lines.push(`  allow_auto_scaling_group_member = ${r.allowAutoScalingGroupMember}`);
     if (r.autoScaling) lines.push(`  auto_scaling = ${JSON.stringify(r.autoScaling)}`);
+    if (r.stopProtection) lines.push(`  stop_protection = ${JSON.stringify(r.stopProtection)}`);
     if (r.waitForStatusChecks !== undefined) lines.push(`  wait_for_status_checks = ${r.waitForStatusChecks}`);
+    if (r.verifyInGuest !== undefined) lines.push(`  verify_in_guest = ${r.verifyInGuest}`);
     if (r.rolloutGroup) lines.push(`  rollout_group = ${JSON.stringify(r.rolloutGroup)}`);
     if (r.maxUnavailable !== undefined) lines.push(`  max_unavailable = ${r.maxUnavailable}`);
     if (r.timeouts) {
       lines.push("  timeouts {");
       if (r.timeouts.stop) lines.push(`    stop = ${JSON.stringify(r.timeouts.stop)}`);
       if (r.timeouts.start) lines.push(`    start = ${JSON.stringify(r.timeouts.start)}`);
+      if (r.timeouts.healthy) lines.push(`    healthy = ${JSON.stringify(r.timeouts.healthy)}`);
       lines.push("  }");
     }
     return `resource "nestedvirt_enablement" ${JSON.stringify(r.name)} {\n${lines.join("\n")}\n}\n`;

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildRelease, type Release } from "../../../tools/release/build";
+import { buildRelease, type Release } from "../../../tools/build/release/build";
 
 export interface TestRelease extends Release {
   /** The GNUPGHOME holding the key generated for this test run (public part included). */

@@ -32,3 +32,13 @@ export const OnDelete = {
  * What deleting the resource does: `keep` leaves the CPU option as it is (no downtime); `restore` puts back the setting the instance had before this resource changed it (another stop/start cycle).
  */
 export type OnDelete = (typeof OnDelete)[keyof typeof OnDelete];
+
+export const StopProtection = {
+    Refuse: "refuse",
+    Lift: "lift",
+} as const;
+
+/**
+ * What to do with an instance that has stop protection (`disableApiStop`): `refuse` blocks the cycle (nothing is changed); `lift` turns the protection off for the cycle (ModifyInstanceAttribute) and on again once the instance runs again. The cycle journal records the lift, so a run that is interrupted or fails still ends with the protection on (the next run restores it if this one could not). Use `lift` for production hosts that are protected against accidental stops but may be cycled by this resource.
+ */
+export type StopProtection = (typeof StopProtection)[keyof typeof StopProtection];

@@ -1,4 +1,4 @@
-// The SDK generator (tools/setup-sdkgen.sh builds it; npm run sdk runs it).
+// The SDK generator (tools/build/setup-sdkgen.sh builds it; npm run sdk runs it).
 module nestedvirt/tools/sdkgen
 
 go 1.26.6

@@ -6,7 +6,7 @@ export type ProtoDefinitionsJson = Parameters<typeof protoLoader.fromJSON>[0];
 /**
  * The plugin protocol's .proto definitions built into a single executable, which has no files
  * beside it. Run from the npm package the provider reads the .proto files instead (server.ts); the
- * release build (tools/release/bundle.ts) replaces this module with one returning those same files
+ * release build (tools/build/release/bundle.ts) replaces this module with one returning those same files
  * parsed.
  */
 export function embeddedProtoDefinitions(): ProtoDefinitionsJson | undefined {

@@ -2,13 +2,13 @@
 # Provide the Pulumi YAML language host, pulumi-language-yaml v1.25.0, built from Go modules.
 #
 # Prints the directory holding `pulumi-language-yaml` as the LAST line of stdout (progress goes to
-# stderr); put it on PATH next to the Pulumi CLI (tools/setup-pulumi.sh) to run YAML programs:
+# stderr); put it on PATH next to the Pulumi CLI (tools/build/setup-pulumi.sh) to run YAML programs:
 #
-#     PATH="$(tools/setup-pulumi-yaml.sh | tail -n1):$(tools/setup-pulumi.sh | tail -n1):$PATH"
+#     PATH="$(tools/build/setup-pulumi-yaml.sh | tail -n1):$(tools/build/setup-pulumi.sh | tail -n1):$PATH"
 #
 # `pulumi-language-yaml` on PATH is used as it is (set NESTEDVIRT_PULUMI_FROM_PATH=0 to skip that).
 # Otherwise the build is cached in ${NESTEDVIRT_CACHE:-~/.cache/nestedvirt}/pulumi-language-yaml-v1.25.0/bin
-# and redone when tools/pulumi-yaml/go.mod, go.sum or the Go version change (3-6 minutes on 2 cores
+# and redone when tools/build/pulumi-yaml/go.mod, go.sum or the Go version change (3-6 minutes on 2 cores
 # with a cold Go cache). github.com/pulumi/pulumi-yaml needs no copied replace directives.
 set -euo pipefail
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build (once, cached in ${NESTEDVIRT_CACHE:-~/.cache/nestedvirt}/sdkgen/bin) tools/sdkgen, the SDK
+# Build (once, cached in ${NESTEDVIRT_CACHE:-~/.cache/nestedvirt}/sdkgen/bin) tools/build/sdkgen, the SDK
 # generator over github.com/pulumi/pulumi/pkg/v3/codegen v3.274.1, and print the directory holding
 # it as the last line of stdout. `npm run sdk` and the SDK tests call it.
 set -euo pipefail

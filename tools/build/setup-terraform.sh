@@ -4,19 +4,19 @@
 # Prints the absolute path of the CLI binary as the LAST line of stdout; all progress goes to
 # stderr. Use:
 #
-#     TF="$(tools/setup-terraform.sh | tail -n1)"
+#     TF="$(tools/build/setup-terraform.sh | tail -n1)"
 #
 # Order of preference:
 #   1. `terraform` on PATH, version >= 1.6.
 #   2. `tofu` on PATH, version >= 1.6.
 #      Set NESTEDVIRT_TERRAFORM_FROM_PATH=0 to skip 1 and 2 and always use the pinned OpenTofu build.
 #   3. The cache: ${NESTEDVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestedvirt}/opentofu-v1.12.6/bin/tofu,
-#      reused while its stamp matches (pinned version + hash of tools/opentofu/go.mod and go.sum +
+#      reused while its stamp matches (pinned version + hash of tools/build/opentofu/go.mod and go.sum +
 #      Go version).
 #   4. A build of github.com/opentofu/opentofu/cmd/tofu with the Go toolchain (`go` on PATH, else
-#      /usr/local/go/bin/go) from the wrapper module tools/opentofu, the same way OpenTofu's releases
+#      /usr/local/go/bin/go) from the wrapper module tools/build/opentofu, the same way OpenTofu's releases
 #      are built (CGO_ENABLED=0, -trimpath, -s -w, version.dev=no). Modules come from the Go module
-#      proxy. See tools/opentofu/README.md.
+#      proxy. See tools/build/opentofu/README.md.
 set -euo pipefail
 
 OPENTOFU_VERSION=v1.12.6

@@ -4,19 +4,19 @@
 # Prints the directory holding `pulumi`, `pulumi-language-nodejs` and
 # `pulumi-resource-pulumi-nodejs` as the LAST line of stdout; all progress goes to stderr. Use:
 #
-#     PATH="$(tools/setup-pulumi.sh | tail -n1):$PATH"
+#     PATH="$(tools/build/setup-pulumi.sh | tail -n1):$PATH"
 #
 # Order of preference:
 #   1. A `pulumi` v3 already on PATH together with `pulumi-language-nodejs` (an official install).
 #      Set NESTEDVIRT_PULUMI_FROM_PATH=0 to skip this and always use the pinned build.
 #   2. The cache: ${NESTEDVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestedvirt}/pulumi-v3.274.1/bin-<stamp>,
-#      reused while its stamp matches (pinned version + hash of tools/pulumi's go.mod, go.sum,
+#      reused while its stamp matches (pinned version + hash of tools/build/pulumi's go.mod, go.sum,
 #      language-host source and launcher scripts + Go version).
 #   3. A build with the Go toolchain (`go` on PATH, else /usr/local/go/bin/go), about 3 minutes
 #      on 2 cores with empty Go caches (188 s measured, BENCHMARKS.md), about 1 minute with a warm one. Modules come from the Go module proxy.
 #
-# The language host is our own (tools/pulumi/cmd/pulumi-language-nodejs): the upstream one is not
-# published as a Go module. See tools/pulumi/README.md.
+# The language host is our own (tools/build/pulumi/cmd/pulumi-language-nodejs): the upstream one is not
+# published as a Go module. See tools/build/pulumi/README.md.
 set -euo pipefail
 
 PULUMI_VERSION=v3.274.1

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheRoot } from "../cli/paths";
+import { cacheRoot } from "../../cli/paths";
 import { NODE_VERSION, type ReleaseTarget } from "./targets";
 
 /**

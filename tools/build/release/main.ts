@@ -7,7 +7,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "../cli/paths";
+import { repoRoot } from "../../cli/paths";
 import { buildRelease } from "./build";
 
 function arg(name: string): string | undefined {

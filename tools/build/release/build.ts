@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { cacheRoot, repoRoot } from "../cli/paths";
+import { cacheRoot, repoRoot } from "../../cli/paths";
 import {
   type GpgSigner,
   h1Hash,

@@ -1,0 +1,220 @@
+import type { GetCommandInvocationCommandOutput, InstanceInformation } from "@aws-sdk/client-ssm";
+import { awsErrorCode, describeError, NestedVirtError } from "./errors";
+import type { SsmGateway } from "./ssm-gateway";
+import type { InstanceFacts, PlanBlocker } from "./types";
+import { sleep } from "./waiters";
+
+/**
+ * Proof inside the guest (verifyInGuest): after the start (and the health gate), a Run Command
+ * document asks the guest itself whether it can run a hypervisor. EC2's CPU option says what the
+ * host offers; only the guest can say whether its kernel (or Windows) makes use of it.
+ */
+
+/** Linux: /dev/kvm exists and the CPU flags show vmx. The last line's status is the command's. */
+export const LINUX_CHECK = {
+  document: "AWS-RunShellScript",
+  commands: [
+    'if [ -e /dev/kvm ]; then echo "/dev/kvm: present"; else echo "/dev/kvm: missing"; fi',
+    'if grep -qw vmx /proc/cpuinfo; then echo "cpu flag vmx: present"; else echo "cpu flag vmx: missing"; fi',
+    "[ -e /dev/kvm ] && grep -qw vmx /proc/cpuinfo",
+  ],
+} as const;
+
+/** Windows: the processor reports virtualization firmware enabled. */
+export const WINDOWS_CHECK = {
+  document: "AWS-RunPowerShellScript",
+  commands: [
+    "$enabled = (Get-CimInstance -ClassName Win32_Processor | Select-Object -First 1).VirtualizationFirmwareEnabled",
+    'Write-Output "VirtualizationFirmwareEnabled: $enabled"',
+    "if (-not $enabled) { exit 1 }",
+  ],
+} as const;
+
+export function checkFor(platform: InstanceFacts["platform"]): { document: string; commands: readonly string[] } {
+  return platform === "windows" ? WINDOWS_CHECK : LINUX_CHECK;
+}
+
+/** Run Command statuses after which an invocation changes no more. */
+const TERMINAL = new Set(["Success", "Failed", "Cancelled", "TimedOut"]);
+
+/** The check did not hold, or could not run; the instance is running with the CPU option applied. */
+export class GuestCheckFailedError extends NestedVirtError {
+  constructor(
+    instanceId: string,
+    message: string,
+    /** What the command printed (stdout, then stderr), when it ran. */
+    readonly output?: string,
+  ) {
+    super("GuestCheckFailed", message, instanceId);
+  }
+}
+
+export interface GuestProof {
+  commandId: string;
+  output: string;
+}
+
+export interface GuestCheckOptions {
+  timeoutSeconds: number;
+  pollIntervalMs: number;
+  /** The run was told to stop: the check ends at its next pause (the instance is already running). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits for the instance's agent to be online, sends the platform's check and polls its
+ * invocation to a terminal status, all within `timeoutSeconds`. Resolves with the output when the
+ * guest can run a hypervisor; otherwise throws GuestCheckFailedError naming the instance and output.
+ */
+export async function verifyInGuest(
+  ssm: SsmGateway,
+  facts: Pick<InstanceFacts, "instanceId" | "platform">,
+  options: GuestCheckOptions,
+): Promise<GuestProof> {
+  const id = facts.instanceId;
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const check = checkFor(facts.platform);
+  const within = `within timeouts.healthy (${options.timeoutSeconds}s)`;
+  const pause = () =>
+    sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), options.signal).catch(() => {
+      throw new GuestCheckFailedError(
+        id,
+        `Instance ${id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
+      );
+    });
+
+  // A freshly started agent takes a while to ping again; SendCommand refuses it until then.
+  let commandId: string | undefined;
+  let lastRefusal = "";
+  while (commandId === undefined) {
+    const agent = await ssm.agent(id).catch((error: unknown) => {
+      throw guestCallFailed(id, "DescribeInstanceInformation", error);
+    });
+    if (agent?.PingStatus === "Online") {
+      try {
+        commandId = await ssm.sendCommand(id, check.document, check.commands, options.timeoutSeconds);
+        break;
+      } catch (error) {
+        if (awsErrorCode(error) !== "InvalidInstanceId") throw guestCallFailed(id, "SendCommand", error);
+        lastRefusal = describeError(error);
+      }
+    }
+    if (Date.now() >= deadline) {
+      const seen = agent ? `its agent is ${agent.PingStatus ?? "in an unknown state"}` : "SSM lists no agent for it";
+      throw new GuestCheckFailedError(
+        id,
+        `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${within}: ${seen}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,
+      );
+    }
+    await pause();
+  }
+
+  let invocation: GetCommandInvocationCommandOutput | undefined;
+  for (;;) {
+    invocation = await ssm.commandInvocation(commandId, id).catch((error: unknown) => {
+      throw guestCallFailed(id, "GetCommandInvocation", error);
+    });
+    if (invocation?.Status && TERMINAL.has(invocation.Status)) break;
+    if (Date.now() >= deadline) {
+      throw new GuestCheckFailedError(
+        id,
+        `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check (SSM command ${commandId}, ${check.document}) did not finish ${within}; it is ${invocation?.Status ?? "not yet known to SSM"}. Raise timeouts.healthy, or look at the command in the Systems Manager console; then run again to check.`,
+      );
+    }
+    await pause();
+  }
+  const output = outputOf(invocation);
+  if (invocation.Status === "Success") return { commandId, output };
+  throw new GuestCheckFailedError(
+    id,
+    `Instance ${id} is running with NestedVirtualization=enabled, but the check inside the guest failed (SSM command ${commandId}, ${check.document}: ${invocation.Status}, exit code ${invocation.ResponseCode ?? "unknown"}). The guest says:\n${indent(output || "(no output)")}\n${adviceFor(facts.platform, output)} Nothing was undone: the instance keeps running with the new CPU option; fix the guest, then run again to check it.`,
+    output,
+  );
+}
+
+/** What the output says is wrong, and what to do about it. */
+function adviceFor(platform: InstanceFacts["platform"], output: string): string {
+  if (platform === "windows") {
+    return "Windows does not report virtualization firmware enabled. If Hyper-V is already installed, Windows hides the flag from Win32_Processor (`systeminfo` then says a hypervisor has been detected); otherwise check that the instance type supports nested virtualization and that the instance was started after the change.";
+  }
+  const vmx = /cpu flag vmx: present/.test(output);
+  const kvm = /\/dev\/kvm: present/.test(output);
+  if (vmx && !kvm) {
+    return "The CPU setting is in effect (the guest sees vmx) but /dev/kvm is missing: the guest kernel lacks the kvm modules or has not loaded them. Load them (`sudo modprobe kvm_intel`) or install your distribution's KVM kernel modules, and check that nothing blacklists them.";
+  }
+  if (!vmx) {
+    return "The guest does not see the vmx CPU flag although EC2 reports NestedVirtualization=enabled: check that the instance type supports nested virtualization and that the guest kernel does not hide vmx (e.g. a `nokvm`-style boot option).";
+  }
+  return "Look at the command's output in the Systems Manager console.";
+}
+
+function outputOf(invocation: GetCommandInvocationCommandOutput): string {
+  return [invocation.StandardOutputContent, invocation.StandardErrorContent]
+    .map((text) => (text ?? "").trim())
+    .filter((text) => text !== "")
+    .join("\n");
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => `    ${line}`)
+    .join("\n");
+}
+
+function guestCallFailed(id: string, call: string, error: unknown): GuestCheckFailedError {
+  const denied = awsErrorCode(error) === "AccessDeniedException";
+  const advice = denied
+    ? `Grant ssm:${call} (see the IAM policy in the README), or set verifyInGuest to false.`
+    : "Check the Systems Manager endpoint (AWS_ENDPOINT_URL_SSM) and run again.";
+  return new GuestCheckFailedError(
+    id,
+    `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check failed: ssm:${call} failed: ${describeError(error)}. ${advice}`,
+  );
+}
+
+/**
+ * Whether the in-guest check can run on the instance, asked at preview/plan and before the stop:
+ * a managed SSM agent must be registered, and online while the instance runs. This real
+ * DescribeInstanceInformation also proves the caller may call it (SSM has no DryRun).
+ */
+export async function guestAgentBlockers(ssm: SsmGateway, facts: InstanceFacts): Promise<PlanBlocker[]> {
+  const id = facts.instanceId;
+  let agent: InstanceInformation | undefined;
+  try {
+    agent = await ssm.agent(id);
+  } catch (error) {
+    const denied = awsErrorCode(error) === "AccessDeniedException";
+    return [
+      {
+        code: denied ? "missing-permission" : "endpoint-cannot-cycle",
+        attribute: "verifyInGuest",
+        message: denied
+          ? `The caller may not call ssm:DescribeInstanceInformation, which verifyInGuest needs to check the SSM agent of ${id} (SSM refused it with AccessDeniedException). Nothing was changed and ${id} was not stopped. Grant ssm:DescribeInstanceInformation, ssm:SendCommand and ssm:GetCommandInvocation (see the IAM policy in the README), or set verifyInGuest to false.`
+          : `Systems Manager could not say whether ${id} has an SSM agent: DescribeInstanceInformation failed: ${describeError(error)}. Nothing was changed and ${id} was not stopped. Check the SSM endpoint (AWS_ENDPOINT_URL_SSM) and run again, or set verifyInGuest to false.`,
+      },
+    ];
+  }
+  const fix = `Install and start the SSM agent, give the instance a profile with the AmazonSSMManagedInstanceCore policy, and wait until \`aws ssm describe-instance-information --filters Key=InstanceIds,Values=${id}\` shows it Online; or set verifyInGuest to false.`;
+  if (!agent) {
+    return [
+      {
+        code: "no-ssm-agent",
+        attribute: "verifyInGuest",
+        message: `Instance ${id} has no managed SSM agent (DescribeInstanceInformation does not list it), so verifyInGuest cannot check nested virtualization inside the guest. Nothing was changed and ${id} was not stopped. ${fix}`,
+      },
+    ];
+  }
+  // A stopped instance's agent cannot ping; it comes online with the start, which the check waits for.
+  const mustBeOnline = facts.state === "running" || facts.state === "pending";
+  if (mustBeOnline && agent.PingStatus !== "Online") {
+    return [
+      {
+        code: "no-ssm-agent",
+        attribute: "verifyInGuest",
+        message: `The SSM agent of instance ${id} is ${agent.PingStatus ?? "not online"}, so verifyInGuest cannot check nested virtualization inside the guest. Nothing was changed and ${id} was not stopped. ${fix}`,
+      },
+    ];
+  }
+  return [];
+}
