@@ -72,7 +72,8 @@ describe("rollouts and health gates against the EC2 emulator", () => {
   });
 
   it("a gated cycle ends only once both status checks are ok, and records when", async () => {
-    const { instanceId, desired } = seeded(ctx.emulator, { statusCheckMs: 200 }, { waitForStatusChecks: true });
+    // Checks initialize for 1.5 s after the start: long enough that a loaded machine still looks while they do.
+    const { instanceId, desired } = seeded(ctx.emulator, { statusCheckMs: 1500 }, { waitForStatusChecks: true });
     const applied = await ctx.engine().apply(desired);
 
     const cycle = applied.lastCycle;

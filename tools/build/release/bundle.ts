@@ -8,7 +8,7 @@ import { repoRoot } from "../../cli/paths";
 /**
  * The provider as one CommonJS file for a Node.js single executable application, where `require`
  * reaches built-in modules only. The .proto files the provider reads at run time are compiled in,
- * parsed (see provider/terraform/embedded-protos.ts).
+ * parsed (see provider/terraform/protocol/embedded-protos.ts).
  */
 export async function bundleProvider(): Promise<string> {
   const definitions = JSON.stringify(protoDefinitions());
@@ -28,7 +28,7 @@ export async function bundleProvider(): Promise<string> {
       {
         name: "embed-protos",
         setup(build) {
-          build.onLoad({ filter: /[\\/]provider[\\/]terraform[\\/]embedded-protos\.ts$/ }, () => ({
+          build.onLoad({ filter: /[\\/]provider[\\/]terraform[\\/]protocol[\\/]embedded-protos\.ts$/ }, () => ({
             loader: "js",
             contents: `export function embeddedProtoDefinitions() {\n  return ${definitions};\n}\n`,
           }));
