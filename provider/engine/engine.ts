@@ -17,12 +17,12 @@ import { waitForOtherCycle } from "./lease";
 import { actionsOf, planCycle, type PlanContext } from "./plan";
 import { preflightCycle } from "./preflight";
 import { guestAgentBlockers, verifyInGuest } from "./guest-check";
-import { type SsmGateway, ssmGatewayFor } from "./ssm-gateway";
+import type { SsmGateway } from "./ssm-gateway";
 import { rolloutOf } from "./rollout";
 import { SlotBusyError, SlotLeases } from "./group-slots";
 import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
 import { isLeaseHeld } from "./journal";
-import { AutoScalingGateway } from "./auto-scaling-gateway";
+import type { AutoScalingGateway } from "./auto-scaling-gateway";
 import { checkGroup } from "./launch-template-check";
 import { StandbyCycle } from "./standby";
 import { standbyGroupOf } from "./standby-steps";
@@ -213,6 +213,8 @@ function autoScalingGatewayFor(connection: AwsConnection): AutoScalingGateway {
   const key = JSON.stringify([connection.region ?? "", connection.profile ?? "", endpoint]);
   let found = autoScalingGateways.get(key);
   if (!found) {
+    // Loaded here, not at the top: the Auto Scaling client adds to every start-up, and few runs need it.
+    const { AutoScalingGateway } = require("./auto-scaling-gateway") as typeof import("./auto-scaling-gateway");
     found = AutoScalingGateway.connect(connection);
     autoScalingGateways.set(key, found);
   }
@@ -230,6 +232,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const progress = options.progress;
   let ssmGateway = options.ssm;
   const ssm = (): SsmGateway => {
+    // Loaded on first use, like the Auto Scaling client: only verifyInGuest needs SSM.
+    const { ssmGatewayFor } = require("./ssm-gateway") as typeof import("./ssm-gateway");
     ssmGateway ??= ssmGatewayFor(options.connection ?? {});
     return ssmGateway;
   };
