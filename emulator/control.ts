@@ -1,6 +1,7 @@
 // JSON control API under /_emulator/ so another process (or the demo) can
 // seed instances, inject faults and read the call log.
 
+import type { GroupSnapshot, SeedGroup } from "./autoscaling/groups";
 import type { CallRecord } from "./calls";
 import type { Architecture, InstanceTypeInfo } from "./catalogue";
 import type { Faults } from "./faults";
@@ -14,8 +15,8 @@ import {
   UnknownInstanceError,
 } from "./instances";
 import {
-  type JsonObject,
   asObject,
+  type JsonObject,
   oneOf,
   optionalBoolean,
   optionalNumber,
@@ -25,12 +26,11 @@ import {
   requiredOneOf,
   requiredString,
 } from "./json";
-import type { Permissions } from "./permissions";
-import type { GroupSnapshot, SeedGroup } from "./autoscaling/groups";
 import type { SeedLaunchTemplateVersion } from "./launch-templates";
-import type { StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
-import type { StateHistory } from "./state-history";
+import type { Permissions } from "./permissions";
 import type { GuestSettings } from "./ssm/guest";
+import type { StateHistory } from "./state-history";
+import type { StatusCheckName, StatusCheckSettings, StatusChecks } from "./status-checks";
 
 export const CONTROL_PREFIX = "/_emulator/";
 

@@ -5,13 +5,13 @@ import { randomUUID } from "node:crypto";
 import { ACTIONS, type ActionContext } from "./actions";
 import type { CallLog } from "./calls";
 import type { InstanceTypeCatalogue } from "./catalogue";
-import { Ec2Error, dryRunSucceeded, httpStatusFor, renderError, renderHtmlError, unauthorized } from "./errors";
+import { dryRunSucceeded, Ec2Error, httpStatusFor, renderError, renderHtmlError, unauthorized } from "./errors";
 import type { Faults } from "./faults";
 import type { InstanceStore } from "./instances";
 import type { LaunchTemplateStore } from "./launch-templates";
 import type { Permissions } from "./permissions";
-import { type QueryParams, listParam } from "./query";
-import { EC2_XML_NAMESPACE, type XmlElement, el, renderDocument } from "./xml";
+import { listParam, type QueryParams } from "./query";
+import { EC2_XML_NAMESPACE, el, renderDocument, type XmlElement } from "./xml";
 
 export interface EmulatorState {
   readonly store: InstanceStore;

@@ -1,5 +1,6 @@
 import type http from "node:http";
 import { AddressPool } from "./addresses";
+import { AutoScalingGroups, type GroupSnapshot, type SeedGroup } from "./autoscaling/groups";
 import { CallLog, type CallRecord } from "./calls";
 import { InstanceTypeCatalogue, type InstanceTypeInfo } from "./catalogue";
 import type { ControlTarget } from "./control";
@@ -14,14 +15,13 @@ import {
   type SeedInstance,
   type StateReason,
 } from "./instances";
-import { Permissions } from "./permissions";
-import { AutoScalingGroups, type GroupSnapshot, type SeedGroup } from "./autoscaling/groups";
 import { LaunchTemplateStore, type SeedLaunchTemplateVersion } from "./launch-templates";
-import type { StatusCheckSettings, StatusChecks } from "./status-checks";
+import { Permissions } from "./permissions";
 import { closeServer, createEmulatorServer, listen } from "./server";
-import { type StateHistory, StateHistoryLog } from "./state-history";
 import type { GuestSettings } from "./ssm/guest";
 import { SsmService } from "./ssm/service";
+import { type StateHistory, StateHistoryLog } from "./state-history";
+import type { StatusCheckSettings, StatusChecks } from "./status-checks";
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */

@@ -4,8 +4,8 @@
 
 import { type AddressPool, randomHex, randomResourceId } from "./addresses";
 import type { InstanceTypeCatalogue } from "./catalogue";
-import { type StatusCheckName, type StatusCheckSettings, type StatusChecks, statusChecksOf } from "./status-checks";
 import type { StateHistoryLog } from "./state-history";
+import { type StatusCheckName, type StatusCheckSettings, type StatusChecks, statusChecksOf } from "./status-checks";
 
 export type InstanceStateName = "pending" | "running" | "shutting-down" | "terminated" | "stopping" | "stopped";
 export type NestedVirtualization = "enabled" | "disabled";

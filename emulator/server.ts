@@ -3,10 +3,10 @@
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { AUTO_SCALING_API_VERSION, type AutoScalingState, handleAutoScalingRequest } from "./autoscaling/query-api";
 import { CONTROL_PREFIX, type ControlTarget, handleControlRequest } from "./control";
 import { type EmulatorState, type HttpReply, handleEc2Request } from "./dispatch";
 import { parseForm } from "./query";
-import { AUTO_SCALING_API_VERSION, type AutoScalingState, handleAutoScalingRequest } from "./autoscaling/query-api";
 import { SSM_TARGET_PREFIX, type SsmService } from "./ssm/service";
 
 const MAX_BODY_BYTES = 1024 * 1024;

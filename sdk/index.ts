@@ -1,15 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { nestedVirtProvider } from "../provider/pulumi/dynamic-provider";
 import {
-  INPUT_ATTRIBUTES,
-  OUTPUT_ATTRIBUTES,
   type AttributeName,
+  INPUT_ATTRIBUTES,
   type InputName,
   type NamesExactly,
+  OUTPUT_ATTRIBUTES,
 } from "../provider/engine/schema";
+import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
+import { nestedVirtProvider } from "../provider/pulumi/dynamic-provider";
 import { PREFLIGHT_PROPERTY } from "../provider/pulumi/preflight-record";
 import { preflightInProgram } from "./program-preflight";
-import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
 
 export type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };
 

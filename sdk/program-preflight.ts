@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createEngine, outageWarning, parseInputs, type AwsConnection, type RawInputs } from "../provider/engine";
+import { type AwsConnection, createEngine, outageWarning, parseInputs, type RawInputs } from "../provider/engine";
 import { type PreflightRecord, preflightRecord } from "../provider/pulumi/preflight-record";
 
 /**

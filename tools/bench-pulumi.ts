@@ -13,10 +13,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot } from "./cli/paths";
-import { createPulumiProject } from "../tests/e2e/support/pulumi-project";
+import { mostNotRunningAtOnce, startEmulator } from "../emulator";
 import { createTypeScriptPluginProject } from "../tests/e2e/support/plugin-project";
-import { startEmulator, mostNotRunningAtOnce } from "../emulator";
+import { createPulumiProject } from "../tests/e2e/support/pulumi-project";
+import { repoRoot } from "./cli/paths";
 
 const STOP_MS = 3000;
 const STOP_STAGGER_MS = 53;

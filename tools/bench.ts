@@ -9,16 +9,17 @@
  * run fits in a few minutes, except one fleet at EC2's order (the issue's own scenario); --scale
  * multiplies every transition (--scale 3 ≈ EC2's order).
  */
-import * as path from "node:path";
+
 import { spawn } from "node:child_process";
+import * as path from "node:path";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../provider/terraform/protocol/handshake";
 import { generateCertificate } from "../provider/terraform/protocol/tls";
-import { repoRoot } from "./cli/paths";
 import { median } from "./bench/common";
 import { failedModifyTable } from "./bench/failed-modify";
-import { groupCountTable } from "./bench/group-count";
 import { FLEET_HEADER, type FleetScenario, fleetRow, runFleet } from "./bench/fleet";
+import { groupCountTable } from "./bench/group-count";
 import { singleCycleTable } from "./bench/single-cycle";
+import { repoRoot } from "./cli/paths";
 
 function arg(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startEmulator, type InstanceSnapshot } from "../emulator";
+import { type InstanceSnapshot, startEmulator } from "../emulator";
 import { repoRoot } from "./cli/paths";
 import { PulumiWorkspace, setupPulumiCli } from "./cli/pulumi";
 

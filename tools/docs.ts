@@ -6,13 +6,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  type AttributeSpec,
   DEFAULT_WAIT_TIMEOUT,
-  iamPolicy,
   INPUT_ATTRIBUTES,
+  iamPolicy,
   OUTPUT_ATTRIBUTES,
   TIMEOUT_FIELDS,
   TIMING_FIELDS,
-  type AttributeSpec,
 } from "../provider/engine/schema";
 import { repoRoot } from "./cli/paths";
 import { renderCliDoc, renderCliOutputSchema } from "./docs-cli";

@@ -1,7 +1,7 @@
 import { Ec2Error } from "../errors";
 import type { InstanceRecord } from "../instances";
 import { requiredParam } from "../query";
-import { type XmlElement, el } from "../xml";
+import { el, type XmlElement } from "../xml";
 import type { ActionHandler } from "./context";
 import { findInstances, instanceArn } from "./lookup";
 

@@ -1,7 +1,7 @@
 import type { InstanceRecord } from "../instances";
 import { booleanParam, integerParam, listParam } from "../query";
-import { detailStatusOf, type CheckStatus } from "../status-checks";
-import { type XmlElement, el, itemList } from "../xml";
+import { type CheckStatus, detailStatusOf } from "../status-checks";
+import { el, itemList, type XmlElement } from "../xml";
 import type { ActionContext, ActionHandler } from "./context";
 import { instanceStateXml } from "./instance-xml";
 import { describedInstances } from "./lookup";

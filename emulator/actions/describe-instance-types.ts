@@ -1,7 +1,7 @@
 import type { InstanceTypeInfo } from "../catalogue";
 import { Ec2Error } from "../errors";
-import { type QueryFilter, filtersParam, integerParam, listParam, wildcardMatch } from "../query";
-import { type XmlElement, el, itemList, scalarList } from "../xml";
+import { filtersParam, integerParam, listParam, type QueryFilter, wildcardMatch } from "../query";
+import { el, itemList, scalarList, type XmlElement } from "../xml";
 import type { ActionHandler } from "./context";
 import { paginate } from "./pagination";
 

@@ -1,7 +1,7 @@
 import { ACCOUNT_ID } from "../constants";
 import { Ec2Error } from "../errors";
 import { type InstanceRecord, STATE_CODES } from "../instances";
-import { type QueryFilter, filtersParam, integerParam, listParam, wildcardMatch } from "../query";
+import { filtersParam, integerParam, listParam, type QueryFilter, wildcardMatch } from "../query";
 import { el, itemList } from "../xml";
 import type { ActionHandler } from "./context";
 import { instanceXml } from "./instance-xml";

@@ -1,6 +1,6 @@
 import type { ActionHandler } from "./context";
-import { describeInstanceStatus } from "./describe-instance-status";
 import { describeInstanceAttribute } from "./describe-instance-attribute";
+import { describeInstanceStatus } from "./describe-instance-status";
 import { describeInstanceTypes } from "./describe-instance-types";
 import { describeInstances } from "./describe-instances";
 import { describeLaunchTemplateVersions } from "./describe-launch-template-versions";

@@ -1,10 +1,10 @@
 // <item> body of an instance in DescribeInstances (names from the SDK's Instance schema).
 
-import { publicDnsName, privateDnsName } from "../addresses";
+import { privateDnsName, publicDnsName } from "../addresses";
 import type { InstanceTypeCatalogue } from "../catalogue";
 import { ACCOUNT_ID } from "../constants";
 import { type InstanceRecord, STATE_CODES } from "../instances";
-import { type XmlElement, el, itemList } from "../xml";
+import { el, itemList, type XmlElement } from "../xml";
 
 export function instanceStateXml(name: string, state: InstanceRecord["state"]): XmlElement {
   return el(name, [el("code", STATE_CODES[state]), el("name", state)]);

@@ -1,7 +1,7 @@
 import { Ec2Error, incorrectState } from "../errors";
 import type { InstanceRecord, InstanceStateName } from "../instances";
 import { booleanParam, listParam } from "../query";
-import { type XmlElement, el, itemList } from "../xml";
+import { el, itemList, type XmlElement } from "../xml";
 import type { ActionContext, ActionHandler } from "./context";
 import { instanceStateXml } from "./instance-xml";
 import { findInstances, instanceArn } from "./lookup";

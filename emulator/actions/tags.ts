@@ -1,6 +1,6 @@
 import { Ec2Error } from "../errors";
 import type { InstanceRecord } from "../instances";
-import { type QueryTag, listParam, tagsParam } from "../query";
+import { listParam, type QueryTag, tagsParam } from "../query";
 import { el } from "../xml";
 import type { ActionContext, ActionHandler } from "./context";
 import { findInstances, instanceArn } from "./lookup";

@@ -9,8 +9,8 @@ import type { HttpReply } from "../dispatch";
 import { httpStatusFor } from "../errors";
 import type { Faults } from "../faults";
 import type { Permissions } from "../permissions";
-import { type QueryParams, listParam } from "../query";
-import { type XmlElement, el, renderDocument } from "../xml";
+import { listParam, type QueryParams } from "../query";
+import { el, renderDocument, type XmlElement } from "../xml";
 import { AutoScalingError, type AutoScalingGroups, type GroupRecord, type LifecycleState } from "./groups";
 
 export const AUTO_SCALING_API_VERSION = "2011-01-01";

@@ -3,9 +3,9 @@
 // injection, simulated IAM and call log as the EC2 actions.
 
 import { randomUUID } from "node:crypto";
-import type { HttpReply, EmulatorState } from "../dispatch";
-import type { InstanceRecord } from "../instances";
 import { ACCOUNT_ID } from "../constants";
+import type { EmulatorState, HttpReply } from "../dispatch";
+import type { InstanceRecord } from "../instances";
 import { CommandStore, statusAt } from "./commands";
 import { DEFAULT_GUEST, type GuestSettings, guestView } from "./guest";
 import { runPowerShellScript, runShellScript, type ScriptResult } from "./shell";
@@ -134,7 +134,7 @@ export class SsmService {
     if (instanceIds.length === 0) throw new SsmError("ValidationException", "InstanceIds or Targets must be given.");
     const offline = instanceIds.filter((id) => {
       const record = this.state.store.get(id);
-      return !record || record.state !== "running" || this.guestOf(id).ssmAgent !== "online";
+      return record?.state !== "running" || this.guestOf(id).ssmAgent !== "online";
     });
     if (offline.length > 0) {
       throw new SsmError(

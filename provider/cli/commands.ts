@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Filter } from "@aws-sdk/client-ec2";
-import { createEngine, type AppliedState, type Engine, type Inspection } from "../engine/engine";
+import { type AppliedState, createEngine, type Engine, type Inspection } from "../engine/engine";
 import { BlockedError, CancelledError, NestedVirtError } from "../engine/errors";
 import { Ec2Gateway } from "../engine/gateway";
+import type { RawInputs } from "../engine/inputs";
 import { JOURNAL_TAG_KEY } from "../engine/journal";
 import { RolloutHaltedError } from "../engine/rollout";
 import type { RunControl } from "../engine/run-control";
@@ -10,7 +11,6 @@ import type { AwsConnection, DesiredState } from "../engine/types";
 import type { Display } from "./display";
 import { EXIT_CODES, type ExitCode, UsageError } from "./exit";
 import { desiredFor } from "./options";
-import type { RawInputs } from "../engine/inputs";
 import { ProgressBoard } from "./progress";
 import {
   type CommandName,

@@ -1,3 +1,4 @@
+import { parseInputs, type RawInputs } from "../engine/inputs";
 import {
   attribute,
   DEFAULT_WAIT_TIMEOUT,
@@ -6,7 +7,6 @@ import {
   MIN_WAIT_SECONDS,
   TIMEOUT_FIELDS,
 } from "../engine/schema";
-import { parseInputs, type RawInputs } from "../engine/inputs";
 import type { DesiredState } from "../engine/types";
 import { UsageError } from "./exit";
 

@@ -1,3 +1,5 @@
+import type { Instance } from "@aws-sdk/client-ec2";
+import { CapacityAwareStart, StartCapacityError } from "./capacity";
 import {
   awsErrorCode,
   BlockedError,
@@ -7,21 +9,19 @@ import {
   NestedVirtError,
   WaitTimeoutError,
 } from "./errors";
-import type { Ec2Gateway } from "./gateway";
-import { CapacityAwareStart, StartCapacityError } from "./capacity";
-import { StopProtectionLift } from "./stop-protection";
 import { encodeFailedCycle, FAILED_CYCLE_HOLD_MS, FAILED_CYCLE_TAG_KEY, RETRY_FAILED_CYCLE_ENV } from "./failed-cycle";
-import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
-import { waitInstanceStatusOk } from "./health-gate";
-import { RolloutHaltedError, rolloutGroupFor, type RolloutSettings, type RolloutSlot } from "./rollout";
+import type { Ec2Gateway } from "./gateway";
 import { admits, GROUP_TAG_KEY, groupMemberOf, SLOT_TAG_KEY, SlotBusyError, type SlotLeases } from "./group-slots";
+import { waitInstanceStatusOk } from "./health-gate";
+import { encodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import { journalTagOf } from "./lease";
 import { missingPermissionBlocker, STEP_ACTIONS, stopProtectedBlocker } from "./plan";
-import { StandbyError, type StandbyCycle } from "./standby";
+import { RolloutHaltedError, type RolloutSettings, type RolloutSlot, rolloutGroupFor } from "./rollout";
+import { type StandbyCycle, StandbyError } from "./standby";
 import { standbyGroupOf } from "./standby-steps";
-import type { Instance } from "@aws-sdk/client-ec2";
+import { StopProtectionLift } from "./stop-protection";
 import type { CycleJournal, CyclePlan, CycleTimings, InstanceFacts, StepKind } from "./types";
-import { sleep, waitInstanceRunning, waitInstanceStopped, type WaitOptions } from "./waiters";
+import { sleep, type WaitOptions, waitInstanceRunning, waitInstanceStopped } from "./waiters";
 
 export interface CycleOptions {
   stopTimeoutSeconds: number;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { AutoScalingGateway } from "./auto-scaling-gateway";
 import { anotherRunsCycle, confirmDelayMs } from "./confirm";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
 import {
@@ -12,18 +13,16 @@ import {
 import { retryFailedCycleFromEnvironment } from "./failed-cycle";
 import { findInstanceFacts, toInstanceFacts } from "./finders";
 import { Ec2Gateway, type MutatingAction } from "./gateway";
-import { InstanceLocks } from "./instance-lock";
-import { waitForOtherCycle } from "./lease";
-import { actionsOf, planCycle, type PlanContext } from "./plan";
-import { preflightCycle } from "./preflight";
-import { guestAgentBlockers, verifyInGuest } from "./guest-check";
-import type { SsmGateway } from "./ssm-gateway";
-import { rolloutOf } from "./rollout";
 import { SlotBusyError, SlotLeases } from "./group-slots";
-import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
+import { guestAgentBlockers, verifyInGuest } from "./guest-check";
+import { InstanceLocks } from "./instance-lock";
 import { isLeaseHeld } from "./journal";
-import type { AutoScalingGateway } from "./auto-scaling-gateway";
 import { checkGroup } from "./launch-template-check";
+import { waitForOtherCycle } from "./lease";
+import { actionsOf, type PlanContext, planCycle } from "./plan";
+import { preflightCycle } from "./preflight";
+import { rolloutOf } from "./rollout";
+import type { SsmGateway } from "./ssm-gateway";
 import { StandbyCycle } from "./standby";
 import { standbyGroupOf } from "./standby-steps";
 import type {
@@ -38,6 +37,7 @@ import type {
   StepKind,
   UnreadableJournal,
 } from "./types";
+import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
 
 export interface EngineOptions {
   connection?: AwsConnection;

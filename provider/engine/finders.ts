@@ -1,6 +1,6 @@
 import type { Filter, Instance, InstanceTypeInfo } from "@aws-sdk/client-ec2";
-import type { Ec2Gateway } from "./gateway";
 import { decodeFailedCycle, FAILED_CYCLE_TAG_KEY } from "./failed-cycle";
+import type { Ec2Gateway } from "./gateway";
 import { decodeJournal, JOURNAL_TAG_KEY } from "./journal";
 import type {
   CycleJournal,

@@ -1,7 +1,7 @@
 import { NestedVirtError, UnexpectedStateError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { RETRY, type Verdict } from "./poller";
-import { instanceChecksOf, type InstanceChecks } from "./status";
+import { type InstanceChecks, instanceChecksOf } from "./status";
 import type { WaitOptions } from "./waiters";
 
 /** The instance failed its health gate; it is running with the new setting but not healthy. */

@@ -1,39 +1,39 @@
 /** The engine: reads instance facts, plans, and runs the cycle. No Pulumi or Terraform here. */
-export * from "./types";
-export * from "./errors";
-export * from "./inputs";
-export * from "./schema";
+
+export { AutoScalingGateway, type GroupMembership } from "./auto-scaling-gateway";
+export { CAPACITY_ERROR_CODE, CAPACITY_STATE_REASON, StartCapacityError } from "./capacity";
+export { DOWNTIME_RETRY_WINDOW_MS } from "./cycle";
+export { type Declaration, Declarations, type DeclarationWording, DuplicateDeclarationError } from "./duplicates";
 export {
+  type AppliedState,
+  type ApplyOptions,
   createEngine,
   type Engine,
   type EngineOptions,
   type Inspection,
-  type AppliedState,
-  type ApplyOptions,
-  type PermittedActions,
   type InstanceDetails,
+  type PermittedActions,
   type ProgressPhase,
 } from "./engine";
-export { planCycle, actionsOf, WINDOWS_MAX_VCPUS } from "./plan";
-export { outageWarning } from "./outage";
-export { HealthGateError } from "./health-gate";
-export { GuestCheckFailedError, LINUX_CHECK, WINDOWS_CHECK } from "./guest-check";
-export { SsmGateway } from "./ssm-gateway";
-export { RolloutHaltedError, forgetRolloutGroups } from "./rollout";
-export { Ec2Gateway, PERMISSION_TTL_MS, type MutatingAction } from "./gateway";
-export { GROUP_TAG_KEY, SLOT_TAG_KEY } from "./group-slots";
-export { JOURNAL_TAG_KEY } from "./journal";
-export { AUTO_SCALING_GROUP_TAG, findInstanceIds } from "./finders";
-export { RunControl } from "./run-control";
-export { ConflictingApplyError } from "./instance-lock";
-export { Declarations, DuplicateDeclarationError, type Declaration, type DeclarationWording } from "./duplicates";
+export * from "./errors";
 export {
-  FAILED_CYCLE_TAG_KEY,
   FAILED_CYCLE_HOLD_MS,
+  FAILED_CYCLE_TAG_KEY,
   RETRY_FAILED_CYCLE_ENV,
 } from "./failed-cycle";
-export { DOWNTIME_RETRY_WINDOW_MS } from "./cycle";
-export { AutoScalingGateway, type GroupMembership } from "./auto-scaling-gateway";
+export { AUTO_SCALING_GROUP_TAG, findInstanceIds } from "./finders";
+export { Ec2Gateway, type MutatingAction, PERMISSION_TTL_MS } from "./gateway";
+export { GROUP_TAG_KEY, SLOT_TAG_KEY } from "./group-slots";
+export { GuestCheckFailedError, LINUX_CHECK, WINDOWS_CHECK } from "./guest-check";
+export { HealthGateError } from "./health-gate";
+export * from "./inputs";
+export { ConflictingApplyError } from "./instance-lock";
+export { decodeJournal, encodeJournal, JOURNAL_TAG_KEY } from "./journal";
+export { outageWarning } from "./outage";
+export { actionsOf, planCycle, WINDOWS_MAX_VCPUS } from "./plan";
+export { forgetRolloutGroups, RolloutHaltedError } from "./rollout";
+export { RunControl } from "./run-control";
+export * from "./schema";
+export { SsmGateway } from "./ssm-gateway";
 export { StandbyError } from "./standby";
-export { decodeJournal, encodeJournal } from "./journal";
-export { StartCapacityError, CAPACITY_ERROR_CODE, CAPACITY_STATE_REASON } from "./capacity";
+export * from "./types";

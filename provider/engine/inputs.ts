@@ -1,12 +1,12 @@
 import {
+  type AttributeSpec,
   attribute,
   DEFAULT_WAIT_TIMEOUT,
   INPUT_ATTRIBUTES,
+  type InputName,
   MAX_WAIT_SECONDS,
   MIN_WAIT_SECONDS,
   TIMEOUT_FIELDS,
-  type AttributeSpec,
-  type InputName,
 } from "./schema";
 import type { DesiredState } from "./types";
 

@@ -1,5 +1,5 @@
-import type { MutatingAction } from "./gateway";
 import { FAILED_CYCLE_HOLD_MS, FAILED_CYCLE_TAG_KEY, holdsOff, RETRY_FAILED_CYCLE_ENV } from "./failed-cycle";
+import type { MutatingAction } from "./gateway";
 import { isLeaseHeld, JOURNAL_TAG_KEY } from "./journal";
 import type { GroupFindings } from "./launch-template-check";
 import { withStandby } from "./standby-steps";

@@ -5,8 +5,8 @@ import type {
   RetryStrategyV2,
   StandardRetryToken,
 } from "@smithy/types";
-import { awsErrorCode, FAILED_CALL } from "./errors";
 import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
+import { awsErrorCode, FAILED_CALL } from "./errors";
 
 /**
  * EC2 throttles each API action with its own token bucket ("Request throttling for the Amazon EC2

@@ -1,8 +1,8 @@
 import type { Instance } from "@aws-sdk/client-ec2";
 import { UnexpectedStateError, WaitTimeoutError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
-import { RETRY, type Verdict } from "./poller";
 import { groupMemberOf, hasRoom, SlotWaitTimeoutError } from "./group-slots";
+import { RETRY, type Verdict } from "./poller";
 import { type InstanceStatus, instanceStatusOf } from "./status";
 
 export interface WaitOptions {

@@ -7,7 +7,7 @@ import { cancelRuns, runsSettled } from "../pulumi/handlers";
 import { connectEngineLog, engineAddressOf } from "./engine-log";
 import { watchEngine } from "./engine-watch";
 import { createPluginProvider } from "./provider";
-import { serveProvider, type ProviderConfig } from "./serve";
+import { type ProviderConfig, serveProvider } from "./serve";
 
 const args = process.argv.slice(2);
 const engineAddress = engineAddressOf(args);

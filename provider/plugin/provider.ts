@@ -4,9 +4,9 @@ import type * as pulumiProvider from "@pulumi/pulumi/provider";
 import { Declarations } from "../engine/duplicates";
 import * as handlers from "../pulumi/handlers";
 import type { EngineLog } from "./engine-log";
-import type { DetailedDiff } from "./serve";
 import { ENABLEMENT_TOKEN, pulumiSchema } from "./schema";
-import { readAwsStackSettings, stackOfUrn, type AwsStackSettings } from "./stack-config";
+import type { DetailedDiff } from "./serve";
+import { type AwsStackSettings, readAwsStackSettings, stackOfUrn } from "./stack-config";
 
 /**
  * The nestedvirt provider plugin: Pulumi's resource protocol for `nestedvirt:index:Enablement`,

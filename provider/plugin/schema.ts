@@ -1,4 +1,4 @@
-import { ATTRIBUTES, DEFAULT_WAIT_TIMEOUT, TIMEOUT_FIELDS, TIMING_FIELDS, type AttributeSpec } from "../engine/schema";
+import { ATTRIBUTES, type AttributeSpec, DEFAULT_WAIT_TIMEOUT, TIMEOUT_FIELDS, TIMING_FIELDS } from "../engine/schema";
 
 /**
  * The Pulumi package schema of the plugin, derived from provider/engine/schema.ts like the

@@ -1,24 +1,24 @@
+import type { dynamic } from "@pulumi/pulumi";
 import {
-  createEngine,
-  INPUT_ATTRIBUTES,
-  InvalidInputsError,
-  parseInputs,
-  REPLACING_ATTRIBUTES,
   type AppliedState,
   type ApplyOptions,
+  createEngine,
   type DesiredState,
   type Engine,
+  INPUT_ATTRIBUTES,
+  InvalidInputsError,
   type NestedVirtSetting,
   type ParsedInputs,
   type ProgressPhase,
+  parseInputs,
   type RawInputs,
+  REPLACING_ATTRIBUTES,
 } from "../engine";
-import { phaseStatus } from "../engine/progress-text";
-import type { dynamic } from "@pulumi/pulumi";
 import { Declarations } from "../engine/duplicates";
+import { phaseStatus } from "../engine/progress-text";
 import { RunControl, watchParent } from "../engine/run-control";
 import { currentPreflight, PREFLIGHT_PROPERTY } from "./preflight-record";
-import { UNKNOWN_VALUE, type EnablementInputs, type EnablementOutputs } from "./properties";
+import { type EnablementInputs, type EnablementOutputs, UNKNOWN_VALUE } from "./properties";
 
 /**
  * The Pulumi dynamic provider's methods. The serialized provider object only `require`s this

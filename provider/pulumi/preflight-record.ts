@@ -1,4 +1,4 @@
-import { EC2_ACTIONS, PERMISSION_TTL_MS, type DesiredState, type Inspection, type MutatingAction } from "../engine";
+import { type DesiredState, EC2_ACTIONS, type Inspection, type MutatingAction, PERMISSION_TTL_MS } from "../engine";
 
 /**
  * What the program found when it looked at the instance before registering the resource: the plan's

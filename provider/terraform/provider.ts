@@ -2,17 +2,17 @@ import { Declarations } from "../engine/duplicates";
 import { parseInputs } from "../engine/inputs";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
+import { errorDiagnostic } from "./diagnostics";
+import type { EngineAccess } from "./engine-access";
 import {
   CtyError,
+  type CtyType,
+  type CtyValue,
   decodeJson,
   decodeMsgpack,
   encodeMsgpack,
   isObjectValue,
-  type CtyType,
-  type CtyValue,
 } from "./protocol/cty";
-import { errorDiagnostic } from "./diagnostics";
-import type { EngineAccess } from "./engine-access";
 import type {
   ApplyResourceChangeRequest,
   ApplyResourceChangeResponse,
@@ -38,15 +38,15 @@ import type {
   UpgradeResourceStateResponse,
 } from "./protocol/messages";
 import {
-  applyResourceChange,
   type ApplyRequest,
+  applyResourceChange,
   importResourceState,
   planResourceChange,
+  type ResourceContext,
   readResource,
+  TERRAFORM_WORDING,
   upgradeResourceState,
   validateResourceConfig,
-  type ResourceContext,
-  TERRAFORM_WORDING,
 } from "./resource";
 import {
   PROVIDER_FIELDS,

@@ -1,7 +1,6 @@
 import { Declarations, type DeclarationWording } from "../engine/duplicates";
 import { isInstanceId } from "../engine/inputs";
 import type { AwsConnection } from "../engine/types";
-import { ctyEqual, CtyError, fromJson, isObjectValue, Unknown, type CtyObject, type CtyValue } from "./protocol/cty";
 import {
   blockerDiagnostic,
   engineErrorDiagnostics,
@@ -13,6 +12,7 @@ import {
   withTerraformNames,
 } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
+import { CtyError, type CtyObject, type CtyValue, ctyEqual, fromJson, isObjectValue, Unknown } from "./protocol/cty";
 import type { Diagnostic } from "./protocol/messages";
 import { ID_ATTRIBUTE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES, tfName } from "./schema";
 import { COMPUTED_OUTPUTS, defaultsByTfName, stateValues, validate } from "./values";

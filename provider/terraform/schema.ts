@@ -1,4 +1,4 @@
-import { ATTRIBUTES, RESOURCE_TYPE_NAME, TIMEOUT_FIELDS, TIMING_FIELDS, type AttributeSpec } from "../engine/schema";
+import { ATTRIBUTES, type AttributeSpec, RESOURCE_TYPE_NAME, TIMEOUT_FIELDS, TIMING_FIELDS } from "../engine/schema";
 import type { CtyType } from "./protocol/cty";
 import type { Schema, SchemaAttribute, SchemaBlock, SchemaNestedBlock } from "./protocol/messages";
 

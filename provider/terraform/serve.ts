@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import * as grpc from "@grpc/grpc-js";
-import { engineAccess, type EngineAccess } from "./engine-access";
+import { RunControl, watchParent } from "../engine/run-control";
+import { type EngineAccess, engineAccess } from "./engine-access";
 import {
   handshakeLine,
   negotiateProtocolVersion,
@@ -8,10 +9,9 @@ import {
   RUN_BY_HAND_MESSAGE,
   startedByHost,
 } from "./protocol/handshake";
-import { RunControl, watchParent } from "../engine/run-control";
+import { generateCertificate, handshakeCertificate } from "./protocol/tls";
 import { createProvider, type ProviderHandlers } from "./provider";
 import { startPluginServer } from "./server";
-import { generateCertificate, handshakeCertificate } from "./protocol/tls";
 
 /**
  * Runs this process as a go-plugin provider: checks it was started by Terraform, serves plugin

@@ -1,8 +1,8 @@
-import { parseInputs, type InputFailure, type ParsedInputs, type RawInputs } from "../engine/inputs";
+import type { AppliedState } from "../engine/engine";
+import { type InputFailure, type ParsedInputs, parseInputs, type RawInputs } from "../engine/inputs";
 import { TIMING_FIELDS } from "../engine/schema";
 import type { CycleTimings, EnablementState } from "../engine/types";
-import type { AppliedState } from "../engine/engine";
-import { isObjectValue, Unknown, type CtyObject, type CtyValue } from "./protocol/cty";
+import { type CtyObject, type CtyValue, isObjectValue, Unknown } from "./protocol/cty";
 import { TERRAFORM_ATTRIBUTES } from "./schema";
 
 /** Conversions between the resource's Terraform object value and the engine's camelCase types. */

@@ -16,28 +16,28 @@ import {
   booleanToHclTerraform,
   booleanToTerraform,
   ComplexObject,
+  type IInterpolatingParent,
   ImportableResource,
+  type IResolvable,
   numberToHclTerraform,
   numberToTerraform,
   stringToHclTerraform,
   stringToTerraform,
+  type TerraformMetaArguments,
   TerraformProvider,
   TerraformResource,
-  type IInterpolatingParent,
-  type IResolvable,
-  type TerraformMetaArguments,
 } from "cdktf";
 import type { Construct } from "constructs";
 import {
   ATTRIBUTES,
-  INPUT_ATTRIBUTES,
-  RESOURCE_TYPE_NAME,
-  TIMEOUT_FIELDS,
-  TIMING_FIELDS,
   type AttributeName,
   type AttributeSpec,
-  type InputName as SchemaInputName,
+  INPUT_ATTRIBUTES,
   type NamesExactly,
+  RESOURCE_TYPE_NAME,
+  type InputName as SchemaInputName,
+  TIMEOUT_FIELDS,
+  TIMING_FIELDS,
 } from "../../provider/engine/schema";
 import type { InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../../provider/engine/types";
 import { PROVIDER_ADDRESS, PROVIDER_FIELDS, PROVIDER_NAME } from "../../provider/terraform/schema";

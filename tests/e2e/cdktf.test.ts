@@ -1,15 +1,15 @@
-import { expect } from "chai";
-import { App, Testing, TerraformOutput, TerraformStack } from "cdktf";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { App, TerraformOutput, TerraformStack, Testing } from "cdktf";
+import { expect } from "chai";
+import { type Ec2Emulator, startEmulator } from "../../emulator";
 import { KvmRunnerStack } from "../../examples/cdktf/main";
 import { INPUT_ATTRIBUTES, JOURNAL_TAG_KEY } from "../../provider/engine";
 import { PROVIDER_FIELDS } from "../../provider/terraform/schema";
 import { NestedVirtEnablement, NestedvirtProvider, PROVIDER_ADDRESS } from "../../sdk/cdktf";
 import { repoRoot } from "../../tools/cli/paths";
 import { runCommand } from "../../tools/cli/run";
-import { startEmulator, type Ec2Emulator } from "../../emulator";
 import { createTerraformProject, type TerraformProject } from "./support/terraform-project";
 
 const ID = "i-0123456789abcdef0";

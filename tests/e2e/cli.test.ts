@@ -1,10 +1,10 @@
-import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { expect } from "chai";
 import { type Ec2Emulator, mostNotRunningAtOnce, type SeedInstance, startEmulator } from "../../emulator";
-import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { Report } from "../../provider/cli/report";
 import { REPORT_JSON_SCHEMA } from "../../provider/cli/report-schema";
+import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import { conformsToSchema } from "../support/json-schema";
 import { cliEnvironment, type InstalledCli, installCli, runCli, startCli, TmuxTerminal } from "./support/cli-package";
 import { firstStoppedInstance } from "./support/first-stop";

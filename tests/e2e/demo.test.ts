@@ -1,5 +1,5 @@
-import { expect } from "chai";
 import * as path from "node:path";
+import { expect } from "chai";
 import { repoRoot } from "../../tools/cli/paths";
 import { runCommand } from "../../tools/cli/run";
 

@@ -1,9 +1,9 @@
 import { expect } from "chai";
+import { type Ec2Emulator, mostNotRunningAtOnce, startEmulator } from "../../emulator";
 import { GROUP_TAG_KEY, JOURNAL_TAG_KEY, SLOT_TAG_KEY } from "../../provider/engine";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import type { RunResult } from "../../tools/cli/run";
 import type { TerraformWorkspace } from "../../tools/cli/terraform";
-import { mostNotRunningAtOnce, startEmulator, type Ec2Emulator } from "../../emulator";
 import { setStackConfig } from "./support/emulated-stacks";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
 import { configuration, createTerraformProject, type TerraformProject } from "./support/terraform-project";

@@ -1,11 +1,11 @@
-import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { expect } from "chai";
 import type { Ec2Emulator } from "../../emulator";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
-import { isAlive, processTree } from "../../tools/cli/run";
 import type { PulumiStateResource, PulumiWorkspace } from "../../tools/cli/pulumi";
+import { isAlive, processTree } from "../../tools/cli/run";
 import { useEmulatedStacks } from "./support/emulated-stacks";
 import { createTypeScriptPluginProject, importEnablement } from "./support/plugin-project";
 import { waitFor } from "./support/wait-for";

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import type { Ec2Emulator } from "../../emulator";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import { useEmulatedStacks } from "./support/emulated-stacks";
-import { createYamlProject, type PluginProject, importEnablement } from "./support/plugin-project";
+import { createYamlProject, importEnablement, type PluginProject } from "./support/plugin-project";
 
 const TYPE = "nestedvirt:index:Enablement";
 const FULL_CYCLE = ["CreateTags", "StopInstances", "ModifyInstanceCpuOptions", "StartInstances", "DeleteTags"];

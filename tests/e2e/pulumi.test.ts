@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { firstStoppedInstance } from "./support/first-stop";
+import { type Ec2Emulator, mostNotRunningAtOnce, type SeedInstance } from "../../emulator";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import type { PulumiWorkspace } from "../../tools/cli/pulumi";
 import { isAlive, killProcessTree, processTree } from "../../tools/cli/run";
-import { mostNotRunningAtOnce, type Ec2Emulator, type SeedInstance } from "../../emulator";
-import { useEmulatedStacks, setStackConfig } from "./support/emulated-stacks";
+import { setStackConfig, useEmulatedStacks } from "./support/emulated-stacks";
+import { firstStoppedInstance } from "./support/first-stop";
 import { createPulumiProject, type PulumiProject } from "./support/pulumi-project";
 import { waitFor } from "./support/wait-for";
 

@@ -1,12 +1,12 @@
-import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startEmulator, type Ec2Emulator } from "../../emulator";
-import { cliVersion, PROVIDER_ADDRESS, setupTerraformCli, TerraformWorkspace } from "../../tools/cli/terraform";
+import { expect } from "chai";
+import { type Ec2Emulator, startEmulator } from "../../emulator";
 import type { ReleasedTarget } from "../../tools/build/release/build";
 import { hostTarget } from "../../tools/build/release/targets";
-import { startHttpsMirror, type HttpsMirror } from "../release/support/https-mirror";
+import { cliVersion, PROVIDER_ADDRESS, setupTerraformCli, TerraformWorkspace } from "../../tools/cli/terraform";
+import { type HttpsMirror, startHttpsMirror } from "../release/support/https-mirror";
 import {
   type MirrorKind,
   mirrorCliConfig,

@@ -1,22 +1,22 @@
-import { expect } from "chai";
-import { firstStoppedInstance } from "./support/first-stop";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { expect } from "chai";
+import { type Ec2Emulator, mostNotRunningAtOnce, startEmulator } from "../../emulator";
 import { JOURNAL_TAG_KEY } from "../../provider/engine";
 import { repoRoot } from "../../tools/cli/paths";
 import { isAlive, processTree, type RunResult } from "../../tools/cli/run";
 import {
-  platformDir,
   PROVIDER_ADDRESS,
+  platformDir,
   type TerraformResourceChange,
   type TerraformWorkspace,
 } from "../../tools/cli/terraform";
-import { mostNotRunningAtOnce, startEmulator, type Ec2Emulator } from "../../emulator";
+import { firstStoppedInstance } from "./support/first-stop";
 import {
   configuration,
   createTerraformProject,
-  flat,
   type EnablementBlock,
+  flat,
   type TerraformProject,
 } from "./support/terraform-project";
 import { waitFor } from "./support/wait-for";

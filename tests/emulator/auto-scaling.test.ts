@@ -10,7 +10,7 @@ import {
 import { DescribeLaunchTemplateVersionsCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { type Ec2Emulator, GROUP_NAME_TAG, startEmulator } from "../../emulator";
-import { ManualClock, ec2Client, expectEc2Error } from "./helpers";
+import { ec2Client, expectEc2Error, ManualClock } from "./helpers";
 
 /** Awaits a rejected Auto Scaling call and returns its error code. */
 async function autoScalingError(promise: Promise<unknown>): Promise<AutoScalingServiceException> {

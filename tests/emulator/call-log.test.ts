@@ -6,8 +6,8 @@ import {
   StopInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
-import { ManualClock, ec2Client, expectEc2Error } from "./helpers";
 import { startEmulator } from "../../emulator";
+import { ec2Client, expectEc2Error, ManualClock } from "./helpers";
 
 describe("emulator: call log", () => {
   it("records action, ids, DryRun, params, errors and emulator time in order", async () => {

@@ -1,8 +1,8 @@
 import {
   CreateTagsCommand,
   DeleteTagsCommand,
-  DescribeInstanceTypesCommand,
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   type EC2Client,
   ModifyInstanceCpuOptionsCommand,
   StartInstancesCommand,

@@ -3,7 +3,7 @@
 import { EC2ServiceException } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 
-export { ec2Client, useEmulator, type EmulatorHarness } from "../support/emulated";
+export { type EmulatorHarness, ec2Client, useEmulator } from "../support/emulated";
 
 /** A controllable clock for deterministic state-machine tests. */
 export class ManualClock {

@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
-import { ManualClock, ec2Client, expectEc2Error, useEmulator } from "./helpers";
+import { ec2Client, expectEc2Error, ManualClock, useEmulator } from "./helpers";
 
 async function describe1(client: EC2Client, id: string): Promise<Instance> {
   const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [id] }));

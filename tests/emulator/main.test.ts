@@ -1,9 +1,9 @@
-import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { expect } from "chai";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { expect } from "chai";
 import "./helpers"; // silences the SDK's Node-version warning
 
 const MAIN = path.join(__dirname, "..", "..", "emulator", "main.js");

@@ -1,7 +1,7 @@
 import { type EC2Client, StartInstancesCommand, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
-import { type Ec2Emulator, type StateHistory, mostNotRunningAtOnce, startEmulator } from "../../emulator";
-import { ManualClock, ec2Client } from "./helpers";
+import { type Ec2Emulator, mostNotRunningAtOnce, type StateHistory, startEmulator } from "../../emulator";
+import { ec2Client, ManualClock } from "./helpers";
 
 describe("emulator: state history (manual clock)", () => {
   const clock = new ManualClock();

@@ -1,7 +1,7 @@
 import { DescribeInstanceStatusCommand, type EC2Client, StartInstancesCommand } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
-import { ManualClock, ec2Client, expectEc2Error } from "./helpers";
+import { ec2Client, expectEc2Error, ManualClock } from "./helpers";
 
 async function checksOf(client: EC2Client, id: string) {
   const out = await client.send(new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true }));

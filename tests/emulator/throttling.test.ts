@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
-import { ManualClock, ec2Client } from "./helpers";
+import { ec2Client, ManualClock } from "./helpers";
 
 /** Sends `count` calls one after another and returns the error code of each (undefined = accepted). */
 async function outcomes(count: number, call: () => Promise<unknown>): Promise<(string | undefined)[]> {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { decodeJournal, isLeaseHeld } from "../../provider/engine/journal";
-import { JOURNAL_TAG_KEY, StartCapacityError } from "../../provider/engine";
 import type { CallRecord } from "../../emulator";
+import { JOURNAL_TAG_KEY, StartCapacityError } from "../../provider/engine";
+import { decodeJournal, isLeaseHeld } from "../../provider/engine/journal";
 import { FAST_TRANSITIONS, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { Ec2Emulator } from "../../emulator";
 import {
   BlockedError,
   CycleFailedError,
@@ -9,7 +10,6 @@ import {
   LookupFailedError,
   RETRY_FAILED_CYCLE_ENV,
 } from "../../provider/engine";
-import type { Ec2Emulator } from "../../emulator";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 

@@ -1,5 +1,5 @@
-import { expect } from "chai";
 import { StopInstancesCommand } from "@aws-sdk/client-ec2";
+import { expect } from "chai";
 import { ConflictingApplyError, createEngine, JOURNAL_TAG_KEY } from "../../provider/engine";
 import { FAST_TRANSITIONS, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";

@@ -2,8 +2,8 @@ import { EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
 import { Ec2Gateway, NestedVirtError } from "../../provider/engine";
-import { FleetRetryStrategy } from "../../provider/engine/retry";
 import { PollBudget, RETRY, SharedPoller } from "../../provider/engine/poller";
+import { FleetRetryStrategy } from "../../provider/engine/retry";
 import { waitInstanceRunning, waitInstanceStopped } from "../../provider/engine/waiters";
 import { rejection } from "../support/rejection";
 

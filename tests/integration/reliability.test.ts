@@ -3,8 +3,8 @@ import {
   BlockedError,
   CancelledError,
   JOURNAL_TAG_KEY,
-  WaitTimeoutError,
   type NestedVirtSetting,
+  WaitTimeoutError,
 } from "../../provider/engine";
 import { applyTogether } from "../support/apply-processes";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";

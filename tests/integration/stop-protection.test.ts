@@ -1,7 +1,7 @@
 import { expect } from "chai";
+import type { CallRecord, Ec2Emulator } from "../../emulator";
 import { BlockedError, CycleFailedError, JOURNAL_TAG_KEY } from "../../provider/engine";
 import { decodeJournal, encodeJournal } from "../../provider/engine/journal";
-import type { CallRecord, Ec2Emulator } from "../../emulator";
 import { applyProcess } from "../support/apply-processes";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";

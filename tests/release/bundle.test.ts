@@ -1,5 +1,5 @@
-import { expect } from "chai";
 import * as protoLoader from "@grpc/proto-loader";
+import { expect } from "chai";
 import { createProvider } from "../../provider/terraform/provider";
 import { LOADER_OPTIONS, loadServices } from "../../provider/terraform/server";
 import { protoDefinitions } from "../../tools/build/release/bundle";

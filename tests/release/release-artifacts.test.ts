@@ -1,14 +1,14 @@
-import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { expect } from "chai";
 import { handshakeLine } from "../../provider/terraform/protocol/handshake";
 import { releaseFiles, sha256File } from "../../tools/build/release/artifacts";
 import {
-  checkCodeSignature,
   CPU_TYPE_ARM64,
   CPU_TYPE_X86_64,
+  checkCodeSignature,
   MH_EXECUTE,
   readMachO,
 } from "../../tools/build/release/macho";

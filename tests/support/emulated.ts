@@ -1,6 +1,6 @@
 import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
+import { type Ec2Emulator, type EmulatorOptions, type SeedInstance, startEmulator } from "../../emulator";
 import { createEngine, type DesiredState, type Engine } from "../../provider/engine";
-import { startEmulator, type Ec2Emulator, type EmulatorOptions, type SeedInstance } from "../../emulator";
 import { desiredOf } from "./facts";
 
 // The SDK warns once per process about Node < 22; it is noise in test output.

@@ -1,16 +1,16 @@
+import { ExtData, encode } from "@msgpack/msgpack";
 import { expect } from "chai";
-import { encode, ExtData } from "@msgpack/msgpack";
 import {
   CtyDynamic,
-  ctyEqual,
   CtyError,
+  type CtyObject,
+  type CtyType,
+  type CtyValue,
+  ctyEqual,
   decodeJson,
   decodeMsgpack,
   encodeMsgpack,
   Unknown,
-  type CtyObject,
-  type CtyType,
-  type CtyValue,
 } from "../../provider/terraform/protocol/cty";
 import { PROVIDER_VALUE_TYPE } from "../../provider/terraform/schema";
 import {

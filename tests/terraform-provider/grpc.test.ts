@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { encodeMsgpack } from "../../provider/terraform/protocol/cty";
 import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from "../../provider/terraform/protocol/handshake";
 import type { Diagnostic, GetProviderSchemaResponse } from "../../provider/terraform/protocol/messages";
+import { generateCertificate, type SelfSignedCertificate } from "../../provider/terraform/protocol/tls";
 import { PROVIDER_VALUE_TYPE, RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE } from "../../provider/terraform/schema";
 import { loadServices } from "../../provider/terraform/server";
-import { generateCertificate, type SelfSignedCertificate } from "../../provider/terraform/protocol/tls";
 
 /**
  * The compiled provider binary, started the way Terraform starts it (go-plugin environment,

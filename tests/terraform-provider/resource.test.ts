@@ -1,18 +1,18 @@
 import { expect } from "chai";
-import { createEngine, JOURNAL_TAG_KEY, type AwsConnection } from "../../provider/engine";
-import { Unknown, type CtyObject, type CtyValue } from "../../provider/terraform/protocol/cty";
-import { engineAccess, type EngineAccess } from "../../provider/terraform/engine-access";
+import type { SeedInstance } from "../../emulator";
+import { type AwsConnection, createEngine, JOURNAL_TAG_KEY } from "../../provider/engine";
+import { type EngineAccess, engineAccess } from "../../provider/terraform/engine-access";
+import { type CtyObject, type CtyValue, Unknown } from "../../provider/terraform/protocol/cty";
 import {
   applyResourceChange,
   importResourceState,
   planResourceChange,
+  type ResourceContext,
   readResource,
   upgradeResourceState,
   validateResourceConfig,
-  type ResourceContext,
 } from "../../provider/terraform/resource";
 import { RESOURCE_SCHEMA_VERSION, RESOURCE_VALUE_TYPE, TERRAFORM_ATTRIBUTES } from "../../provider/terraform/schema";
-import type { SeedInstance } from "../../emulator";
 import { FAST_TRANSITIONS, mutatingActions, useEmulator } from "../support/emulated";
 
 const ID = "i-0123456789abcdef0";

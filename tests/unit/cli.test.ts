@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import { buildProgram } from "../../provider/cli/program";
 import { UsageError } from "../../provider/cli/exit";
 import { describeFilter, parseFilter } from "../../provider/cli/filters";
 import { INPUT_PLACEMENT, rawInputsOf, validateFlags } from "../../provider/cli/options";
+import { buildProgram } from "../../provider/cli/program";
 import { ProgressBoard } from "../../provider/cli/progress";
-import { REPORT_JSON_SCHEMA } from "../../provider/cli/report-schema";
 import type { InstanceReport, Report } from "../../provider/cli/report";
+import { REPORT_JSON_SCHEMA } from "../../provider/cli/report-schema";
 import { selectionOf } from "../../provider/cli/targets";
 import { INPUT_ATTRIBUTES } from "../../provider/engine/schema";
 import { conformsToSchema } from "../support/json-schema";

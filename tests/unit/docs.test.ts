@@ -1,6 +1,6 @@
-import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { expect } from "chai";
 import {
   ALL_EC2_ACTIONS,
   ATTRIBUTES,

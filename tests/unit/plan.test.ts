@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { actionsOf, planCycle, type InstanceFacts } from "../../provider/engine";
+import { actionsOf, type InstanceFacts, planCycle } from "../../provider/engine";
 import { toInstanceFacts } from "../../provider/engine/finders";
 import { desiredOf, factsOf } from "../support/facts";
 

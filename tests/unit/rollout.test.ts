@@ -3,8 +3,8 @@ import {
   forgetRolloutGroups,
   RolloutGroup,
   RolloutHaltedError,
-  rolloutGroupFor,
   type RolloutSlot,
+  rolloutGroupFor,
 } from "../../provider/engine/rollout";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));

@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
 import type { Report } from "../../provider/cli/report";
-import { repoRoot } from "../cli/paths";
 import { createEngine, JOURNAL_TAG_KEY } from "../../provider/engine";
+import { repoRoot } from "../cli/paths";
 import { countCalls, desiredFor, progress, seconds } from "./common";
 
 export interface FleetScenario {

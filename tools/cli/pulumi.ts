@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { repoRoot } from "./paths";
-import { runCommand, type RunOptions, type RunResult } from "./run";
+import { type RunOptions, type RunResult, runCommand } from "./run";
 
 /** Builds (or finds in the cache) the Pulumi CLI and returns the directory holding it. */
 export function setupPulumiCli(): string {

@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "./paths";
-import { runCommand, type RunOptions, type RunResult } from "./run";
-
 import { PROVIDER_ADDRESS } from "../../provider/terraform/schema";
+import { repoRoot } from "./paths";
+import { type RunOptions, type RunResult, runCommand } from "./run";
 
 export { PROVIDER_ADDRESS };
 /** The executable name Terraform looks for in a dev override directory or a mirror. */

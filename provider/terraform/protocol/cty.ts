@@ -1,4 +1,4 @@
-import { decode, encode, ExtData } from "@msgpack/msgpack";
+import { decode, ExtData, encode } from "@msgpack/msgpack";
 
 /**
  * Terraform's value model (cty) as it crosses the plugin protocol: MessagePack for values, JSON

@@ -1,4 +1,4 @@
-import { startEmulator, type Ec2Emulator } from "../../../emulator";
+import { type Ec2Emulator, startEmulator } from "../../../emulator";
 import type { PulumiWorkspace } from "../../../tools/cli/pulumi";
 
 export interface StackProject {

@@ -2,10 +2,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ENABLEMENT_TOKEN } from "../../../provider/plugin/schema";
 import { repoRoot } from "../../../tools/cli/paths";
 import { PulumiWorkspace, setupPulumiCli } from "../../../tools/cli/pulumi";
 import type { RunResult } from "../../../tools/cli/run";
-import { ENABLEMENT_TOKEN } from "../../../provider/plugin/schema";
 import { createPulumiProject, type PulumiProject } from "./pulumi-project";
 import { installedPackage } from "./terraform-project";
 

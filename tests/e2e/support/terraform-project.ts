@@ -4,9 +4,9 @@ import * as path from "node:path";
 import {
   cliVersion,
   PROVIDER_ADDRESS,
+  type ProviderInstallation,
   setupTerraformCli,
   TerraformWorkspace,
-  type ProviderInstallation,
 } from "../../../tools/cli/terraform";
 import { npmInstall, packPackage } from "./package-tarball";
 

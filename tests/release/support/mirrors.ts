@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROVIDER_ADDRESS } from "../../../tools/cli/terraform";
 import type { Release, ReleasedTarget } from "../../../tools/build/release/build";
+import { PROVIDER_ADDRESS } from "../../../tools/cli/terraform";
 
 /** The three ways a Terraform or OpenTofu user installs a released provider without a registry. */
 export type MirrorKind = "packed filesystem_mirror" | "unpacked filesystem_mirror" | "network_mirror";
