@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Filter } from "@aws-sdk/client-ec2";
 import { type AppliedState, createEngine, type Engine, type Inspection } from "../engine/engine";
 import { BlockedError, CancelledError, NestedVirtError } from "../engine/errors";
+import type { ListedInstance } from "../engine/finders";
 import { Ec2Gateway } from "../engine/gateway";
 import type { RawInputs } from "../engine/inputs";
 import { JOURNAL_TAG_KEY } from "../engine/journal";
@@ -22,7 +23,7 @@ import {
   REPORT_SCHEMA_VERSION,
   type Report,
 } from "./report";
-import { describeSelection, resolveSelection, type TargetSelection } from "./targets";
+import { describeSelection, type ResolvedTargets, resolveSelection, type TargetSelection } from "./targets";
 
 export interface CommandContext {
   command: CommandName;
@@ -159,20 +160,26 @@ async function inspectAll(
   engine: Engine,
   desireds: readonly DesiredState[],
   checkPermissions: boolean,
+  listed: ReadonlyMap<string, ListedInstance> = new Map(),
 ): Promise<Planned[]> {
-  const inspections = await Promise.all(desireds.map((d) => engine.inspect(d, { checkPermissions })));
+  const inspections = await Promise.all(
+    desireds.map((d) => {
+      const known = listed.get(d.instanceId);
+      return engine.inspect(d, { checkPermissions, ...(known ? { listed: known } : {}) });
+    }),
+  );
   return inspections.map((inspection, i) => ({ desired: desireds[i], inspection, report: reportOf(inspection) }));
 }
 
 /** The targets, or a usage error naming the selection and region when nothing matched. */
-async function targetIds(session: Session, selection: TargetSelection, region: string): Promise<string[]> {
-  const ids = await resolveSelection(session.gateway, selection, region);
-  if (ids.length === 0) {
+async function targetsOf(session: Session, selection: TargetSelection, region: string): Promise<ResolvedTargets> {
+  const targets = await resolveSelection(session.gateway, selection, region);
+  if (targets.instanceIds.length === 0) {
     throw new UsageError(
       `No running, stopped, pending or stopping instance in region ${region} matches ${describeSelection(selection)}. Check the filters, the group name and --region.`,
     );
   }
-  return ids;
+  return targets;
 }
 
 /** Instances that are not there at all are a usage error, like a filter matching nothing. */
@@ -191,9 +198,9 @@ function finish(report: Report, planned: readonly Planned[], outcome: Outcome, e
 export async function status(ctx: CommandContext, selection: TargetSelection, raw: RawInputs): Promise<Report> {
   const session = new Session(ctx.connection);
   const region = await session.region();
-  const ids = await targetIds(session, selection, region);
-  const desireds = ids.map((id) => desiredFor(raw, id));
-  const planned = await inspectAll(session.engine, desireds, false);
+  const targets = await targetsOf(session, selection, region);
+  const desireds = targets.instanceIds.map((id) => desiredFor(raw, id));
+  const planned = await inspectAll(session.engine, desireds, false, targets.listed);
   throwIfAllMissing(planned, region);
   return finish(baseReport("status", region, desireds[0].nestedVirtualization), planned, "done", EXIT_CODES.done);
 }
@@ -205,11 +212,11 @@ async function planned(
   raw: RawInputs,
   region: string,
 ): Promise<{ planned: Planned[]; report: Report }> {
-  const ids = await targetIds(session, selection, region);
+  const targets = await targetsOf(session, selection, region);
   // One rollout group per run: at most --max-unavailable of the run's instances out of service at once.
   const rolloutGroup = `nestedvirt-cli-${randomUUID()}`;
-  const desireds = ids.map((id) => desiredFor(raw, id, { rolloutGroup }));
-  const all = await inspectAll(session.engine, desireds, true);
+  const desireds = targets.instanceIds.map((id) => desiredFor(raw, id, { rolloutGroup }));
+  const all = await inspectAll(session.engine, desireds, true, targets.listed);
   throwIfAllMissing(all, region);
   const report = {
     ...baseReport("plan", region, desireds[0].nestedVirtualization),
@@ -362,12 +369,13 @@ export async function recover(
   const session = new Session(ctx.connection);
   const region = await session.region();
   const scope: TargetSelection = selection === "all" ? { instanceIds: [], filters: [] } : selection;
-  const ids = await resolveSelection(session.gateway, scope, region, [JOURNALED]);
+  const targets = await resolveSelection(session.gateway, scope, region, [JOURNALED]);
   const rolloutGroup = `nestedvirt-cli-${randomUUID()}`;
   const first = await inspectAll(
     session.engine,
-    ids.map((id) => desiredFor(raw, id, { rolloutGroup })),
+    targets.instanceIds.map((id) => desiredFor(raw, id, { rolloutGroup })),
     false,
+    targets.listed,
   );
   const desireds = first.map((p) => {
     const journal = p.inspection.details?.journal;

@@ -1,6 +1,6 @@
 import type { Filter } from "@aws-sdk/client-ec2";
 import { awsErrorCode, describeError } from "../engine/errors";
-import { AUTO_SCALING_GROUP_TAG, findInstanceIds } from "../engine/finders";
+import { AUTO_SCALING_GROUP_TAG, findInstancesBy, type ListedInstance } from "../engine/finders";
 import type { Ec2Gateway } from "../engine/gateway";
 import { isInstanceId } from "../engine/inputs";
 import { attribute } from "../engine/schema";
@@ -52,8 +52,15 @@ export function describeSelection(selection: TargetSelection): string {
   return [...selection.instanceIds, ...selection.filters.map((f) => `--filter ${describeFilter(f)}`)].join(" ");
 }
 
+/** What a selection names: the instance IDs and, when a filter listed them, the instances as read. */
+export interface ResolvedTargets {
+  instanceIds: string[];
+  /** By ID: what the filtered DescribeInstances returned, so the plan needs no second read. */
+  listed: ReadonlyMap<string, ListedInstance>;
+}
+
 /**
- * The instance IDs a selection names, read with DescribeInstances (filters and groups only; named
+ * The instances a selection names, read with DescribeInstances (filters and groups only; named
  * IDs alone are left for the engine, which reports each one it cannot find). `extra` filters
  * narrow further (recover: only instances carrying a journal).
  */
@@ -62,12 +69,18 @@ export async function resolveSelection(
   selection: TargetSelection,
   region: string,
   extra: Filter[] = [],
-): Promise<string[]> {
-  if (selection.filters.length === 0 && extra.length === 0) return selection.instanceIds;
+): Promise<ResolvedTargets> {
+  if (selection.filters.length === 0 && extra.length === 0) {
+    return { instanceIds: selection.instanceIds, listed: new Map() };
+  }
   const names = new Set(selection.filters.map((f) => f.Name));
   const filters = [...selection.filters, ...extra, ...(names.has(LIVE_STATES.Name) ? [] : [LIVE_STATES])];
   try {
-    return await findInstanceIds(gateway, filters, selection.instanceIds);
+    const found = await findInstancesBy(gateway, filters, selection.instanceIds);
+    return {
+      instanceIds: found.map((l) => l.instance.InstanceId ?? ""),
+      listed: new Map(found.map((l) => [l.instance.InstanceId ?? "", l])),
+    };
   } catch (error) {
     const code = awsErrorCode(error);
     if (code === "InvalidInstanceID.NotFound" || code === "InvalidInstanceID.Malformed") {

@@ -11,7 +11,7 @@ import {
   NestedVirtError,
 } from "./errors";
 import { retryFailedCycleFromEnvironment } from "./failed-cycle";
-import { findInstanceFacts, toInstanceFacts } from "./finders";
+import { findInstanceFacts, instanceFactsOf, type ListedInstance, toInstanceFacts } from "./finders";
 import { Ec2Gateway, type MutatingAction } from "./gateway";
 import { SlotBusyError, SlotLeases } from "./group-slots";
 import { guestAgentBlockers, verifyInGuest } from "./guest-check";
@@ -118,7 +118,14 @@ export interface AppliedState extends EnablementState {
 
 export interface Engine {
   /** Read-only: facts and plan, no mutating EC2 call. DryRun checks only when asked. */
-  inspect(desired: DesiredState, options?: { checkPermissions?: boolean }): Promise<Inspection>;
+  /**
+   * Facts, plan and (with `checkPermissions`) the preflight. `listed`: the instance as a filtered
+   * DescribeInstances returned it moments ago, which stands in for the read.
+   */
+  inspect(
+    desired: DesiredState,
+    options?: { checkPermissions?: boolean; listed?: ListedInstance },
+  ): Promise<Inspection>;
   /** Brings the instance to the desired setting, or throws a typed error having changed nothing. */
   apply(desired: DesiredState, options?: ApplyOptions): Promise<AppliedState>;
   /**
@@ -484,7 +491,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   return {
     async inspect(desired, inspectOptions = {}) {
       const checks = inspectOptions.checkPermissions === true ? "with-stop-protection" : "none";
-      const { facts, plan, permitted } = await planFor(desired, checks);
+      const { listed } = inspectOptions;
+      const known = listed ? await instanceFactsOf(gateway, listed.instance, listed.readAt) : undefined;
+      const { facts, plan, permitted } = await planFor(desired, checks, known);
       return {
         plan,
         ...(facts ? { current: stateOf(facts), details: detailsOf(facts, Date.now()) } : {}),

@@ -107,6 +107,11 @@ export async function findInstanceFacts(gateway: Ec2Gateway, instanceId: string)
   const instance = await gateway.describeInstance(instanceId);
   const readAt = Date.now();
   if (!instance) return undefined;
+  return await instanceFactsOf(gateway, instance, readAt);
+}
+
+/** The facts of an instance DescribeInstances returned at `readAt` (by ID or by a filter). */
+export async function instanceFactsOf(gateway: Ec2Gateway, instance: Instance, readAt: number): Promise<InstanceFacts> {
   const instanceType = instance.InstanceType ?? "";
   const type = (await findInstanceTypeFacts(gateway, instanceType)) ?? {
     instanceType,
@@ -118,15 +123,22 @@ export async function findInstanceFacts(gateway: Ec2Gateway, instanceId: string)
   return { ...toInstanceFacts(instance, type), readAt };
 }
 
+/** An instance as a DescribeInstances by filter returned it, and when: its facts need no second read. */
+export interface ListedInstance {
+  instance: Instance;
+  readAt: number;
+}
+
 /**
- * The IDs of the instances DescribeInstances returns for `filters` (EC2's filter names; filters AND
- * together, a filter's values OR), restricted to `instanceIds` when given, in EC2's order.
+ * The instances DescribeInstances returns for `filters` (EC2's filter names; filters AND together, a
+ * filter's values OR), restricted to `instanceIds` when given, in EC2's order.
  */
-export async function findInstanceIds(
+export async function findInstancesBy(
   gateway: Ec2Gateway,
   filters: Filter[],
   instanceIds?: readonly string[],
-): Promise<string[]> {
+): Promise<ListedInstance[]> {
   const instances = await gateway.listInstances(filters, instanceIds);
-  return instances.map((i) => i.InstanceId ?? "").filter((id) => id !== "");
+  const readAt = Date.now();
+  return instances.filter((i) => i.InstanceId).map((instance) => ({ instance, readAt }));
 }

@@ -21,7 +21,7 @@ export {
   FAILED_CYCLE_TAG_KEY,
   RETRY_FAILED_CYCLE_ENV,
 } from "./failed-cycle";
-export { AUTO_SCALING_GROUP_TAG, findInstanceIds } from "./finders";
+export { AUTO_SCALING_GROUP_TAG, findInstancesBy, type ListedInstance } from "./finders";
 export { Ec2Gateway, type MutatingAction, PERMISSION_TTL_MS } from "./gateway";
 export { GROUP_TAG_KEY, SLOT_TAG_KEY } from "./group-slots";
 export { GuestCheckFailedError, LINUX_CHECK, WINDOWS_CHECK } from "./guest-check";

@@ -127,6 +127,8 @@ describe("end to end: the nestedvirt command line from the packed package", func
         observed: null,
       });
       expect(mutating()).to.deep.equal([]);
+      // The filter's DescribeInstances already returned every instance: the plan reads none again.
+      expect(emulator.calls.filter((c) => c.action === "DescribeInstances").length).to.equal(1);
     });
 
     it("exits 2 on blockers and says which instance and why", async () => {
