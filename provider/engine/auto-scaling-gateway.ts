@@ -8,8 +8,8 @@ import {
   ExitStandbyCommand,
   type LifecycleHook,
 } from "@aws-sdk/client-auto-scaling";
-import type { EC2Client } from "@aws-sdk/client-ec2";
 import { Batcher } from "./batcher";
+import { PollBudget, SharedPoller } from "./poller";
 import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
 
@@ -49,9 +49,19 @@ export class AutoScalingGateway {
     BATCH_MAX_WAIT_MS,
   );
 
+  /**
+   * One polling loop per connection for every wait on a member's lifecycle state (Standby,
+   * InService), as the EC2 gateway's poller does for instance states: one DescribeAutoScalingInstances
+   * per tick for all of them.
+   */
+  readonly memberPoller = new SharedPoller<GroupMembership>({
+    fetch: (ids) => this.describeMembers(ids),
+    maxKeysPerCall: MAX_INSTANCES_PER_CALL,
+    budget: new PollBudget(),
+  });
+
   constructor(readonly client: AutoScalingClient) {
-    // The middleware only touches the command's name and the retry scope, which every SDK client has.
-    scopeRetriesByOperation(client as unknown as EC2Client);
+    scopeRetriesByOperation(client);
   }
 
   static connect(connection: AwsConnection): AutoScalingGateway {

@@ -1,7 +1,7 @@
-import type { AutoScalingGateway } from "./auto-scaling-gateway";
+import type { AutoScalingGateway, GroupMembership } from "./auto-scaling-gateway";
 import { describeError, NestedVirtError, withoutFinalPeriod } from "./errors";
 import type { Ec2Gateway } from "./gateway";
-import { sleep } from "./waiters";
+import { RETRY, type Verdict } from "./poller";
 
 export interface StandbyOptions {
   /** Bound of the wait for `Standby` (part of taking the instance down). */
@@ -103,26 +103,42 @@ export class StandbyCycle {
 
   private async lifecycleState(): Promise<string> {
     const member = await this.call("DescribeAutoScalingInstances", () => this.autoScaling.membership(this.instanceId));
-    if (!member || member.groupName !== this.groupName) {
-      throw new StandbyError(
-        this.instanceId,
-        `Instance ${this.instanceId} is no longer a member of Auto Scaling group "${this.groupName}" (DescribeAutoScalingInstances ${member ? `names group "${member.groupName}"` : "does not list it"}); nothing was done to its group membership. Check the group, then run again.`,
-      );
-    }
+    if (!member || member.groupName !== this.groupName) throw this.notMember(member);
     return member.lifecycleState;
   }
 
+  private notMember(member: GroupMembership | undefined): StandbyError {
+    return new StandbyError(
+      this.instanceId,
+      `Instance ${this.instanceId} is no longer a member of Auto Scaling group "${this.groupName}" (DescribeAutoScalingInstances ${member ? `names group "${member.groupName}"` : "does not list it"}); nothing was done to its group membership. Check the group, then run again.`,
+    );
+  }
+
+  /** Waits on the gateway's shared poller; what ends it is the member's state (or leaving the group). */
   private async waitFor(
     targets: readonly string[],
     timeoutSeconds: number,
     timedOut: (last: string) => Promise<string>,
   ): Promise<void> {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    for (;;) {
-      const state = await this.lifecycleState();
-      if (targets.includes(state)) return;
-      if (Date.now() >= deadline) throw new StandbyError(this.instanceId, await timedOut(state));
-      await sleep(Math.min(this.options.pollIntervalMs, Math.max(0, deadline - Date.now())));
+    let last = "";
+    const timeout = new Error("timed out");
+    try {
+      await this.autoScaling.memberPoller.wait({
+        key: this.instanceId,
+        kind: `auto-scaling-${targets.join("-")}`,
+        acceptor: (member): Verdict<true> => {
+          if (!member || member.groupName !== this.groupName)
+            return { state: "failure", error: this.notMember(member) };
+          last = member.lifecycleState;
+          return targets.includes(last) ? { state: "success", result: true } : RETRY;
+        },
+        timeoutMs: timeoutSeconds * 1000,
+        intervalMs: this.options.pollIntervalMs,
+        onTimeout: () => timeout,
+      });
+    } catch (error) {
+      if (error !== timeout) throw error;
+      throw new StandbyError(this.instanceId, await timedOut(last));
     }
   }
 
