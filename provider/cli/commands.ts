@@ -12,7 +12,7 @@ import type { AwsConnection, DesiredState } from "../engine/types";
 import type { Display } from "./display";
 import { EXIT_CODES, type ExitCode, UsageError } from "./exit";
 import { desiredFor } from "./options";
-import { ProgressBoard } from "./progress";
+import { medianOf, ProgressBoard } from "./progress";
 import {
   type CommandName,
   type Disruption,
@@ -129,16 +129,10 @@ function withObserved(report: Report, all: readonly Planned[]): Report {
       ? null
       : {
           cycles: downtimes.length,
-          medianDowntimeSeconds: median(downtimes),
+          medianDowntimeSeconds: medianOf(downtimes),
           maxDowntimeSeconds: Math.max(...downtimes),
         };
   return { ...report, disruption: { ...report.disruption, observed } };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function baseReport(command: CommandName, region: string, nestedVirtualization: string | null): Report {

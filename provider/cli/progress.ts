@@ -112,13 +112,9 @@ export class ProgressBoard {
    * that stopped an instance finishes. The plan's figure is only the timeouts' bound.
    */
   estimate(): RunEstimate | undefined {
-    const observed = this.rows
-      .map((r) => r.downtimeSeconds)
-      .filter((d): d is number => d !== undefined)
-      .sort((a, b) => a - b);
+    const observed = this.rows.map((r) => r.downtimeSeconds).filter((d): d is number => d !== undefined);
     if (observed.length === 0) return undefined;
-    const middle = observed.length >> 1;
-    const median = observed.length % 2 ? observed[middle] : (observed[middle - 1] + observed[middle]) / 2;
+    const median = medianOf(observed);
     const stopsLeft = this.rows.filter((r) => r.stops && !r.result).length;
     const wavesLeft = Math.ceil(stopsLeft / this.maxUnavailable);
     return {
@@ -132,4 +128,11 @@ export class ProgressBoard {
   private emit(row: InstanceProgress): void {
     for (const listener of this.listeners) listener(row);
   }
+}
+
+/** The median of some values (the mean of the middle two for an even count). */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
