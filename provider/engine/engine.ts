@@ -19,6 +19,7 @@ import { InstanceLocks } from "./instance-lock";
 import { isLeaseHeld } from "./journal";
 import { checkGroup } from "./launch-template-check";
 import { waitForOtherCycle } from "./lease";
+import { PerConnection } from "./per-connection";
 import { actionsOf, type PlanContext, planCycle } from "./plan";
 import { preflightCycle } from "./preflight";
 import { rolloutOf } from "./rollout";
@@ -169,8 +170,6 @@ function isGone(facts: InstanceFacts): boolean {
   return facts.state === "terminated" || facts.state === "shutting-down";
 }
 
-const gateways = new Map<string, Ec2Gateway>();
-
 /** This process's run token, in every journal it writes (see CycleOptions.runToken). */
 const PROCESS_RUN_TOKEN = randomUUID();
 
@@ -198,40 +197,25 @@ function locksFor(gateway: Ec2Gateway): InstanceLocks {
   return locks;
 }
 
-/** One gateway (and so one SDK client and one type cache) per connection, shared by all resources. */
-function gatewayFor(connection: AwsConnection): Ec2Gateway {
-  // The endpoint variables are part of the key so a process that switches endpoints gets a new client.
-  const endpoint = connection.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL ?? "";
-  const key = JSON.stringify([connection.region ?? "", connection.profile ?? "", endpoint]);
-  let gateway = gateways.get(key);
-  if (!gateway) {
-    gateway = Ec2Gateway.connect(connection);
-    gateways.set(key, gateway);
-  }
-  return gateway;
-}
+const env = process.env;
 
-const autoScalingGateways = new Map<string, AutoScalingGateway>();
+/** One EC2 gateway (and so one SDK client and one type cache) per connection, shared by all resources. */
+const ec2Gateways = new PerConnection(
+  (c) => c.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? "",
+  (c) => Ec2Gateway.connect(c),
+);
 
-/** One Auto Scaling gateway per connection, like gatewayFor. */
-function autoScalingGatewayFor(connection: AwsConnection): AutoScalingGateway {
-  const endpoint =
-    connection.endpoint ?? process.env.AWS_ENDPOINT_URL_AUTO_SCALING ?? process.env.AWS_ENDPOINT_URL ?? "";
-  const key = JSON.stringify([connection.region ?? "", connection.profile ?? "", endpoint]);
-  let found = autoScalingGateways.get(key);
-  if (!found) {
-    // Loaded here, not at the top: the Auto Scaling client adds to every start-up, and few runs need it.
-    const { AutoScalingGateway } = require("./auto-scaling-gateway") as typeof import("./auto-scaling-gateway");
-    found = AutoScalingGateway.connect(connection);
-    autoScalingGateways.set(key, found);
-  }
-  return found;
-}
+/** One Auto Scaling gateway per connection, loaded on first use: its client adds to every start-up, and few runs need it. */
+const autoScalingGateways = new PerConnection(
+  (c) => c.endpoint ?? env.AWS_ENDPOINT_URL_AUTO_SCALING ?? env.AWS_ENDPOINT_URL ?? "",
+  (c) => (require("./auto-scaling-gateway") as typeof import("./auto-scaling-gateway")).AutoScalingGateway.connect(c),
+);
 
 export function createEngine(options: EngineOptions = {}): Engine {
-  const gateway = options.gateway ?? gatewayFor(options.connection ?? {});
+  const gateway = options.gateway ?? ec2Gateways.get(options.connection ?? {});
   /** Only Auto Scaling members need it: made on first use. */
-  const autoScaling = (): AutoScalingGateway => options.autoScaling ?? autoScalingGatewayFor(options.connection ?? {});
+  const autoScaling = (): AutoScalingGateway =>
+    options.autoScaling ?? autoScalingGateways.get(options.connection ?? {});
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
   const claimSettleMs = options.claimSettleMs;
@@ -240,8 +224,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   let ssmGateway = options.ssm;
   const ssm = (): SsmGateway => {
     // Loaded on first use, like the Auto Scaling client: only verifyInGuest needs SSM.
-    const { ssmGatewayFor } = require("./ssm-gateway") as typeof import("./ssm-gateway");
-    ssmGateway ??= ssmGatewayFor(options.connection ?? {});
+    ssmGateway ??= (require("./ssm-gateway") as typeof import("./ssm-gateway")).ssmGatewayFor(options.connection ?? {});
     return ssmGateway;
   };
 

@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import { Batcher } from "./batcher";
 import { awsErrorCode } from "./errors";
+import { PerConnection } from "./per-connection";
 import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
 
@@ -114,16 +115,12 @@ export class SsmGateway {
   }
 }
 
-const gateways = new Map<string, SsmGateway>();
-
 /** One SSM gateway per connection, shared by all resources (like the EC2 gateway). */
+const gateways = new PerConnection(
+  (c) => process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL ?? c.endpoint ?? "",
+  (c) => SsmGateway.connect(c),
+);
+
 export function ssmGatewayFor(connection: AwsConnection): SsmGateway {
-  const endpoint = process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL ?? connection.endpoint ?? "";
-  const key = JSON.stringify([connection.region ?? "", connection.profile ?? "", endpoint]);
-  let gateway = gateways.get(key);
-  if (!gateway) {
-    gateway = SsmGateway.connect(connection);
-    gateways.set(key, gateway);
-  }
-  return gateway;
+  return gateways.get(connection);
 }
