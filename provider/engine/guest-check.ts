@@ -1,8 +1,8 @@
 import type { GetCommandInvocationCommandOutput, InstanceInformation } from "@aws-sdk/client-ssm";
 import { awsErrorCode, describeError, NestedVirtError } from "./errors";
-import type { SsmGateway } from "./ssm-gateway";
+import { RETRY, type Verdict } from "./poller";
+import { invocationKey, type SsmGateway } from "./ssm-gateway";
 import type { InstanceFacts, PlanBlocker } from "./types";
-import { sleep } from "./waiters";
 
 /**
  * Proof inside the guest (verifyInGuest): after the start (and the health gate), a Run Command
@@ -57,14 +57,15 @@ export interface GuestProof {
 export interface GuestCheckOptions {
   timeoutSeconds: number;
   pollIntervalMs: number;
-  /** The run was told to stop: the check ends at its next pause (the instance is already running). */
+  /** The run was told to stop: the check ends at once (the instance is already running). */
   signal?: AbortSignal;
 }
 
 /**
- * Waits for the instance's agent to be online, sends the platform's check and polls its
- * invocation to a terminal status, all within `timeoutSeconds`. Resolves with the output when the
- * guest can run a hypervisor; otherwise throws GuestCheckFailedError naming the instance and output.
+ * Waits for the instance's agent to be online, sends the platform's check and waits for its
+ * invocation to reach a terminal status (both waits on the SSM gateway's pollers), all within
+ * `timeoutSeconds`. Resolves with the output when the guest can run a hypervisor; otherwise throws
+ * GuestCheckFailedError naming the instance and output.
  */
 export async function verifyInGuest(
   ssm: SsmGateway,
@@ -75,21 +76,23 @@ export async function verifyInGuest(
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   const check = checkFor(facts.platform);
   const within = `within timeouts.healthy (${options.timeoutSeconds}s)`;
-  const pause = () =>
-    sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), options.signal).catch(() => {
-      throw new GuestCheckFailedError(
-        id,
-        `Instance ${id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
-      );
-    });
+  const wait = { intervalMs: options.pollIntervalMs, signal: options.signal };
+  const unlessStopped = (error: unknown): never => {
+    if (!options.signal?.aborted) throw error;
+    throw new GuestCheckFailedError(
+      id,
+      `Instance ${id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
+    );
+  };
 
-  // A freshly started agent takes a while to ping again; SendCommand refuses it until then.
+  // A freshly started agent takes a while to ping again; SendCommand refuses it until then. The agent
+  // is looked at once at once (it is usually online by now), then waited for on the agent poller.
   let commandId: string | undefined;
   let lastRefusal = "";
+  let agent = await ssm.agent(id).catch((error: unknown) => {
+    throw guestCallFailed(id, "DescribeInstanceInformation", error);
+  });
   while (commandId === undefined) {
-    const agent = await ssm.agent(id).catch((error: unknown) => {
-      throw guestCallFailed(id, "DescribeInstanceInformation", error);
-    });
     if (agent?.PingStatus === "Online") {
       try {
         commandId = await ssm.sendCommand(id, check.document, check.commands, options.timeoutSeconds);
@@ -99,35 +102,61 @@ export async function verifyInGuest(
         lastRefusal = describeError(error);
       }
     }
-    if (Date.now() >= deadline) {
-      const seen = agent ? `its agent is ${agent.PingStatus ?? "in an unknown state"}` : "SSM lists no agent for it";
-      throw new GuestCheckFailedError(
-        id,
-        `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${within}: ${seen}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,
-      );
-    }
-    await pause();
+    agent = await ssm.agentPoller
+      .wait({
+        ...wait,
+        key: id,
+        kind: "guest-agent-online",
+        acceptor: (observed): Verdict<InstanceInformation> => {
+          if (observed && "failed" in observed) {
+            return { state: "failure", error: guestCallFailed(id, "DescribeInstanceInformation", observed.failed) };
+          }
+          const found = observed?.found;
+          return found?.PingStatus === "Online" ? { state: "success", result: found } : RETRY;
+        },
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        onTimeout: (last) => {
+          const seen = last && "found" in last && last.found ? last.found : agent;
+          const said = seen
+            ? `its agent is ${seen.PingStatus ?? "in an unknown state"}`
+            : "SSM lists no agent for it";
+          return new GuestCheckFailedError(
+            id,
+            `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${within}: ${said}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,
+          );
+        },
+      })
+      .catch(unlessStopped);
   }
 
-  let invocation: GetCommandInvocationCommandOutput | undefined;
-  for (;;) {
-    invocation = await ssm.commandInvocation(commandId, id).catch((error: unknown) => {
-      throw guestCallFailed(id, "GetCommandInvocation", error);
-    });
-    if (invocation?.Status && TERMINAL.has(invocation.Status)) break;
-    if (Date.now() >= deadline) {
-      throw new GuestCheckFailedError(
-        id,
-        `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check (SSM command ${commandId}, ${check.document}) did not finish ${within}; it is ${invocation?.Status ?? "not yet known to SSM"}. Raise timeouts.healthy, or look at the command in the Systems Manager console; then run again to check.`,
-      );
-    }
-    await pause();
-  }
+  const sent = commandId;
+  const invocation = await ssm.invocationPoller
+    .wait({
+      ...wait,
+      key: invocationKey(sent, id),
+      kind: "guest-check-finished",
+      acceptor: (observed): Verdict<GetCommandInvocationCommandOutput> => {
+        if (observed && "failed" in observed) {
+          return { state: "failure", error: guestCallFailed(id, "GetCommandInvocation", observed.failed) };
+        }
+        const found = observed?.found;
+        return found?.Status && TERMINAL.has(found.Status) ? { state: "success", result: found } : RETRY;
+      },
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      onTimeout: (last) => {
+        const status = last && "found" in last ? last.found?.Status : undefined;
+        return new GuestCheckFailedError(
+          id,
+          `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check (SSM command ${sent}, ${check.document}) did not finish ${within}; it is ${status ?? "not yet known to SSM"}. Raise timeouts.healthy, or look at the command in the Systems Manager console; then run again to check.`,
+        );
+      },
+    })
+    .catch(unlessStopped);
   const output = outputOf(invocation);
-  if (invocation.Status === "Success") return { commandId, output };
+  if (invocation.Status === "Success") return { commandId: sent, output };
   throw new GuestCheckFailedError(
     id,
-    `Instance ${id} is running with NestedVirtualization=enabled, but the check inside the guest failed (SSM command ${commandId}, ${check.document}: ${invocation.Status}, exit code ${invocation.ResponseCode ?? "unknown"}). The guest says:\n${indent(output || "(no output)")}\n${adviceFor(facts.platform, output)} Nothing was undone: the instance keeps running with the new CPU option; fix the guest, then run again to check it.`,
+    `Instance ${id} is running with NestedVirtualization=enabled, but the check inside the guest failed (SSM command ${sent}, ${check.document}: ${invocation.Status}, exit code ${invocation.ResponseCode ?? "unknown"}). The guest says:\n${indent(output || "(no output)")}\n${adviceFor(facts.platform, output)} Nothing was undone: the instance keeps running with the new CPU option; fix the guest, then run again to check it.`,
     output,
   );
 }
