@@ -9,7 +9,7 @@ import {
 import type { Veto } from "./batcher";
 import { Ec2Calls, type TemplateRef } from "./ec2/calls";
 import { Ec2Changes } from "./ec2/changes";
-import { Ec2Permissions, type DryRunVerdict, type MutatingAction } from "./ec2/permissions";
+import { type DryRunVerdict, Ec2Permissions, type MutatingAction } from "./ec2/permissions";
 import { Ec2Reads } from "./ec2/reads";
 import type { SharedPoller } from "./poller";
 import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";

@@ -117,9 +117,7 @@ export async function verifyInGuest(
         timeoutMs: Math.max(0, deadline - Date.now()),
         onTimeout: (last) => {
           const seen = last && "found" in last && last.found ? last.found : agent;
-          const said = seen
-            ? `its agent is ${seen.PingStatus ?? "in an unknown state"}`
-            : "SSM lists no agent for it";
+          const said = seen ? `its agent is ${seen.PingStatus ?? "in an unknown state"}` : "SSM lists no agent for it";
           return new GuestCheckFailedError(
             id,
             `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${within}: ${said}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,

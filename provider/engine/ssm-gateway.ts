@@ -16,7 +16,6 @@ import type { AwsConnection } from "./types";
 /** DescribeInstanceInformation accepts up to 50 values in its InstanceIds filter. */
 const MAX_INFORMATION_IDS = 50;
 
-
 /** Invocations looked at side by side in one tick of the invocation poller. */
 const MAX_INVOCATIONS_PER_TICK = 50;
 

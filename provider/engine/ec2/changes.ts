@@ -37,7 +37,12 @@ export class Ec2Changes {
 
   /** StopInstances; `veto`, asked as the batch goes out, may withdraw this instance's stop with its error. */
   async stop(instanceId: string, dryRun: boolean, veto?: Veto): Promise<void> {
-    await this.stops.load(instanceId, changed((ids) => this.calls.stopInstances(ids, dryRun)), `${dryRun}`, veto);
+    await this.stops.load(
+      instanceId,
+      changed((ids) => this.calls.stopInstances(ids, dryRun)),
+      `${dryRun}`,
+      veto,
+    );
   }
 
   /** StartInstances; `retryWindowMs` as for Ec2Calls. */
@@ -58,7 +63,9 @@ export class Ec2Changes {
 }
 
 /** A change as a batch loader: it answers nothing per instance, only success or an error. */
-function changed(call: (instanceIds: string[]) => Promise<void>): (instanceIds: string[]) => Promise<Map<string, never>> {
+function changed(
+  call: (instanceIds: string[]) => Promise<void>,
+): (instanceIds: string[]) => Promise<Map<string, never>> {
   return async (instanceIds) => {
     await call(instanceIds);
     return new Map<string, never>();
