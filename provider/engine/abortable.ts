@@ -5,7 +5,7 @@
  */
 
 /** What an aborted wait rejects with: the signal's reason when it is an Error, else an AbortError. */
-export function abortReason(signal: AbortSignal | undefined): Error {
+function abortReason(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   if (reason instanceof Error) return reason;
   const error = new Error(typeof reason === "string" ? reason : "The wait was cancelled");

@@ -9,8 +9,9 @@ import {
   type LifecycleHook,
 } from "@aws-sdk/client-auto-scaling";
 import { Batcher, GATHERED } from "./batcher";
+import { clientConfig } from "./client-config";
 import { PollBudget, SharedPoller } from "./poller";
-import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
+import { scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
 
 /** DescribeAutoScalingInstances takes at most 50 instance IDs, DescribeAutoScalingGroups 100 names. */
@@ -56,14 +57,7 @@ export class AutoScalingGateway {
   }
 
   static connect(connection: AwsConnection): AutoScalingGateway {
-    return new AutoScalingGateway(
-      new AutoScalingClient({
-        ...(connection.region ? { region: connection.region } : {}),
-        ...(connection.profile ? { profile: connection.profile } : {}),
-        ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-        retryStrategy: FleetRetryStrategy.fromEnvironment(),
-      }),
-    );
+    return new AutoScalingGateway(new AutoScalingClient(clientConfig(connection)));
   }
 
   /** The instance's group and lifecycle state; undefined when it belongs to no group. */

@@ -152,6 +152,6 @@ export function chunksOf<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** When a batch first joined at `firstAt` and last at `now` goes out: once quiet for `windowMs`, at most `maxWaitMs` after its first. */
-export function closesAt(firstAt: number, now: number, windowMs: number, maxWaitMs: number): number {
+function closesAt(firstAt: number, now: number, windowMs: number, maxWaitMs: number): number {
   return Math.min(now + windowMs, firstAt + maxWaitMs);
 }

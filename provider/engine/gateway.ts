@@ -7,6 +7,7 @@ import {
   type LaunchTemplateVersion,
 } from "@aws-sdk/client-ec2";
 import type { Veto } from "./batcher";
+import { clientConfig } from "./client-config";
 import { Ec2Calls, type TemplateRef } from "./ec2/calls";
 import { Ec2Changes } from "./ec2/changes";
 import { type DryRunVerdict, Ec2Permissions, type MutatingAction } from "./ec2/permissions";
@@ -44,15 +45,7 @@ export class Ec2Gateway {
 
   static connect(connection: AwsConnection): Ec2Gateway {
     const retries = FleetRetryStrategy.fromEnvironment();
-    return new Ec2Gateway(
-      new EC2Client({
-        ...(connection.region ? { region: connection.region } : {}),
-        ...(connection.profile ? { profile: connection.profile } : {}),
-        ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-        retryStrategy: retries,
-      }),
-      retries,
-    );
+    return new Ec2Gateway(new EC2Client(clientConfig(connection, retries)), retries);
   }
 
   async region(): Promise<string> {

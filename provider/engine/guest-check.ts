@@ -73,38 +73,80 @@ export async function verifyInGuest(
   options: GuestCheckOptions,
 ): Promise<GuestProof> {
   const id = facts.instanceId;
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
   const check = checkFor(facts.platform);
-  const within = `within timeouts.healthy (${options.timeoutSeconds}s)`;
-  const wait = { intervalMs: options.pollIntervalMs, signal: options.signal };
-  const unlessStopped = (error: unknown): never => {
-    if (!options.signal?.aborted) throw error;
+  const span: CheckSpan = {
+    id,
+    deadline: Date.now() + options.timeoutSeconds * 1000,
+    within: `within timeouts.healthy (${options.timeoutSeconds}s)`,
+    options,
+  };
+  const commandId = await sendWhenAgentOnline(ssm, span, check);
+  const invocation = await waitUntilFinished(ssm, span, commandId, check.document);
+  const output = outputOf(invocation);
+  if (invocation.Status === "Success") return { commandId, output };
+  throw new GuestCheckFailedError(
+    id,
+    `Instance ${id} is running with NestedVirtualization=enabled, but the check inside the guest failed (SSM command ${commandId}, ${check.document}: ${invocation.Status}, exit code ${invocation.ResponseCode ?? "unknown"}). The guest says:\n${indent(output || "(no output)")}\n${adviceFor(facts.platform, output)} Nothing was undone: the instance keeps running with the new CPU option; fix the guest, then run again to check it.`,
+    output,
+  );
+}
+
+/** One check's instance, its time and how to say it in errors. */
+interface CheckSpan {
+  id: string;
+  deadline: number;
+  within: string;
+  options: GuestCheckOptions;
+}
+
+/** The part of a poller wait that every wait of a check shares: its pace, its end, its stop signal. */
+function waitOf(span: CheckSpan) {
+  return {
+    intervalMs: span.options.pollIntervalMs,
+    timeoutMs: Math.max(0, span.deadline - Date.now()),
+    signal: span.options.signal,
+  };
+}
+
+/** A wait's error, unless the run was told to stop: then the guest is unproven, and says so. */
+function unlessStopped(span: CheckSpan): (error: unknown) => never {
+  return (error) => {
+    if (!span.options.signal?.aborted) throw error;
     throw new GuestCheckFailedError(
-      id,
-      `Instance ${id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
+      span.id,
+      `Instance ${span.id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
     );
   };
+}
 
-  // A freshly started agent takes a while to ping again; SendCommand refuses it until then. The agent
-  // is looked at once at once (it is usually online by now), then waited for on the agent poller.
-  let commandId: string | undefined;
+/**
+ * Sends the check once the agent is online; returns the command's ID. A freshly started agent takes a
+ * while to ping again and SendCommand refuses it until then: the agent is looked at right away (it
+ * is usually online by now), then waited for on the agent poller, as often as SendCommand refuses.
+ */
+async function sendWhenAgentOnline(
+  ssm: SsmGateway,
+  span: CheckSpan,
+  check: { document: string; commands: readonly string[] },
+): Promise<string> {
+  const { id } = span;
   let lastRefusal = "";
   let agent = await ssm.agent(id).catch((error: unknown) => {
     throw guestCallFailed(id, "DescribeInstanceInformation", error);
   });
-  while (commandId === undefined) {
+  for (;;) {
     if (agent?.PingStatus === "Online") {
       try {
-        commandId = await ssm.sendCommand(id, check.document, check.commands, options.timeoutSeconds);
-        break;
+        return await ssm.sendCommand(id, check.document, check.commands, span.options.timeoutSeconds);
       } catch (error) {
         if (awsErrorCode(error) !== "InvalidInstanceId") throw guestCallFailed(id, "SendCommand", error);
         lastRefusal = describeError(error);
       }
     }
+    const before = agent;
     agent = await ssm.agentPoller
       .wait({
-        ...wait,
+        ...waitOf(span),
         key: id,
         kind: "guest-agent-online",
         acceptor: (observed): Verdict<InstanceInformation> => {
@@ -114,24 +156,31 @@ export async function verifyInGuest(
           const found = observed?.found;
           return found?.PingStatus === "Online" ? { state: "success", result: found } : RETRY;
         },
-        timeoutMs: Math.max(0, deadline - Date.now()),
         onTimeout: (last) => {
-          const seen = last && "found" in last && last.found ? last.found : agent;
+          const seen = last && "found" in last ? last.found : before;
           const said = seen ? `its agent is ${seen.PingStatus ?? "in an unknown state"}` : "SSM lists no agent for it";
           return new GuestCheckFailedError(
             id,
-            `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${within}: ${said}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,
+            `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${span.within}: ${said}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,
           );
         },
       })
-      .catch(unlessStopped);
+      .catch(unlessStopped(span));
   }
+}
 
-  const sent = commandId;
-  const invocation = await ssm.invocationPoller
+/** Waits on the invocation poller until the command's invocation on the instance has a terminal status. */
+function waitUntilFinished(
+  ssm: SsmGateway,
+  span: CheckSpan,
+  commandId: string,
+  document: string,
+): Promise<GetCommandInvocationCommandOutput> {
+  const { id } = span;
+  return ssm.invocationPoller
     .wait({
-      ...wait,
-      key: invocationKey(sent, id),
+      ...waitOf(span),
+      key: invocationKey(commandId, id),
       kind: "guest-check-finished",
       acceptor: (observed): Verdict<GetCommandInvocationCommandOutput> => {
         if (observed && "failed" in observed) {
@@ -140,23 +189,15 @@ export async function verifyInGuest(
         const found = observed?.found;
         return found?.Status && TERMINAL.has(found.Status) ? { state: "success", result: found } : RETRY;
       },
-      timeoutMs: Math.max(0, deadline - Date.now()),
       onTimeout: (last) => {
         const status = last && "found" in last ? last.found?.Status : undefined;
         return new GuestCheckFailedError(
           id,
-          `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check (SSM command ${sent}, ${check.document}) did not finish ${within}; it is ${status ?? "not yet known to SSM"}. Raise timeouts.healthy, or look at the command in the Systems Manager console; then run again to check.`,
+          `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check (SSM command ${commandId}, ${document}) did not finish ${span.within}; it is ${status ?? "not yet known to SSM"}. Raise timeouts.healthy, or look at the command in the Systems Manager console; then run again to check.`,
         );
       },
     })
-    .catch(unlessStopped);
-  const output = outputOf(invocation);
-  if (invocation.Status === "Success") return { commandId: sent, output };
-  throw new GuestCheckFailedError(
-    id,
-    `Instance ${id} is running with NestedVirtualization=enabled, but the check inside the guest failed (SSM command ${sent}, ${check.document}: ${invocation.Status}, exit code ${invocation.ResponseCode ?? "unknown"}). The guest says:\n${indent(output || "(no output)")}\n${adviceFor(facts.platform, output)} Nothing was undone: the instance keeps running with the new CPU option; fix the guest, then run again to check it.`,
-    output,
-  );
+    .catch(unlessStopped(span));
 }
 
 /** What the output says is wrong, and what to do about it. */

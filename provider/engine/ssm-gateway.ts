@@ -7,10 +7,11 @@ import {
   SSMClient,
 } from "@aws-sdk/client-ssm";
 import { Batcher, GATHERED } from "./batcher";
+import { clientConfig } from "./client-config";
 import { awsErrorCode } from "./errors";
 import { PerConnection } from "./per-connection";
 import { type Observed, PollBudget, reportingFailures, SharedPoller } from "./poller";
-import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
+import { scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
 
 /** DescribeInstanceInformation accepts up to 50 values in its InstanceIds filter. */
@@ -62,12 +63,7 @@ export class SsmGateway {
   static connect(connection: AwsConnection): SsmGateway {
     const ownEndpoint = process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL;
     return new SsmGateway(
-      new SSMClient({
-        ...(connection.region ? { region: connection.region } : {}),
-        ...(connection.profile ? { profile: connection.profile } : {}),
-        ...(connection.endpoint && !ownEndpoint ? { endpoint: connection.endpoint } : {}),
-        retryStrategy: FleetRetryStrategy.fromEnvironment(),
-      }),
+      new SSMClient(clientConfig(connection, undefined, ownEndpoint ? undefined : connection.endpoint)),
     );
   }
 
