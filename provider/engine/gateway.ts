@@ -97,11 +97,6 @@ export class Ec2Gateway {
     return this.calls.listInstances(filters, instanceIds);
   }
 
-  /** Status checks of the instances EC2 knows among `instanceIds` (at most 100), in any state. */
-  describeInstanceStatuses(instanceIds: string[]): Promise<Map<string, InstanceStatus>> {
-    return this.calls.describeInstanceStatuses(instanceIds);
-  }
-
   /** One instance type's description; lookups made together are sent as one DescribeInstanceTypes call. */
   describeInstanceType(instanceType: string): Promise<InstanceTypeInfo | undefined> {
     return this.reads.describeInstanceType(instanceType);
