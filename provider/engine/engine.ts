@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AutoScalingGateway } from "./auto-scaling-gateway";
 import { anotherRunsCycle, confirmDelayMs } from "./confirm";
-import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
+import { ClaimLostError, executeCycle, JournalCohort, stallAllowanceMs } from "./cycle";
 import {
   BlockedError,
   CancelledError,
@@ -186,6 +186,18 @@ function slotLeasesFor(gateway: Ec2Gateway): SlotLeases {
     slotLeasesByGateway.set(gateway, leases);
   }
   return leases;
+}
+
+/** The journal time of the cycles that start together, per connection (see JournalCohort). */
+const journalCohortsByGateway = new WeakMap<Ec2Gateway, JournalCohort>();
+
+function journalCohortFor(gateway: Ec2Gateway): JournalCohort {
+  let cohort = journalCohortsByGateway.get(gateway);
+  if (!cohort) {
+    cohort = new JournalCohort();
+    journalCohortsByGateway.set(gateway, cohort);
+  }
+  return cohort;
 }
 
 function locksFor(gateway: Ec2Gateway): InstanceLocks {
@@ -386,13 +398,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
           pollIntervalMs,
           log,
           runToken,
+          journalCohort: journalCohortFor(gateway),
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
           verifyGuest: () => checkGuest(desired, facts, signal),
-        }).catch(async (error: unknown) => {
-          // A member this run put in Standby goes back into service when it runs (see StandbyCycle).
-          throw standby ? await standby.afterFailure(error) : error;
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {
