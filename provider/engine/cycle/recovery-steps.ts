@@ -63,6 +63,7 @@ export function runRecoveryStep(
   step: Exclude<RecoveryStep, { kind: "raise" }>,
   error: unknown,
 ): Promise<unknown> {
+  // TypeScript cannot tie the table's entry to the step's own kind: the table is keyed by it, so they agree.
   const action = RECOVERY_STEPS[step.kind] as RecoveryAction<typeof step.kind>;
   return action(context, record, step as never, error);
 }
