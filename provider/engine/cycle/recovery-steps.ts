@@ -31,7 +31,10 @@ export const RECOVERY_STEPS: { [K in RecoveryKind]: RecoveryAction<K> } = {
   },
   "halt-group": async (context, _record, step) => context.group?.halt(context.id, step.reason),
   restart,
-  "clear-journal": (context, _record, step) => context.gateway.deleteTag(context.id, JOURNAL_TAG_KEY, step.tag),
+  "clear-journal": async (context, record, step) => {
+    await context.gateway.deleteTag(context.id, JOURNAL_TAG_KEY, step.tag);
+    record.append({ kind: "journal", tag: undefined });
+  },
   // Say what the instance has, not what this run assumed it had.
   "read-setting": async (context) =>
     (await context.gateway.describeInstance(context.id))?.CpuOptions?.NestedVirtualization,
