@@ -335,13 +335,11 @@ export function createEngine(options: EngineOptions): Engine {
           pollIntervalMs,
           log,
           runToken,
+          journalCohort: session.journalCohort,
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
           verifyGuest: () => checkGuest(desired, facts, signal),
-        }).catch(async (error: unknown) => {
-          // A member this run put in Standby goes back into service when it runs (see StandbyCycle).
-          throw standby ? await standby.afterFailure(error) : error;
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {

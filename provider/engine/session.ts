@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AutoScalingGateway } from "./auto-scaling-gateway";
+import { JournalCohort } from "./cycle";
 import { InstanceTypes } from "./finders";
 import { Ec2Gateway } from "./gateway";
 import { SlotLeases } from "./group-slots";
@@ -37,7 +38,7 @@ function keyOf(connection: AwsConnection): string {
 /**
  * Everything the engine keeps between calls for one connection (region, profile, endpoint) of one
  * run: the gateways and with them the SDK clients, batchers and pollers, the instance locks, the
- * rollout-group slots held, the type lookups. A front end opens one when it is configured and
+ * rollout-group slots held, the type lookups, the journal cohort. A front end opens one when it is configured and
  * passes it to every engine it makes. Two sessions opened apart share none of it (only the
  * pollers' learned transition times stay process-wide: knowledge, not state, see poller.ts).
  */
@@ -46,6 +47,8 @@ export class Session {
   /** The instances this session is cycling. */
   readonly locks = new InstanceLocks();
   readonly instanceTypes: InstanceTypes;
+  /** The journal time shared by this session's cycles that start together (journals go out batched per connection). */
+  readonly journalCohort = new JournalCohort();
   private autoScalingGateway: AutoScalingGateway | undefined;
   private ssmGateway: SsmGateway | undefined;
   private leases: SlotLeases | undefined;
