@@ -9,7 +9,6 @@ import {
 import { Batcher, GATHERED } from "./batcher";
 import { clientConfig } from "./client-config";
 import { awsErrorCode } from "./errors";
-import { PerConnection } from "./per-connection";
 import { type Observed, PollBudget, reportingFailures, SharedPoller } from "./poller";
 import { scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
@@ -25,7 +24,7 @@ export type SsmAction = "DescribeInstanceInformation" | "SendCommand" | "GetComm
 
 /**
  * The only place that talks to Systems Manager, for the in-guest check (verifyInGuest). Same
- * conventions as Ec2Gateway: one client per connection, the fleet retry strategy, one method per call.
+ * conventions as Ec2Gateway: one client per connection (its Session's), the fleet retry strategy, one method per call.
  */
 export class SsmGateway {
   private readonly agents = new Batcher<string, InstanceInformation>({
@@ -137,14 +136,4 @@ export class SsmGateway {
 /** The invocationPoller's key of the invocation of command `commandId` on the instance. */
 export function invocationKey(commandId: string, instanceId: string): string {
   return `${instanceId} ${commandId}`;
-}
-
-/** One SSM gateway per connection, shared by all resources (like the EC2 gateway). */
-const gateways = new PerConnection(
-  (c) => process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL ?? c.endpoint ?? "",
-  (c) => SsmGateway.connect(c),
-);
-
-export function ssmGatewayFor(connection: AwsConnection): SsmGateway {
-  return gateways.get(connection);
 }

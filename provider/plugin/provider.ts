@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiProvider from "@pulumi/pulumi/provider";
 import { Declarations } from "../engine/duplicates";
+import type { Session } from "../engine/session";
 import * as handlers from "../pulumi/handlers";
 import type { EngineLog } from "./engine-log";
 import { ENABLEMENT_TOKEN, pulumiSchema } from "./schema";
@@ -20,6 +21,8 @@ export interface PluginOptions {
   log: EngineLog;
   /** Provider configuration from Configure (`nestedvirt:region`, a `Provider` resource's args). */
   config: () => { region?: string; profile?: string };
+  /** The Session opened at Configure: every resource's engine uses it (or its session for the resource's region). */
+  session: () => Session;
   /** Where `aws:region` / `aws:profile` are read for a stack; the CLI's working directory by default. */
   awsStackSettings?: (stack: string) => AwsStackSettings;
 }
@@ -71,6 +74,7 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
   /** The cycle's phase as the resource's status line in the CLI's live display. */
   const statusOf = (urn: string): handlers.OperationHooks => ({
     status: (message) => void options.log.status(urn, message),
+    session: options.session(),
   });
 
   return {
@@ -79,7 +83,12 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
 
     async check(urn, olds, news) {
       assertOurType(urn);
-      const result = await handlers.check(olds, connected(urn, news), { declarations, resourceName: nameOfUrn(urn) });
+      const result = await handlers.check(
+        olds,
+        connected(urn, news),
+        { declarations, resourceName: nameOfUrn(urn) },
+        { session: options.session() },
+      );
       // Each check is a preview of the operation: the CLI shows these under the resource.
       for (const warning of result.warnings) await options.log.warn(urn, warning);
       return { inputs: withoutProfile(result.inputs), failures: result.failures };
@@ -94,7 +103,7 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
 
     /** Refresh passes the stored state; `pulumi import` only the ID, and gets the inputs back too. */
     async read(id, urn, props) {
-      const result = await handlers.read(id, connected(urn, props ?? {}));
+      const result = await handlers.read(id, connected(urn, props ?? {}), { session: options.session() });
       return { id: result.id, props: withoutProfile(result.props), inputs: withoutProfile(result.inputs) };
     },
 

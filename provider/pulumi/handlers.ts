@@ -17,6 +17,8 @@ import {
 import { Declarations } from "../engine/duplicates";
 import { phaseStatus } from "../engine/progress-text";
 import { RunControl, watchParent } from "../engine/run-control";
+import type { Session } from "../engine/session";
+import { dynamicSession } from "./dynamic-sessions";
 import { currentPreflight, PREFLIGHT_PROPERTY } from "./preflight-record";
 import { type EnablementInputs, type EnablementOutputs, UNKNOWN_VALUE } from "./properties";
 
@@ -85,15 +87,18 @@ export function runsSettled(): Promise<void> {
 export interface OperationHooks {
   /** Each phase of the cycle as it begins, in words (`stopping i-0abc…`). */
   status?: (message: string) => void;
+  /** The Session the plugin opened at Configure; without one, the dynamic shim's (dynamic-sessions.ts). */
+  session?: Session;
 }
 
 function engineFor(props: Props, hooks: OperationHooks = {}): Engine {
   const { status } = hooks;
+  const connection = {
+    region: typeof props.region === "string" ? props.region : undefined,
+    profile: typeof props.awsProfile === "string" ? props.awsProfile : undefined,
+  };
   return createEngine({
-    connection: {
-      region: typeof props.region === "string" ? props.region : undefined,
-      profile: typeof props.awsProfile === "string" ? props.awsProfile : undefined,
-    },
+    session: hooks.session ? hooks.session.forConnection(connection) : dynamicSession(connection),
     ...(status
       ? { progress: (instanceId: string, phase: ProgressPhase) => status(phaseStatus(instanceId, phase)) }
       : {}),
@@ -138,6 +143,7 @@ export async function check(
   _olds: Props,
   news: Props,
   declaredAs: DeclaredAs | undefined = dynamicDeclaration(news),
+  hooks?: OperationHooks,
 ): Promise<CheckResult> {
   if (containsUnknown(news)) return { inputs: news, failures: [], warnings: [] };
   const parsed = parseInputs(news as RawInputs);
@@ -165,7 +171,7 @@ export async function check(
   const preflight = currentPreflight(news[PREFLIGHT_PROPERTY], parsed.desired);
   const { blockers, warnings } = preflight
     ? { blockers: preflight.blockers, warnings: [] }
-    : await engineFor(news)
+    : await engineFor(news, hooks)
         .inspect(parsed.desired, { checkPermissions: true })
         .then(({ plan }) => ({ blockers: plan.blockers, warnings: plan.warnings.map((w) => w.message) }));
   for (const blocker of blockers)
@@ -246,8 +252,8 @@ export async function update(
 }
 
 /** Live state for `pulumi refresh` and `import`; a vanished instance reads as deleted. */
-export async function read(id: string, props: Props): Promise<dynamic.ReadResult<Props>> {
-  const live = await engineFor(props).read(id);
+export async function read(id: string, props: Props, hooks?: OperationHooks): Promise<dynamic.ReadResult<Props>> {
+  const live = await engineFor(props, hooks).read(id);
   if (!live) return {};
   const known = props.instanceId === id;
   // Refresh keeps the declared setting (drift then shows in the diff); import takes the live one.

@@ -1,4 +1,5 @@
 import type { Engine } from "../engine/engine";
+import type { Session } from "../engine/session";
 import type { AwsConnection } from "../engine/types";
 
 /**
@@ -7,6 +8,9 @@ import type { AwsConnection } from "../engine/types";
  * `terraform validate` never needs EC2 at all. Tests substitute a fake.
  */
 export interface EngineAccess {
+  /** Opens the provider's Session for its configured connection (ConfigureProvider). */
+  configure(connection: AwsConnection): Promise<void>;
+  /** An engine on the configured Session, or on its session for `connection` (a resource's own region). */
   engine(connection: AwsConnection): Promise<Engine>;
   /** The region the AWS SDK would use for this connection (configuration only, no network). */
   region(connection: AwsConnection): Promise<string | undefined>;
@@ -14,10 +18,20 @@ export interface EngineAccess {
 
 export function engineAccess(log: (line: string) => void): EngineAccess {
   const regions = new Map<string, Promise<string | undefined>>();
+  let session: Session | undefined;
   return {
+    async configure(connection) {
+      const { Session } = await import("../engine/session.js");
+      // Configured again: a session of the same run (same run token and rollout groups).
+      session = session ? session.forConnection(connection) : Session.open(connection);
+    },
     async engine(connection) {
       const { createEngine } = await import("../engine/engine.js");
-      return createEngine({ connection, log });
+      if (!session)
+        throw new Error(
+          "nestedvirt: a resource call came before ConfigureProvider; Terraform configures the provider first.",
+        );
+      return createEngine({ session: session.forConnection(connection), log });
     },
     async region(connection) {
       if (connection.region) return connection.region;

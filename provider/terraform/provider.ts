@@ -205,6 +205,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
 
     async ConfigureProvider(request) {
       context.connection = connectionFrom(decodeDynamicValue(request.config, PROVIDER_VALUE_TYPE));
+      await context.access.configure(context.connection);
       options.log(
         `[INFO] nestedvirt: configured for Terraform ${request.terraform_version} with ${JSON.stringify(context.connection)}`,
       );

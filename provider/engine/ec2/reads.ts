@@ -5,11 +5,6 @@ import { PollBudget, SharedPoller } from "../poller";
 import type { Ec2Calls, TemplateRef } from "./calls";
 import { MAX_FILTER_VALUES, MAX_IDS_PER_CALL, MAX_STATUS_IDS_PER_CALL, MAX_TYPES_PER_CALL } from "./limits";
 
-/** All waits of the process share one budget of DescribeInstances calls. */
-const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
-/** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
-const DESCRIBE_INSTANCE_STATUS_BUDGET = new PollBudget();
-
 /** How long a launch template version read for one member serves the other members of its group. */
 const TEMPLATE_VERSION_TTL_MS = 60_000;
 
@@ -34,6 +29,11 @@ export class Ec2Reads {
     { until: number; version: Promise<LaunchTemplateVersion | undefined> }
   >();
 
+  /** All waits on this connection (its Session) share one budget of DescribeInstances calls… */
+  private readonly describeInstancesBudget = new PollBudget();
+  /** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
+  private readonly describeInstanceStatusBudget = new PollBudget();
+
   /** One polling loop per connection for every wait on instance state. */
   readonly instancePoller: SharedPoller<Instance>;
   /** One polling loop per connection for every wait for room in a rollout group shared across runs. */
@@ -45,17 +45,17 @@ export class Ec2Reads {
     this.instancePoller = new SharedPoller<Instance>({
       fetch: (ids) => this.calls.describeInstances(ids),
       maxKeysPerCall: MAX_IDS_PER_CALL,
-      budget: DESCRIBE_INSTANCES_BUDGET,
+      budget: this.describeInstancesBudget,
     });
     this.groupPoller = new SharedPoller<Instance[]>({
       fetch: (groups) => this.calls.describeTagged(GROUP_TAG_KEY, groups),
       maxKeysPerCall: MAX_FILTER_VALUES,
-      budget: DESCRIBE_INSTANCES_BUDGET,
+      budget: this.describeInstancesBudget,
     });
     this.statusPoller = new SharedPoller<InstanceStatus>({
       fetch: (ids) => this.calls.describeInstanceStatuses(ids),
       maxKeysPerCall: MAX_STATUS_IDS_PER_CALL,
-      budget: DESCRIBE_INSTANCE_STATUS_BUDGET,
+      budget: this.describeInstanceStatusBudget,
     });
   }
 
