@@ -8,19 +8,15 @@ import {
   ExitStandbyCommand,
   type LifecycleHook,
 } from "@aws-sdk/client-auto-scaling";
-import { Batcher } from "./batcher";
+import { Batcher, GATHERED } from "./batcher";
+import { clientConfig } from "./client-config";
 import { PollBudget, SharedPoller } from "./poller";
-import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
+import { scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
-
-/** Attempts per call, as for EC2; AWS_MAX_ATTEMPTS overrides it. */
-const DEFAULT_MAX_ATTEMPTS = 25;
 
 /** DescribeAutoScalingInstances takes at most 50 instance IDs, DescribeAutoScalingGroups 100 names. */
 const MAX_INSTANCES_PER_CALL = 50;
 const MAX_GROUPS_PER_CALL = 100;
-const BATCH_WINDOW_MS = 15;
-const BATCH_MAX_WAIT_MS = 100;
 
 /** An instance's place in its group, as DescribeAutoScalingInstances reports it. */
 export interface GroupMembership {
@@ -36,18 +32,14 @@ export interface GroupMembership {
  * sent as one call.
  */
 export class AutoScalingGateway {
-  private readonly members = new Batcher<string, GroupMembership>(
-    (ids) => this.describeMembers(ids),
-    MAX_INSTANCES_PER_CALL,
-    BATCH_WINDOW_MS,
-    BATCH_MAX_WAIT_MS,
-  );
-  private readonly groups = new Batcher<string, AutoScalingGroup>(
-    (names) => this.describeGroups(names),
-    MAX_GROUPS_PER_CALL,
-    BATCH_WINDOW_MS,
-    BATCH_MAX_WAIT_MS,
-  );
+  private readonly members = new Batcher<string, GroupMembership>({
+    maxBatch: MAX_INSTANCES_PER_CALL,
+    ...GATHERED,
+  });
+  private readonly groups = new Batcher<string, AutoScalingGroup>({
+    maxBatch: MAX_GROUPS_PER_CALL,
+    ...GATHERED,
+  });
 
   /**
    * One polling loop per connection for every wait on a member's lifecycle state (Standby,
@@ -65,20 +57,12 @@ export class AutoScalingGateway {
   }
 
   static connect(connection: AwsConnection): AutoScalingGateway {
-    const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
-    return new AutoScalingGateway(
-      new AutoScalingClient({
-        ...(connection.region ? { region: connection.region } : {}),
-        ...(connection.profile ? { profile: connection.profile } : {}),
-        ...(connection.endpoint ? { endpoint: connection.endpoint } : {}),
-        retryStrategy: new FleetRetryStrategy(maxAttempts),
-      }),
-    );
+    return new AutoScalingGateway(new AutoScalingClient(clientConfig(connection)));
   }
 
   /** The instance's group and lifecycle state; undefined when it belongs to no group. */
   membership(instanceId: string): Promise<GroupMembership | undefined> {
-    return this.members.load(instanceId);
+    return this.members.load(instanceId, (ids) => this.describeMembers(ids));
   }
 
   private async describeMembers(instanceIds: string[]): Promise<Map<string, GroupMembership>> {
@@ -97,7 +81,7 @@ export class AutoScalingGateway {
 
   /** The group's description (sizes, launch template or mixed instances policy); undefined when unknown. */
   group(name: string): Promise<AutoScalingGroup | undefined> {
-    return this.groups.load(name);
+    return this.groups.load(name, (names) => this.describeGroups(names));
   }
 
   private async describeGroups(names: string[]): Promise<Map<string, AutoScalingGroup>> {

@@ -1,3 +1,4 @@
+import { sleep } from "./abortable";
 import { NestedVirtError } from "./errors";
 
 /**
@@ -82,7 +83,7 @@ export class Declarations {
    */
   async verdict(recorded: Recorded, twinWindowMs = 0): Promise<DuplicateDeclarationError | undefined> {
     const resources = this.byInstance.get(recorded.key) ?? new Set<string>();
-    if (resources.size === 1 && twinWindowMs > 0) await new Promise((resolve) => setTimeout(resolve, twinWindowMs));
+    if (resources.size === 1 && twinWindowMs > 0) await sleep(twinWindowMs);
     if (resources.size <= 1) return undefined;
     const names = [...resources].filter((name) => !name.startsWith("\0")).sort();
     return new DuplicateDeclarationError(

@@ -1,8 +1,8 @@
 import type { GetCommandInvocationCommandOutput, InstanceInformation } from "@aws-sdk/client-ssm";
 import { awsErrorCode, describeError, NestedVirtError } from "./errors";
-import type { SsmGateway } from "./ssm-gateway";
+import { RETRY, type Verdict } from "./poller";
+import { invocationKey, type SsmGateway } from "./ssm-gateway";
 import type { InstanceFacts, PlanBlocker } from "./types";
-import { sleep } from "./waiters";
 
 /**
  * Proof inside the guest (verifyInGuest): after the start (and the health gate), a Run Command
@@ -57,14 +57,15 @@ export interface GuestProof {
 export interface GuestCheckOptions {
   timeoutSeconds: number;
   pollIntervalMs: number;
-  /** The run was told to stop: the check ends at its next pause (the instance is already running). */
+  /** The run was told to stop: the check ends at once (the instance is already running). */
   signal?: AbortSignal;
 }
 
 /**
- * Waits for the instance's agent to be online, sends the platform's check and polls its
- * invocation to a terminal status, all within `timeoutSeconds`. Resolves with the output when the
- * guest can run a hypervisor; otherwise throws GuestCheckFailedError naming the instance and output.
+ * Waits for the instance's agent to be online, sends the platform's check and waits for its
+ * invocation to reach a terminal status (both waits on the SSM gateway's pollers), all within
+ * `timeoutSeconds`. Resolves with the output when the guest can run a hypervisor; otherwise throws
+ * GuestCheckFailedError naming the instance and output.
  */
 export async function verifyInGuest(
   ssm: SsmGateway,
@@ -72,57 +73,15 @@ export async function verifyInGuest(
   options: GuestCheckOptions,
 ): Promise<GuestProof> {
   const id = facts.instanceId;
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
   const check = checkFor(facts.platform);
-  const within = `within timeouts.healthy (${options.timeoutSeconds}s)`;
-  const pause = () =>
-    sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - Date.now())), options.signal).catch(() => {
-      throw new GuestCheckFailedError(
-        id,
-        `Instance ${id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
-      );
-    });
-
-  // A freshly started agent takes a while to ping again; SendCommand refuses it until then.
-  let commandId: string | undefined;
-  let lastRefusal = "";
-  while (commandId === undefined) {
-    const agent = await ssm.agent(id).catch((error: unknown) => {
-      throw guestCallFailed(id, "DescribeInstanceInformation", error);
-    });
-    if (agent?.PingStatus === "Online") {
-      try {
-        commandId = await ssm.sendCommand(id, check.document, check.commands, options.timeoutSeconds);
-        break;
-      } catch (error) {
-        if (awsErrorCode(error) !== "InvalidInstanceId") throw guestCallFailed(id, "SendCommand", error);
-        lastRefusal = describeError(error);
-      }
-    }
-    if (Date.now() >= deadline) {
-      const seen = agent ? `its agent is ${agent.PingStatus ?? "in an unknown state"}` : "SSM lists no agent for it";
-      throw new GuestCheckFailedError(
-        id,
-        `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${within}: ${seen}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,
-      );
-    }
-    await pause();
-  }
-
-  let invocation: GetCommandInvocationCommandOutput | undefined;
-  for (;;) {
-    invocation = await ssm.commandInvocation(commandId, id).catch((error: unknown) => {
-      throw guestCallFailed(id, "GetCommandInvocation", error);
-    });
-    if (invocation?.Status && TERMINAL.has(invocation.Status)) break;
-    if (Date.now() >= deadline) {
-      throw new GuestCheckFailedError(
-        id,
-        `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check (SSM command ${commandId}, ${check.document}) did not finish ${within}; it is ${invocation?.Status ?? "not yet known to SSM"}. Raise timeouts.healthy, or look at the command in the Systems Manager console; then run again to check.`,
-      );
-    }
-    await pause();
-  }
+  const span: CheckSpan = {
+    id,
+    deadline: Date.now() + options.timeoutSeconds * 1000,
+    within: `within timeouts.healthy (${options.timeoutSeconds}s)`,
+    options,
+  };
+  const commandId = await sendWhenAgentOnline(ssm, span, check);
+  const invocation = await waitUntilFinished(ssm, span, commandId, check.document);
   const output = outputOf(invocation);
   if (invocation.Status === "Success") return { commandId, output };
   throw new GuestCheckFailedError(
@@ -130,6 +89,115 @@ export async function verifyInGuest(
     `Instance ${id} is running with NestedVirtualization=enabled, but the check inside the guest failed (SSM command ${commandId}, ${check.document}: ${invocation.Status}, exit code ${invocation.ResponseCode ?? "unknown"}). The guest says:\n${indent(output || "(no output)")}\n${adviceFor(facts.platform, output)} Nothing was undone: the instance keeps running with the new CPU option; fix the guest, then run again to check it.`,
     output,
   );
+}
+
+/** One check's instance, its time and how to say it in errors. */
+interface CheckSpan {
+  id: string;
+  deadline: number;
+  within: string;
+  options: GuestCheckOptions;
+}
+
+/** The part of a poller wait that every wait of a check shares: its pace, its end, its stop signal. */
+function waitOf(span: CheckSpan) {
+  return {
+    intervalMs: span.options.pollIntervalMs,
+    timeoutMs: Math.max(0, span.deadline - Date.now()),
+    signal: span.options.signal,
+  };
+}
+
+/** A wait's error, unless the run was told to stop: then the guest is unproven, and says so. */
+function unlessStopped(span: CheckSpan): (error: unknown) => never {
+  return (error) => {
+    if (!span.options.signal?.aborted) throw error;
+    throw new GuestCheckFailedError(
+      span.id,
+      `Instance ${span.id} is running with NestedVirtualization=enabled; the run was told to stop before the in-guest check finished, so the guest is unproven. Run again to check it.`,
+    );
+  };
+}
+
+/**
+ * Sends the check once the agent is online; returns the command's ID. A freshly started agent takes a
+ * while to ping again and SendCommand refuses it until then: the agent is looked at right away (it
+ * is usually online by now), then waited for on the agent poller, as often as SendCommand refuses.
+ */
+async function sendWhenAgentOnline(
+  ssm: SsmGateway,
+  span: CheckSpan,
+  check: { document: string; commands: readonly string[] },
+): Promise<string> {
+  const { id } = span;
+  let lastRefusal = "";
+  let agent = await ssm.agent(id).catch((error: unknown) => {
+    throw guestCallFailed(id, "DescribeInstanceInformation", error);
+  });
+  for (;;) {
+    if (agent?.PingStatus === "Online") {
+      try {
+        return await ssm.sendCommand(id, check.document, check.commands, span.options.timeoutSeconds);
+      } catch (error) {
+        if (awsErrorCode(error) !== "InvalidInstanceId") throw guestCallFailed(id, "SendCommand", error);
+        lastRefusal = describeError(error);
+      }
+    }
+    const before = agent;
+    agent = await ssm.agentPoller
+      .wait({
+        ...waitOf(span),
+        key: id,
+        kind: "guest-agent-online",
+        acceptor: (observed): Verdict<InstanceInformation> => {
+          if (observed && "failed" in observed) {
+            return { state: "failure", error: guestCallFailed(id, "DescribeInstanceInformation", observed.failed) };
+          }
+          const found = observed?.found;
+          return found?.PingStatus === "Online" ? { state: "success", result: found } : RETRY;
+        },
+        onTimeout: (last) => {
+          const seen = last && "found" in last ? last.found : before;
+          const said = seen ? `its agent is ${seen.PingStatus ?? "in an unknown state"}` : "SSM lists no agent for it";
+          return new GuestCheckFailedError(
+            id,
+            `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check could not be sent ${span.within}: ${said}${lastRefusal ? ` (SendCommand: ${lastRefusal})` : ""}. Make sure the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore), or raise timeouts.healthy; then run again to check.`,
+          );
+        },
+      })
+      .catch(unlessStopped(span));
+  }
+}
+
+/** Waits on the invocation poller until the command's invocation on the instance has a terminal status. */
+function waitUntilFinished(
+  ssm: SsmGateway,
+  span: CheckSpan,
+  commandId: string,
+  document: string,
+): Promise<GetCommandInvocationCommandOutput> {
+  const { id } = span;
+  return ssm.invocationPoller
+    .wait({
+      ...waitOf(span),
+      key: invocationKey(commandId, id),
+      kind: "guest-check-finished",
+      acceptor: (observed): Verdict<GetCommandInvocationCommandOutput> => {
+        if (observed && "failed" in observed) {
+          return { state: "failure", error: guestCallFailed(id, "GetCommandInvocation", observed.failed) };
+        }
+        const found = observed?.found;
+        return found?.Status && TERMINAL.has(found.Status) ? { state: "success", result: found } : RETRY;
+      },
+      onTimeout: (last) => {
+        const status = last && "found" in last ? last.found?.Status : undefined;
+        return new GuestCheckFailedError(
+          id,
+          `Instance ${id} is running with NestedVirtualization=enabled, but the in-guest check (SSM command ${commandId}, ${document}) did not finish ${span.within}; it is ${status ?? "not yet known to SSM"}. Raise timeouts.healthy, or look at the command in the Systems Manager console; then run again to check.`,
+        );
+      },
+    })
+    .catch(unlessStopped(span));
 }
 
 /** What the output says is wrong, and what to do about it. */

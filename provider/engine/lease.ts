@@ -1,8 +1,9 @@
+import type { Instance } from "@aws-sdk/client-ec2";
 import { NestedVirtError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { isLeaseHeld, JOURNAL_TAG_KEY } from "./journal";
+import { RETRY, type Verdict } from "./poller";
 import type { CycleJournal } from "./types";
-import { sleep } from "./waiters";
 
 /**
  * A holder between writing its journal and stopping the instance, or between the start and removing
@@ -33,37 +34,50 @@ export function journalTagOf(instance: { Tags?: { Key?: string; Value?: string }
 }
 
 /**
- * Polls, as the waits do, until another run's cycle on the instance is over. A live holder moves
- * the instance along within a few of its poll intervals; an instance left `stopped` (or `running`)
- * with the journal for longer than the journal's `stallMs` (plus RUNNING_STALL_EXTRA_MS) means the
- * holder died.
+ * Waits on the instance poller, beside the state waits, until another run's cycle on the instance is
+ * over. A live holder moves the instance along within a few of its poll intervals; an instance left
+ * `stopped` (or `running`) with the journal for longer than the journal's `stallMs` (plus
+ * RUNNING_STALL_EXTRA_MS) means the holder died.
  */
-export async function waitForOtherCycle(
+export function waitForOtherCycle(
   gateway: Ec2Gateway,
   instanceId: string,
   held: { journal: CycleJournal; tag: string },
   options: OtherCycleWait,
 ): Promise<OtherCycleOutcome> {
-  const stallMs = held.journal.stallMs ?? options.stallMs;
+  return gateway.instancePoller.wait({
+    key: instanceId,
+    kind: "other-cycle",
+    acceptor: otherCycleAcceptor(held, held.journal.stallMs ?? options.stallMs),
+    timeoutMs: Math.max(0, options.deadline - Date.now()),
+    intervalMs: options.pollIntervalMs,
+    signal: options.signal,
+    onTimeout: () => new OtherCycleTimeoutError(instanceId, held.journal, options.timeoutSeconds),
+  });
+}
+
+/** Decides from each look whether the holder finished, is gone, or is still at work. */
+function otherCycleAcceptor(
+  held: { journal: CycleJournal; tag: string },
+  stallMs: number,
+): (instance: Instance | undefined) => Verdict<OtherCycleOutcome> {
   let lastState: string | undefined;
   let since = Date.now();
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const instance = await gateway.describeInstance(instanceId);
+  return (instance) => {
     const now = Date.now();
-    if (journalTagOf(instance) !== held.tag) return "finished";
-    if (!isLeaseHeld(held.journal, now)) return "abandoned";
+    if (journalTagOf(instance) !== held.tag) return { state: "success", result: "finished" };
+    if (!isLeaseHeld(held.journal, now)) return { state: "success", result: "abandoned" };
     const state = instance?.State?.Name;
     if (state !== lastState) {
       lastState = state;
       since = now;
     }
     const allowance = state === "running" ? stallMs + RUNNING_STALL_EXTRA_MS : stallMs;
-    if ((state === "stopped" || state === "running") && now - since >= allowance) return "abandoned";
-    const remaining = options.deadline - now;
-    if (remaining <= 0) throw new OtherCycleTimeoutError(instanceId, held.journal, options.timeoutSeconds);
-    await sleep(Math.min(options.pollIntervalMs, remaining), options.signal);
-  }
+    if ((state === "stopped" || state === "running") && now - since >= allowance) {
+      return { state: "success", result: "abandoned" };
+    }
+    return RETRY;
+  };
 }
 
 /** Another run's cycle held the instance for longer than this run's stop timeout. */

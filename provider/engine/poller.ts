@@ -1,3 +1,6 @@
+import { abortable } from "./abortable";
+import { chunksOf } from "./batcher";
+
 /**
  * One polling loop for many waits. Each wait registers a key (an instance ID) and an acceptor; every
  * tick asks for all waiting keys in as few calls as the API allows (up to `maxKeysPerCall` each) and
@@ -27,6 +30,26 @@ export interface WaitRequest<V, R> {
   /** Base interval this wait asks for; the poller's budget follows the shortest one waiting. */
   intervalMs: number;
   signal?: AbortSignal;
+}
+
+/**
+ * What a wait sees when a failed call is its to judge: the poller itself only backs off and looks
+ * again, but some waits must end at once on an error they cannot outwait (access denied).
+ */
+export type Observed<V> = { found: V | undefined } | { failed: unknown };
+
+/** A poller's fetch whose failure is handed to every key's acceptor instead of retried. */
+export function reportingFailures<V>(
+  fetch: (keys: string[]) => Promise<Map<string, V>>,
+): (keys: string[]) => Promise<Map<string, Observed<V>>> {
+  return async (keys) => {
+    try {
+      const found = await fetch(keys);
+      return new Map(keys.map((key) => [key, { found: found.get(key) }]));
+    } catch (failed) {
+      return new Map(keys.map((key) => [key, { failed }]));
+    }
+  };
 }
 
 export interface PollerOptions<V> {
@@ -112,15 +135,8 @@ export class SharedPoller<V> {
   }
 
   wait<R>(request: WaitRequest<V, R>): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const { signal } = request;
-      if (signal?.aborted) {
-        reject(abortReason(signal));
-        return;
-      }
+    return abortable<R>(request.signal, (resolve, reject) => {
       const now = Date.now();
-      let deadline: NodeJS.Timeout | undefined;
-      const onAbort = () => entry.settle({ error: abortReason(signal) });
       const entry: Entry<V> = {
         request: request as WaitRequest<V, unknown>,
         startedAt: now,
@@ -131,18 +147,20 @@ export class SharedPoller<V> {
         settle: (outcome) => {
           if (!this.entries.delete(entry)) return;
           clearTimeout(deadline);
-          signal?.removeEventListener("abort", onAbort);
           if ("error" in outcome) reject(outcome.error);
           else resolve(outcome.result as R);
         },
       };
       this.entries.add(entry);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      deadline = setTimeout(
+      const deadline = setTimeout(
         () => entry.settle({ error: request.onTimeout(entry.last, entry.observed) }),
         request.timeoutMs,
       );
       this.schedule();
+      return () => {
+        this.entries.delete(entry);
+        clearTimeout(deadline);
+      };
     });
   }
 
@@ -249,10 +267,7 @@ export class SharedPoller<V> {
     if (this.entries.size === 0) return;
     this.ticking = true;
     const keys = [...new Set([...this.entries].map((e) => e.request.key))];
-    const chunks: string[][] = [];
-    for (let i = 0; i < keys.length; i += this.options.maxKeysPerCall) {
-      chunks.push(keys.slice(i, i + this.options.maxKeysPerCall));
-    }
+    const chunks = chunksOf(keys, this.options.maxKeysPerCall);
     this.options.budget.spend(chunks.length, this.paceMs());
     const sentAt = Date.now();
     this.lastTickAt = sentAt;
@@ -318,12 +333,4 @@ export class SharedPoller<V> {
 /** Half-width of the window around an expected duration: EXPECTED_SPREAD of it, at least two dense looks. */
 function spreadOf(expectedMs: number, intervalMs: number): number {
   return Math.max((2 * intervalMs) / DENSE_FRACTION, expectedMs * EXPECTED_SPREAD);
-}
-
-function abortReason(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error) return reason;
-  const error = new Error(typeof reason === "string" ? reason : "The wait was cancelled");
-  error.name = "AbortError";
-  return error;
 }

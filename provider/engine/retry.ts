@@ -6,7 +6,11 @@ import type {
   StandardRetryToken,
 } from "@smithy/types";
 import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY, THROTTLING_RETRY_DELAY_BASE } from "@smithy/util-retry";
+import { sleep } from "./abortable";
 import { awsErrorCode, FAILED_CALL } from "./errors";
+
+/** Attempts per call, including throttled ones; AWS_MAX_ATTEMPTS overrides it. */
+const DEFAULT_MAX_ATTEMPTS = 25;
 
 /**
  * EC2 throttles each API action with its own token bucket ("Request throttling for the Amazon EC2
@@ -23,6 +27,11 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
   private readonly rates = new Map<string, SendRate>();
 
   constructor(private readonly maxAttempts: number) {}
+
+  /** The strategy every gateway's client uses: DEFAULT_MAX_ATTEMPTS, or AWS_MAX_ATTEMPTS when set. */
+  static fromEnvironment(): FleetRetryStrategy {
+    return new FleetRetryStrategy(Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS);
+  }
 
   async acquireInitialRetryToken(scope: string): Promise<StandardRetryToken> {
     const [command = "", window] = scope.split(WINDOW_SEPARATOR);
@@ -56,7 +65,7 @@ export class FleetRetryStrategy implements RetryStrategyV2 {
       if (left <= 0) throw new Error("No retry token available: the retry window has closed");
       delay = Math.min(delay, WINDOWED_MAX_DELAY_MS, left);
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await sleep(delay);
     await rate.acquire();
     return retryToken(operation, retries, deadline);
   }
@@ -131,7 +140,7 @@ export class SendRate {
     if (!Number.isFinite(this.perSecond)) return;
     const slot = Math.max(now, this.nextSlotAt);
     this.nextSlotAt = slot + 1000 / this.perSecond;
-    if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
+    if (slot > now) await sleep(slot - now);
   }
 
   record(throttled: boolean, now = Date.now()): void {

@@ -1,3 +1,4 @@
+import { abortable } from "./abortable";
 import { NestedVirtError } from "./errors";
 
 /**
@@ -73,24 +74,13 @@ export class RolloutGroup {
     if (this.active < this.maxUnavailable) {
       this.active += 1;
     } else {
-      await new Promise<void>((resolve, reject) => {
-        const waiter: Waiter = {
-          grant: () => {
-            signal?.removeEventListener("abort", onAbort);
-            resolve();
-          },
-          refuse: (error) => {
-            signal?.removeEventListener("abort", onAbort);
-            reject(error);
-          },
-        };
-        const onAbort = () => {
-          this.queue.splice(this.queue.indexOf(waiter), 1);
-          reject(signal?.reason ?? new Error("aborted"));
-        };
-        if (signal?.aborted) return onAbort();
-        signal?.addEventListener("abort", onAbort, { once: true });
+      await abortable<void>(signal, (resolve, reject) => {
+        const waiter: Waiter = { grant: resolve, refuse: reject };
         this.queue.push(waiter);
+        return () => {
+          const at = this.queue.indexOf(waiter);
+          if (at >= 0) this.queue.splice(at, 1);
+        };
       }).catch((error: unknown) => {
         if (error === HALTED) this.throwIfHalted(instanceId);
         throw error;

@@ -6,20 +6,18 @@ import {
   SendCommandCommand,
   SSMClient,
 } from "@aws-sdk/client-ssm";
-import { Batcher } from "./batcher";
+import { Batcher, GATHERED } from "./batcher";
+import { clientConfig } from "./client-config";
 import { awsErrorCode } from "./errors";
-import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
+import { type Observed, PollBudget, reportingFailures, SharedPoller } from "./poller";
+import { scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
-
-/** Attempts per call, as for EC2 (AWS_MAX_ATTEMPTS overrides it). */
-const DEFAULT_MAX_ATTEMPTS = 25;
 
 /** DescribeInstanceInformation accepts up to 50 values in its InstanceIds filter. */
 const MAX_INFORMATION_IDS = 50;
 
-/** Lookups of agents made within this long of each other go out as one call. */
-const BATCH_WINDOW_MS = 15;
-const BATCH_MAX_WAIT_MS = 100;
+/** Invocations looked at side by side in one tick of the invocation poller. */
+const MAX_INVOCATIONS_PER_TICK = 50;
 
 /** The SSM actions the engine calls (for the IAM policy and the docs). */
 export type SsmAction = "DescribeInstanceInformation" | "SendCommand" | "GetCommandInvocation";
@@ -29,12 +27,28 @@ export type SsmAction = "DescribeInstanceInformation" | "SendCommand" | "GetComm
  * conventions as Ec2Gateway: one client per connection (its Session's), the fleet retry strategy, one method per call.
  */
 export class SsmGateway {
-  private readonly agents = new Batcher<string, InstanceInformation>(
-    (ids) => this.describeInstanceInformation(ids),
-    MAX_INFORMATION_IDS,
-    BATCH_WINDOW_MS,
-    BATCH_MAX_WAIT_MS,
-  );
+  private readonly agents = new Batcher<string, InstanceInformation>({
+    maxBatch: MAX_INFORMATION_IDS,
+    ...GATHERED,
+  });
+
+  /** One polling loop per connection for every wait for an agent to come online (see guest-check.ts). */
+  readonly agentPoller = new SharedPoller<Observed<InstanceInformation>>({
+    fetch: reportingFailures((ids) => this.describeInstanceInformation(ids)),
+    maxKeysPerCall: MAX_INFORMATION_IDS,
+    budget: new PollBudget(),
+  });
+
+  /**
+   * One polling loop per connection for every wait for a command to finish, keyed by invocationKey.
+   * GetCommandInvocation reads one invocation: a tick's looks go out side by side and count as one
+   * against the budget, so each check still looks once per interval however many run.
+   */
+  readonly invocationPoller = new SharedPoller<Observed<GetCommandInvocationCommandOutput>>({
+    fetch: (keys) => this.invocations(keys),
+    maxKeysPerCall: MAX_INVOCATIONS_PER_TICK,
+    budget: new PollBudget(),
+  });
 
   constructor(readonly client: SSMClient) {
     scopeRetriesByOperation(client);
@@ -46,21 +60,15 @@ export class SsmGateway {
    * AWS_ENDPOINT_URL) names SSM's own, which the SDK then reads itself.
    */
   static connect(connection: AwsConnection): SsmGateway {
-    const maxAttempts = Number(process.env.AWS_MAX_ATTEMPTS) || DEFAULT_MAX_ATTEMPTS;
     const ownEndpoint = process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL;
     return new SsmGateway(
-      new SSMClient({
-        ...(connection.region ? { region: connection.region } : {}),
-        ...(connection.profile ? { profile: connection.profile } : {}),
-        ...(connection.endpoint && !ownEndpoint ? { endpoint: connection.endpoint } : {}),
-        retryStrategy: new FleetRetryStrategy(maxAttempts),
-      }),
+      new SSMClient(clientConfig(connection, undefined, ownEndpoint ? undefined : connection.endpoint)),
     );
   }
 
   /** The instance's managed agent as SSM knows it; undefined when none is registered. Batched across instances. */
   agent(instanceId: string): Promise<InstanceInformation | undefined> {
-    return this.agents.load(instanceId);
+    return this.agents.load(instanceId, (ids) => this.describeInstanceInformation(ids));
   }
 
   private async describeInstanceInformation(instanceIds: string[]): Promise<Map<string, InstanceInformation>> {
@@ -112,4 +120,20 @@ export class SsmGateway {
       throw error;
     }
   }
+
+  /** Each key's invocation, read side by side (one call each), or the error of its call. */
+  private async invocations(keys: string[]): Promise<Map<string, Observed<GetCommandInvocationCommandOutput>>> {
+    const lookAt = reportingFailures(async ([key = ""]) => {
+      const [instanceId = "", commandId = ""] = key.split(" ");
+      const invocation = await this.commandInvocation(commandId, instanceId);
+      return new Map(invocation ? [[key, invocation]] : []);
+    });
+    const looks = await Promise.all(keys.map((key) => lookAt([key])));
+    return new Map(looks.flatMap((look) => [...look]));
+  }
+}
+
+/** The invocationPoller's key of the invocation of command `commandId` on the instance. */
+export function invocationKey(commandId: string, instanceId: string): string {
+  return `${instanceId} ${commandId}`;
 }

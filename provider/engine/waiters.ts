@@ -5,6 +5,9 @@ import { groupMemberOf, hasRoom, SlotWaitTimeoutError } from "./group-slots";
 import { RETRY, type Verdict } from "./poller";
 import { type InstanceStatus, instanceStatusOf } from "./status";
 
+/** Kept here too: the cycle, the capacity retries and the engine pause through it (see abortable.ts). */
+export { sleep } from "./abortable";
+
 export interface WaitOptions {
   timeoutSeconds: number;
   /** The waits' base polling interval; all waits of a process together poll at most once per interval. */
@@ -34,22 +37,6 @@ const ADVICE: Record<"stopped" | "running", string> = {
   running:
     "Check the instance's status checks and system log in the EC2 console. Run the update again once it is running; the cycle journal on the instance lets the next run finish the cycle.",
 };
-
-/** Sleeps `ms`, or rejects with the signal's reason as soon as it is aborted. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
 /** The acceptors of a wait for `target`: reached, hopeless, or keep waiting. */
 function stateAcceptor(

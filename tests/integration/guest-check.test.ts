@@ -206,6 +206,21 @@ describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm agains
     expect(ctx.emulator.instance(instanceId)).to.include({ state: "running", nestedVirtualization: "enabled" });
   });
 
+  it("ends the check at once when SSM refuses GetCommandInvocation, naming the call, the instance left running", async () => {
+    const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
+    desired.timeouts.healthySeconds = 60;
+    ctx.emulator.permissions.deny("GetCommandInvocation");
+
+    const began = Date.now();
+    const error = await rejection(ctx.engine().apply(desired));
+    expect(Date.now() - began).to.be.below(10_000);
+    expect(error).to.be.instanceOf(GuestCheckFailedError);
+    expect(error.message).to.include(instanceId).and.include("ssm:GetCommandInvocation failed");
+    // One look, refused: the wait does not outwait an error it cannot outwait.
+    expect(actions().filter((a) => a === "GetCommandInvocation")).to.have.length(1);
+    expect(ctx.emulator.instance(instanceId)).to.include({ state: "running", nestedVirtualization: "enabled" });
+  });
+
   it("ends the check when the run is told to stop, saying the guest is unproven", async () => {
     const { instanceId, desired } = seeded(ctx.emulator, {}, { verifyInGuest: true });
     ctx.emulator.ssm.runMs = 60_000;

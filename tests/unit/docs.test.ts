@@ -43,7 +43,9 @@ describe("the generated documentation", () => {
   it("lists in the IAM policy every EC2 and Auto Scaling command the engine sends", () => {
     const engineDir = path.join(root, "provider", "engine");
     const sent = new Set<string>();
-    for (const file of fs.readdirSync(engineDir).filter((f) => f.endsWith(".ts"))) {
+    for (const file of fs
+      .readdirSync(engineDir, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".ts"))) {
       const source = fs.readFileSync(path.join(engineDir, file), "utf8");
       for (const match of source.matchAll(/new (\w+)Command\(/g)) sent.add(match[1]);
     }
