@@ -90,8 +90,9 @@ export function holdsSlot(member: GroupMember, now: number): boolean {
 export function admits(members: readonly GroupMember[], instanceId: string, maxUnavailable: number, now: number) {
   const others = members.filter((m) => m.instanceId !== instanceId && holdsSlot(m, now));
   const down = others.filter((m) => m.state !== "running");
-  const self = members.find((m) => m.instanceId === instanceId) ?? { instanceId, state: "running" };
-  const claimedBefore = others.filter((m) => m.state === "running" && claimOrder(m, self) < 0);
+  // A claim the read does not show yet takes its place after every claim it shows.
+  const self = members.find((m) => m.instanceId === instanceId);
+  const claimedBefore = others.filter((m) => m.state === "running" && (!self || claimOrder(m, self) < 0));
   return { admitted: down.length + claimedBefore.length < maxUnavailable, holders: others.map((m) => m.instanceId) };
 }
 

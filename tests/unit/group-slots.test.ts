@@ -92,6 +92,12 @@ describe("rollout-group slots shared across runs (pure rules)", () => {
     expect(admits([gated, claim], "i-1", 2, NOW).admitted).to.equal(true);
   });
 
+  it("a claim the read does not show yet counts every claim it shows as ahead of it", () => {
+    const shown = [member("i-8", "running", live), member("i-9", "running", live)];
+    expect(admits(shown, "i-1", 2, NOW)).to.deep.equal({ admitted: false, holders: ["i-8", "i-9"] });
+    expect(admits(shown, "i-1", 3, NOW).admitted).to.equal(true);
+  });
+
   it("reads the claim's rank from the instance's journal and slot tags", () => {
     const journal = encodeJournal({
       priorState: "running",
