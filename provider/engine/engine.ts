@@ -18,7 +18,7 @@ import { checkGroup } from "./launch-template-check";
 import { waitForOtherCycle } from "./lease";
 import { actionsOf, type PlanContext, planCycle } from "./plan";
 import { preflightCycle } from "./preflight";
-import { rolloutOf } from "./rollout";
+import { rolloutGroupFor, rolloutOf } from "./rollout";
 import type { Session } from "./session";
 import { StandbyCycle } from "./standby";
 import { standbyGroupOf } from "./standby-steps";
@@ -352,9 +352,11 @@ export function createEngine(options: EngineOptions): Engine {
             id,
             { name: rollout.group, maxUnavailable: rollout.maxUnavailable },
             { timeoutSeconds: Math.max(0, (deadline - began) / 1000), pollIntervalMs, signal },
-          ).catch((waitError: unknown) => {
-            throw signal?.aborted ? new CancelledError(id, "nothing was changed.") : waitError;
-          });
+          )
+            .catch((waitError: unknown) => {
+              throw signal?.aborted ? new CancelledError(id, "nothing was changed.") : waitError;
+            })
+            .finally(() => rolloutGroupFor(rollout, id).roomSeen());
           sharedSlotWaitMs += Date.now() - began;
           continue;
         }

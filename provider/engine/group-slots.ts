@@ -1,6 +1,7 @@
 import type { Instance } from "@aws-sdk/client-ec2";
 import { NestedVirtError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
+import { decodeJournal, JOURNAL_TAG_KEY } from "./journal";
 
 /**
  * A rollout group's bound across runs (two stacks, a Pulumi and a Terraform run, two CI jobs) has
@@ -38,11 +39,36 @@ export interface GroupMember {
   instanceId: string;
   state: string;
   slot?: SlotLease;
+  /** When the cycle claiming the member began (its journal's `startedAt`), if it carries a journal. */
+  cycleStartedAt?: string;
 }
 
 export function groupMemberOf(instance: Instance): GroupMember {
   const slot = decodeSlotLease(instance.Tags?.find((t) => t.Key === SLOT_TAG_KEY)?.Value);
-  return { instanceId: instance.InstanceId ?? "", state: instance.State?.Name ?? "pending", ...(slot ? { slot } : {}) };
+  const journalTag = instance.Tags?.find((t) => t.Key === JOURNAL_TAG_KEY)?.Value;
+  const journal = journalTag === undefined ? undefined : decodeJournal(journalTag);
+  const startedAt = journal && "journal" in journal ? journal.journal.startedAt : "";
+  return {
+    instanceId: instance.InstanceId ?? "",
+    state: instance.State?.Name ?? "pending",
+    ...(slot ? { slot } : {}),
+    ...(startedAt ? { cycleStartedAt: startedAt } : {}),
+  };
+}
+
+/**
+ * The order in which running claims of a group take what room is left: by when their cycle began
+ * (whole seconds), then by run, then by instance ID. Every run reads the same tags, so every run
+ * agrees; a run's claims made together rank together, so when two runs claim at once one of them
+ * gets the room whole and the other steps aside, instead of both going at half width. A cycle's
+ * start never moves (lease renewals do not touch it), so an admitted claim keeps its place.
+ * A claim without a journal (a member past its cycle, waiting for its status checks) ranks first.
+ */
+export function claimOrder(a: GroupMember, b: GroupMember): number {
+  const keys = (m: GroupMember) => [m.cycleStartedAt ?? "", m.slot?.runToken ?? "", m.instanceId];
+  const [ka, kb] = [keys(a), keys(b)];
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+  return 0;
 }
 
 /**
@@ -57,14 +83,16 @@ export function holdsSlot(member: GroupMember, now: number): boolean {
 
 /**
  * Whether `instanceId` may go out of service now, from a read of the group taken after its own
- * claim was written and settled. Members already down (not `running`) count first; among the
- * running members with a live claim, the lowest instance IDs take what is left, so runs that read
- * the same claims agree on who goes, and claims written together never all back off.
+ * claim was written and settled. Members already down (not `running`) count first; the running
+ * members with a live claim take what is left in `claimOrder`, so runs that read the same claims
+ * agree on who goes, and claims written together never all back off.
  */
 export function admits(members: readonly GroupMember[], instanceId: string, maxUnavailable: number, now: number) {
   const others = members.filter((m) => m.instanceId !== instanceId && holdsSlot(m, now));
   const down = others.filter((m) => m.state !== "running");
-  const claimedBefore = others.filter((m) => m.state === "running" && m.instanceId < instanceId);
+  // A claim the read does not show yet takes its place after every claim it shows.
+  const self = members.find((m) => m.instanceId === instanceId);
+  const claimedBefore = others.filter((m) => m.state === "running" && (!self || claimOrder(m, self) < 0));
   return { admitted: down.length + claimedBefore.length < maxUnavailable, holders: others.map((m) => m.instanceId) };
 }
 

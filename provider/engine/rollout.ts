@@ -42,6 +42,11 @@ export class RolloutHaltedError extends NestedVirtError {
 export interface RolloutSlot {
   readonly waitedSeconds: number;
   release(): void;
+  /**
+   * Gives the slot back after the group's count across runs turned its claim away (other runs hold
+   * the room): no waiter of this process gets it, as it was never room in EC2 (see `roomSeen`).
+   */
+  turnedAway(): void;
 }
 
 interface Waiter {
@@ -53,16 +58,24 @@ interface Waiter {
  * The members of one rollout group in this run. At most `maxUnavailable` slots are out at
  * once; waiting cycles get them first come, first served. After a failure no slot is granted
  * again: every waiting and later cycle fails at once, before touching its instance.
+ *
+ * Counted across runs too, a claim the count in EC2 turns away lowers this run's ceiling to the
+ * slots it holds there: a slot it frees goes to its next waiter at once (that is room in EC2), but
+ * no waiter claims blindly into a group other runs fill, each claim costing a write, a read and a
+ * take-back. The ceiling is back at `maxUnavailable` once a wait for room sees some (`roomSeen`).
  */
 export class RolloutGroup {
   private active = 0;
+  private ceiling: number;
   private readonly queue: Waiter[] = [];
   private failure: { instanceId: string; reason: string } | undefined;
 
   constructor(
     readonly name: string,
     readonly maxUnavailable: number,
-  ) {}
+  ) {
+    this.ceiling = maxUnavailable;
+  }
 
   get outOfService(): number {
     return this.active;
@@ -71,7 +84,7 @@ export class RolloutGroup {
   async acquire(instanceId: string, signal?: AbortSignal): Promise<RolloutSlot> {
     const began = Date.now();
     this.throwIfHalted(instanceId);
-    if (this.active < this.maxUnavailable) {
+    if (this.active < this.ceiling && this.queue.length === 0) {
       this.active += 1;
     } else {
       await abortable<void>(signal, (resolve, reject) => {
@@ -87,15 +100,24 @@ export class RolloutGroup {
       });
     }
     let released = false;
+    const giveBack = (turnedAway: boolean) => {
+      if (released) return;
+      released = true;
+      this.active -= 1;
+      if (turnedAway) this.ceiling = Math.min(this.ceiling, this.active);
+      this.grantNext();
+    };
     return {
       waitedSeconds: Math.round(Date.now() - began) / 1000,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.active -= 1;
-        this.grantNext();
-      },
+      release: () => giveBack(false),
+      turnedAway: () => giveBack(true),
     };
+  }
+
+  /** A wait for room in the group across runs saw some (or gave up): waiters may claim again. */
+  roomSeen(): void {
+    this.ceiling = this.maxUnavailable;
+    this.grantNext();
   }
 
   /** Stops the rollout: queued cycles fail now, naming the instance whose cycle failed. */
@@ -105,11 +127,12 @@ export class RolloutGroup {
   }
 
   private grantNext(): void {
-    if (this.failure || this.active >= this.maxUnavailable) return;
-    const next = this.queue.shift();
-    if (!next) return;
-    this.active += 1;
-    next.grant();
+    while (!this.failure && this.active < this.ceiling) {
+      const next = this.queue.shift();
+      if (!next) return;
+      this.active += 1;
+      next.grant();
+    }
   }
 
   /** Throws RolloutHaltedError once a cycle of the group has failed (checked again right before a stop). */

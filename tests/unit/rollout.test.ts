@@ -32,6 +32,40 @@ describe("rollout groups", () => {
     expect(granted).to.deep.equal(["c", "d"]);
   });
 
+  it("after a claim is turned away across runs, hands on only the slots it frees until room is seen", async () => {
+    const group = new RolloutGroup("ci", 3);
+    const [a, b, c] = await Promise.all(["i-a", "i-b", "i-c"].map((id) => group.acquire(id)));
+    const granted: string[] = [];
+    const waiters = ["i-d", "i-e", "i-f"].map((id) =>
+      group.acquire(id).then((slot) => {
+        granted.push(id);
+        return slot;
+      }),
+    );
+    // Other runs hold the room in EC2: b's and c's claims are turned away, a's holds.
+    b.turnedAway();
+    c.turnedAway();
+    await tick();
+    expect([group.outOfService, granted]).to.deep.equal([1, []]);
+    // a's cycle ends: its slot is room in EC2, and goes to the longest waiter at once.
+    a.release();
+    await tick();
+    expect([group.outOfService, granted]).to.deep.equal([1, ["i-d"]]);
+    // A newcomer queues behind the waiters rather than claiming past the lowered ceiling.
+    const late = group.acquire("i-g").then((slot) => {
+      granted.push("i-g");
+      return slot;
+    });
+    await tick();
+    expect(granted).to.deep.equal(["i-d"]);
+    group.roomSeen();
+    await tick();
+    expect([group.outOfService, granted]).to.deep.equal([3, ["i-d", "i-e", "i-f"]]);
+    (await waiters[0]).release();
+    await late;
+    expect(granted).to.deep.equal(["i-d", "i-e", "i-f", "i-g"]);
+  });
+
   it("after a failure refuses waiting and later cycles at once, naming the failed instance", async () => {
     const group = new RolloutGroup("ci", 1);
     const held = await group.acquire("i-0000000a");

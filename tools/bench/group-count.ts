@@ -19,11 +19,13 @@ export interface GroupCountOptions {
   rounds: number;
 }
 
-interface Run {
+export interface GroupCountRun {
   /** Per claim: from its CreateTags (journal, group, slot) to the group's read-back (ms). */
   claimToReadBackMs: number[];
   wallMs: number;
   requests: number;
+  /** Requests per EC2 action (DryRun calls included). */
+  byAction: Record<string, number>;
   describeInstances: number;
   failed: number;
   mostDown: number;
@@ -31,7 +33,7 @@ interface Run {
 }
 
 /** How the fleet is applied: one run or two processes (half the fleet each), counting in the process or in EC2. */
-type Variant = "in-process" | "one run" | "two runs in-process" | "two runs";
+export type GroupCountVariant = "in-process" | "one run" | "two runs in-process" | "two runs";
 
 /** Half of the fleet each in two processes of their own, started at the same instant; the failures. */
 async function applyInTwoRuns(
@@ -69,7 +71,11 @@ async function applyInTwoRuns(
   return failed.reduce((a, b) => a + b, 0);
 }
 
-async function runOnce(options: GroupCountOptions, variant: Variant): Promise<Run> {
+/** One application of the fleet, on an emulator of its own, as the variant says; what EC2 saw. */
+export async function runGroupCountOnce(
+  options: GroupCountOptions,
+  variant: GroupCountVariant,
+): Promise<GroupCountRun> {
   const emulator = await startEmulator();
   try {
     const ids = Array.from({ length: options.instances }, () =>
@@ -105,6 +111,7 @@ async function runOnce(options: GroupCountOptions, variant: Variant): Promise<Ru
       claimToReadBackMs: claimToReadBack(emulator.calls),
       wallMs,
       requests: counts.total,
+      byAction: counts.byAction,
       describeInstances: counts.byAction.DescribeInstances ?? 0,
       failed,
       mostDown: mostNotRunningAtOnce(emulator.stateHistory(ids)),
@@ -133,17 +140,17 @@ function claimToReadBack(calls: readonly CallRecord[]): number[] {
 }
 
 export async function groupCountTable(options: GroupCountOptions): Promise<string[]> {
-  const variants: Variant[] = ["in-process", "one run", "two runs in-process", "two runs"];
-  const runs = new Map<Variant, Run[]>(variants.map((v) => [v, []]));
+  const variants: GroupCountVariant[] = ["in-process", "one run", "two runs in-process", "two runs"];
+  const runs = new Map<GroupCountVariant, GroupCountRun[]>(variants.map((v) => [v, []]));
   for (let round = 0; round < options.rounds; round++) {
     for (const variant of variants) {
-      const run = await runOnce(options, variant);
+      const run = await runGroupCountOnce(options, variant);
       runs.get(variant)?.push(run);
       progress(`group count round ${round + 1}, ${variant}: ${seconds(run.wallMs)} s, ${run.requests} requests`);
     }
   }
   const wavesOf = (instancesPerRun: number) => Math.ceil(instancesPerRun / options.maxUnavailable);
-  const figures = (name: string, variant: Variant, waves: number) => {
+  const figures = (name: string, variant: GroupCountVariant, waves: number) => {
     const of = runs.get(variant) ?? [];
     const wall = median(of.map((r) => r.wallMs));
     const requests = median(of.map((r) => r.requests));

@@ -1,6 +1,7 @@
 import { CapacityAwareStart } from "../capacity";
 import { describeError } from "../errors";
 import { encodeFailedCycle, FAILED_CYCLE_TAG_KEY } from "../failed-cycle";
+import { SlotBusyError } from "../group-slots";
 import { JOURNAL_TAG_KEY } from "../journal";
 import { STEP_ACTIONS } from "../plan";
 import { protectionLeftOffNote, restoreStopProtection } from "../stop-protection";
@@ -55,7 +56,9 @@ export const RECOVERY_STEPS: { [K in RecoveryKind]: RecoveryAction<K> } = {
     record.append({ kind: "journal", tag: undefined });
   },
   "release-shared-slot": (context, record, step) => releaseSharedSlot(context, record, step.untag),
-  "release-rollout-slot": async (_context, record) => record.rolloutSlot?.release(),
+  // A slot whose claim the count across runs turned away was never room in EC2: no waiter of this run gets it.
+  "release-rollout-slot": async (_context, record, _step, error) =>
+    error instanceof SlotBusyError ? record.rolloutSlot?.turnedAway() : record.rolloutSlot?.release(),
   "return-to-service": async (context) => context.options.standby?.returnToService(),
 };
 
