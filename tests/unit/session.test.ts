@@ -7,7 +7,7 @@ const CONNECTION = { region: "us-east-1", endpoint: "http://127.0.0.1:9" };
 
 /** Holds the instance's lock in `session` until the returned release is called. */
 function holdLock(session: Session, instanceId: string) {
-  let release = () => undefined as void;
+  let release: () => void = () => undefined;
   const held = session.locks.exclusive(instanceId, "enabled", () => new Promise<void>((r) => (release = r)));
   return { release: () => release(), held };
 }
