@@ -1,13 +1,14 @@
-import type { Engine } from "../engine/engine";
 import type { AwsConnection } from "../engine/types";
+import { type EngineSource, engineSource } from "../service/engine-source";
 
 /**
- * How the Terraform front end reaches the engine. The engine (and with it the AWS SDK) is loaded
- * on first use, not at start-up: Terraform starts the provider several times per command, and
- * `terraform validate` never needs EC2 at all. Tests substitute a fake.
+ * How the Terraform front end reaches the engine: the resource service's engines, and the region
+ * the AWS SDK would use. Both load the AWS SDK on first use, not at start-up: Terraform starts the
+ * provider several times per command, and `terraform validate` never needs EC2 at all. Tests
+ * substitute a fake.
  */
 export interface EngineAccess {
-  engine(connection: AwsConnection): Promise<Engine>;
+  engine: EngineSource;
   /** The region the AWS SDK would use for this connection (configuration only, no network). */
   region(connection: AwsConnection): Promise<string | undefined>;
 }
@@ -15,10 +16,7 @@ export interface EngineAccess {
 export function engineAccess(log: (line: string) => void): EngineAccess {
   const regions = new Map<string, Promise<string | undefined>>();
   return {
-    async engine(connection) {
-      const { createEngine } = await import("../engine/engine.js");
-      return createEngine({ connection, log });
-    },
+    engine: engineSource(log),
     async region(connection) {
       if (connection.region) return connection.region;
       const key = JSON.stringify([connection.profile ?? "", connection.endpoint ?? ""]);
