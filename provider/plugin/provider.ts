@@ -95,7 +95,7 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
       const outcome = await service.check({
         inputs,
         connection,
-        isUnknown: isUnknown,
+        isUnknown,
         declaredAs: { declarations, resourceName: nameOfUrn(urn) },
       });
       // Each check is a preview of the operation: the CLI shows these under the resource.
