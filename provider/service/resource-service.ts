@@ -6,7 +6,7 @@ import { RunControl } from "../engine/run-control";
 import type { AwsConnection, DesiredState, EnablementState, NestedVirtSetting } from "../engine/types";
 import { diffInputs } from "./diff";
 import { type EngineSource, engineSource } from "./engine-source";
-import { currentPreflight } from "./preflight-record";
+import type { PreflightRecord } from "./preflight-record";
 import { settingOf, stateAfterApply, stateAfterRead } from "./state";
 import type {
   ApplyRequest,
@@ -67,6 +67,16 @@ function desiredFrom(values: ResourceValues): DesiredState {
   const parsed = parseInputs(values as RawInputs);
   if (!parsed.desired) throw new InvalidInputsError(parsed.failures.map((f) => f.message));
   return parsed.desired;
+}
+
+/**
+ * The preflight in `value` when it is current for `desired`. Its module is loaded only when a front
+ * end sends one: it needs the gateway (and with it the AWS SDK), which Terraform's start must not load.
+ */
+function currentPreflight(value: unknown, desired: DesiredState): PreflightRecord | undefined {
+  if (value === undefined) return undefined;
+  const { currentPreflight: current } = require("./preflight-record") as typeof import("./preflight-record");
+  return current(value, desired);
 }
 
 /** The DryRun verdicts of a current preflight, which spare the engine its own. */
