@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type AwsConnection, createEngine, outageWarning, parseInputs, type RawInputs } from "../provider/engine";
+import { dynamicSession } from "../provider/pulumi/dynamic-sessions";
 import { type PreflightRecord, preflightRecord } from "../provider/service/preflight-record";
 
 /**
@@ -18,7 +19,9 @@ export async function preflightInProgram(
   const desired = parseInputs(inputs).desired;
   if (!desired) return undefined;
   try {
-    const inspection = await createEngine({ connection }).inspect(desired, { checkPermissions: true });
+    const inspection = await createEngine({ session: dynamicSession(connection) }).inspect(desired, {
+      checkPermissions: true,
+    });
     // Without downtime the outage warning is absent; what the group's launch template lacks still matters.
     const groupWarnings = inspection.plan.warnings
       .filter((w) => w.code === "launch-template-without-nested-virtualization")

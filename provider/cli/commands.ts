@@ -3,11 +3,12 @@ import type { Filter } from "@aws-sdk/client-ec2";
 import { type AppliedState, createEngine, type Engine, type Inspection } from "../engine/engine";
 import { BlockedError, CancelledError, NestedVirtError } from "../engine/errors";
 import type { ListedInstance } from "../engine/finders";
-import { Ec2Gateway } from "../engine/gateway";
+import type { Ec2Gateway } from "../engine/gateway";
 import type { RawInputs } from "../engine/inputs";
 import { JOURNAL_TAG_KEY } from "../engine/journal";
 import { RolloutHaltedError } from "../engine/rollout";
 import type { RunControl } from "../engine/run-control";
+import { Session } from "../engine/session";
 import type { AwsConnection, DesiredState } from "../engine/types";
 import type { Display } from "./display";
 import { EXIT_CODES, type ExitCode, UsageError } from "./exit";
@@ -40,19 +41,16 @@ interface Planned {
   report: InstanceReport;
 }
 
-/** One connection per run; the engine reports each cycle step to whatever board is current. */
-class Session {
+/** One connection (one Session) per command; the engine reports each cycle step to whatever board is current. */
+class CommandRun {
   readonly gateway: Ec2Gateway;
   readonly engine: Engine;
   board: ProgressBoard | undefined;
   constructor(connection: AwsConnection) {
-    this.gateway = Ec2Gateway.connect(connection);
-    // The connection too: Auto Scaling calls (--auto-scaling standby) go to the same region and profile.
-    this.engine = createEngine({
-      connection,
-      gateway: this.gateway,
-      progress: (id, phase) => this.board?.phase(id, phase),
-    });
+    // Auto Scaling calls (--auto-scaling standby) go through the same session: same region and profile.
+    const session = Session.open(connection);
+    this.gateway = session.ec2;
+    this.engine = createEngine({ session, progress: (id, phase) => this.board?.phase(id, phase) });
   }
 
   /** The region requests go to; none configured is a usage error, found before any request. */
@@ -166,7 +164,7 @@ async function inspectAll(
 }
 
 /** The targets, or a usage error naming the selection and region when nothing matched. */
-async function targetsOf(session: Session, selection: TargetSelection, region: string): Promise<ResolvedTargets> {
+async function targetsOf(session: CommandRun, selection: TargetSelection, region: string): Promise<ResolvedTargets> {
   const targets = await resolveSelection(session.gateway, selection, region);
   if (targets.instanceIds.length === 0) {
     throw new UsageError(
@@ -190,7 +188,7 @@ function finish(report: Report, planned: readonly Planned[], outcome: Outcome, e
 }
 
 export async function status(ctx: CommandContext, selection: TargetSelection, raw: RawInputs): Promise<Report> {
-  const session = new Session(ctx.connection);
+  const session = new CommandRun(ctx.connection);
   const region = await session.region();
   const targets = await targetsOf(session, selection, region);
   const desireds = targets.instanceIds.map((id) => desiredFor(raw, id));
@@ -201,7 +199,7 @@ export async function status(ctx: CommandContext, selection: TargetSelection, ra
 
 /** Plans with the preflight (DryRun checks, stop protection): what apply would do. Read-only. */
 async function planned(
-  session: Session,
+  session: CommandRun,
   selection: TargetSelection,
   raw: RawInputs,
   region: string,
@@ -222,7 +220,7 @@ async function planned(
 const hasBlockers = (all: readonly Planned[]) => all.some((p) => p.report.blockers.length > 0);
 
 export async function plan(ctx: CommandContext, selection: TargetSelection, raw: RawInputs): Promise<Report> {
-  const session = new Session(ctx.connection);
+  const session = new CommandRun(ctx.connection);
   const region = await session.region();
   const { planned: all, report } = await planned(session, selection, raw, region);
   const blocked = hasBlockers(all);
@@ -239,7 +237,7 @@ function resultOfError(error: unknown): { result: InstanceResult; blockers?: Blo
 /** Runs the engine's apply for every planned instance at once; the rollout group paces the stops. */
 async function execute(
   ctx: CommandContext,
-  session: Session,
+  session: CommandRun,
   all: Planned[],
   success: (p: Planned) => InstanceResult,
 ): Promise<void> {
@@ -334,7 +332,7 @@ export async function apply(
   raw: RawInputs,
   stoppedAt: { value: string | null },
 ): Promise<Report> {
-  const session = new Session(ctx.connection);
+  const session = new CommandRun(ctx.connection);
   const region = await session.region();
   const { planned: all, report: planReport } = await planned(session, selection, raw, region);
   const report = { ...planReport, command: "apply" as const };
@@ -360,7 +358,7 @@ export async function recover(
   raw: RawInputs,
   stoppedAt: { value: string | null },
 ): Promise<Report> {
-  const session = new Session(ctx.connection);
+  const session = new CommandRun(ctx.connection);
   const region = await session.region();
   const scope: TargetSelection = selection === "all" ? { instanceIds: [], filters: [] } : selection;
   const targets = await resolveSelection(session.gateway, scope, region, [JOURNALED]);

@@ -48,9 +48,6 @@ export class DuplicateDeclarationError extends NestedVirtError {
   }
 }
 
-/** Declarations without a name are told apart by a counter. */
-let anonymous = 0;
-
 /** A recorded declaration, to ask for the verdict on later. */
 export interface Recorded {
   readonly key: string;
@@ -60,6 +57,8 @@ export interface Recorded {
 /** The declarations of one run, by region and instance. */
 export class Declarations {
   private readonly byInstance = new Map<string, Set<string>>();
+  /** Declarations without a name are told apart by a counter. */
+  private anonymous = 0;
 
   constructor(private readonly wording: DeclarationWording) {}
 
@@ -72,7 +71,7 @@ export class Declarations {
     const key = `${declaration.region ?? ""}/${declaration.instanceId}`;
     const resources = this.byInstance.get(key) ?? new Set<string>();
     this.byInstance.set(key, resources);
-    resources.add(declaration.resourceName ?? `\0${++anonymous}`);
+    resources.add(declaration.resourceName ?? `\0${++this.anonymous}`);
     return { key, instanceId: declaration.instanceId };
   }
 

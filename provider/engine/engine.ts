@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import type { AutoScalingGateway } from "./auto-scaling-gateway";
 import { anotherRunsCycle, confirmDelayMs } from "./confirm";
 import { ClaimLostError, executeCycle, stallAllowanceMs } from "./cycle";
 import {
@@ -12,22 +10,19 @@ import {
 } from "./errors";
 import { retryFailedCycleFromEnvironment } from "./failed-cycle";
 import { findInstanceFacts, instanceFactsOf, type ListedInstance, toInstanceFacts } from "./finders";
-import { Ec2Gateway, type MutatingAction } from "./gateway";
-import { SlotBusyError, SlotLeases } from "./group-slots";
+import type { MutatingAction } from "./gateway";
+import { SlotBusyError } from "./group-slots";
 import { guestAgentBlockers, verifyInGuest } from "./guest-check";
-import { InstanceLocks } from "./instance-lock";
 import { isLeaseHeld } from "./journal";
 import { checkGroup } from "./launch-template-check";
 import { waitForOtherCycle } from "./lease";
-import { PerConnection } from "./per-connection";
 import { actionsOf, type PlanContext, planCycle } from "./plan";
 import { preflightCycle } from "./preflight";
 import { rolloutOf } from "./rollout";
-import type { SsmGateway } from "./ssm-gateway";
+import type { Session } from "./session";
 import { StandbyCycle } from "./standby";
 import { standbyGroupOf } from "./standby-steps";
 import type {
-  AwsConnection,
   CycleJournal,
   CyclePlan,
   CycleTimings,
@@ -41,13 +36,15 @@ import type {
 import { pollIntervalFromEnvironment, sleep, waitForGroupRoom } from "./waiters";
 
 export interface EngineOptions {
-  connection?: AwsConnection;
+  /**
+   * The connection's gateways, locks, slot leases, rollout groups and run token (session.ts): one
+   * per connection of a run, opened by the front end and shared by every engine it makes.
+   */
+  session: Session;
   /** Progress lines for people (`stop i-…`, `wait until … is running`). */
   log?: (line: string) => void;
   /** The waits' base polling interval; defaults to NESTEDVIRT_POLL_INTERVAL_MS or 1 s. */
   pollIntervalMs?: number;
-  /** Reuse a gateway (tests, or a front end that serves many resources). */
-  gateway?: Ec2Gateway;
   /**
    * How long a freshly written journal must stay this run's before the instance is stopped; covers
    * a second run's read-then-write and EC2's tag propagation. Default: three times the journal
@@ -61,16 +58,12 @@ export interface EngineOptions {
   retryFailedCycle?: boolean;
   /** Each step of a cycle as it begins, for front ends that show per-instance progress. */
   progress?: (instanceId: string, phase: ProgressPhase) => void;
-  /** Reuse an Auto Scaling gateway (tests); by default one per connection, made when first needed. */
-  autoScaling?: AutoScalingGateway;
   /**
    * `false`: a rollout group is bounded within this process only, with no group or slot tags and
    * no read of the group across the region. Default `true`; the bench turns it off to measure what
    * the count across runs costs.
    */
   groupCountAcrossRuns?: boolean;
-  /** Systems Manager for the in-guest check (verifyInGuest); by default one per connection, made on first use. */
-  ssm?: SsmGateway;
 }
 
 /** A step of the cycle, or waiting for another run's cycle on the instance to end. */
@@ -170,63 +163,19 @@ function isGone(facts: InstanceFacts): boolean {
   return facts.state === "terminated" || facts.state === "shutting-down";
 }
 
-/** This process's run token, in every journal it writes (see CycleOptions.runToken). */
-const PROCESS_RUN_TOKEN = randomUUID();
-
-/** The instances this process is cycling, per connection. */
-const locksByGateway = new WeakMap<Ec2Gateway, InstanceLocks>();
-
-/** The rollout-group slots this process holds, per connection. */
-const slotLeasesByGateway = new WeakMap<Ec2Gateway, SlotLeases>();
-
-function slotLeasesFor(gateway: Ec2Gateway): SlotLeases {
-  let leases = slotLeasesByGateway.get(gateway);
-  if (!leases) {
-    leases = new SlotLeases(gateway, PROCESS_RUN_TOKEN);
-    slotLeasesByGateway.set(gateway, leases);
-  }
-  return leases;
-}
-
-function locksFor(gateway: Ec2Gateway): InstanceLocks {
-  let locks = locksByGateway.get(gateway);
-  if (!locks) {
-    locks = new InstanceLocks();
-    locksByGateway.set(gateway, locks);
-  }
-  return locks;
-}
-
-const env = process.env;
-
-/** One EC2 gateway (and so one SDK client and one type cache) per connection, shared by all resources. */
-const ec2Gateways = new PerConnection(
-  (c) => c.endpoint ?? env.AWS_ENDPOINT_URL_EC2 ?? env.AWS_ENDPOINT_URL ?? "",
-  (c) => Ec2Gateway.connect(c),
-);
-
-/** One Auto Scaling gateway per connection, loaded on first use: its client adds to every start-up, and few runs need it. */
-const autoScalingGateways = new PerConnection(
-  (c) => c.endpoint ?? env.AWS_ENDPOINT_URL_AUTO_SCALING ?? env.AWS_ENDPOINT_URL ?? "",
-  (c) => (require("./auto-scaling-gateway") as typeof import("./auto-scaling-gateway")).AutoScalingGateway.connect(c),
-);
-
-export function createEngine(options: EngineOptions = {}): Engine {
-  const gateway = options.gateway ?? ec2Gateways.get(options.connection ?? {});
+export function createEngine(options: EngineOptions): Engine {
+  const { session } = options;
+  const gateway = session.ec2;
+  const types = session.instanceTypes;
   /** Only Auto Scaling members need it: made on first use. */
-  const autoScaling = (): AutoScalingGateway =>
-    options.autoScaling ?? autoScalingGateways.get(options.connection ?? {});
+  const autoScaling = () => session.autoScaling();
   const log = options.log ?? (() => undefined);
   const pollIntervalMs = options.pollIntervalMs ?? pollIntervalFromEnvironment();
   const claimSettleMs = options.claimSettleMs;
   const retryFailedCycle = options.retryFailedCycle ?? retryFailedCycleFromEnvironment();
   const progress = options.progress;
-  let ssmGateway = options.ssm;
-  const ssm = (): SsmGateway => {
-    // Loaded on first use, like the Auto Scaling client: only verifyInGuest needs SSM.
-    ssmGateway ??= (require("./ssm-gateway") as typeof import("./ssm-gateway")).ssmGatewayFor(options.connection ?? {});
-    return ssmGateway;
-  };
+  /** Only verifyInGuest needs SSM: made on first use. */
+  const ssm = () => session.ssm();
 
   /** Runs the check inside the guest, bounded by timeouts.healthy; throws GuestCheckFailedError when it fails. */
   async function checkGuest(desired: DesiredState, facts: InstanceFacts, signal?: AbortSignal): Promise<void> {
@@ -259,7 +208,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   ) {
     const facts =
       known ??
-      (await findInstanceFacts(gateway, desired.instanceId).catch((error: unknown) => {
+      (await findInstanceFacts(gateway, types, desired.instanceId).catch((error: unknown) => {
         throw error instanceof NestedVirtError ? error : new LookupFailedError(desired.instanceId, error);
       }));
     const region = facts ? undefined : await regionName();
@@ -313,7 +262,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
    * `known` spares a second DescribeInstances when the caller has just read the instance.
    */
   function apply(desired: DesiredState, known?: InstanceFacts, applyOptions: ApplyOptions = {}): Promise<AppliedState> {
-    return locksFor(gateway).exclusive(desired.instanceId, desired.nestedVirtualization, (waited) =>
+    return session.locks.exclusive(desired.instanceId, desired.nestedVirtualization, (waited) =>
       applyAlone(desired, waited ? undefined : known, applyOptions),
     );
   }
@@ -325,12 +274,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   ): Promise<AppliedState> {
     const { signal, permitted } = applyOptions;
     const id = desired.instanceId;
-    const runToken = PROCESS_RUN_TOKEN;
+    const runToken = session.runToken;
     if (permitted) for (const action of permitted.actions) gateway.rememberPermitted(action, id, permitted.checkedAt);
     const deadline = Date.now() + desired.timeouts.stopSeconds * 1000;
     let takeOver: string | undefined;
     let first: InstanceFacts | undefined;
-    const rollout = rolloutOf(desired);
+    const rollout = rolloutOf(desired, session.rolloutGroups);
     /** Time spent waiting for room in the rollout group while other runs held its slots. */
     let sharedSlotWaitMs = 0;
     for (;;) {
@@ -382,17 +331,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
           startTimeoutSeconds: desired.timeouts.startSeconds,
           healthyTimeoutSeconds: desired.timeouts.healthySeconds,
           rollout,
-          ...(rollout && options.groupCountAcrossRuns !== false ? { slotLeases: slotLeasesFor(gateway) } : {}),
+          ...(rollout && options.groupCountAcrossRuns !== false ? { slotLeases: session.slotLeases } : {}),
           pollIntervalMs,
           log,
           runToken,
+          journalCohort: session.journalCohort,
           claimSettleMs,
           signal,
           ...(progress ? { onStep: (step: StepKind) => progress(id, step) } : {}),
           verifyGuest: () => checkGuest(desired, facts, signal),
-        }).catch(async (error: unknown) => {
-          // A member this run put in Standby goes back into service when it runs (see StandbyCycle).
-          throw standby ? await standby.afterFailure(error) : error;
         });
       } catch (error) {
         if (error instanceof SlotBusyError && rollout) {
@@ -422,7 +369,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const after = record.runningAgain
         ? toInstanceFacts(record.runningAgain, facts.type)
         : plan.steps.length > 0
-          ? await findInstanceFacts(gateway, id)
+          ? await findInstanceFacts(gateway, types, id)
           : await lookAgain(facts, signal);
       if (!after) throw new BlockedError(id, planCycle(undefined, desired, {}).blockers);
       // The journal this run found and finished (a takeover, a resumed cycle) is not another run's.
@@ -468,14 +415,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     await sleep(Math.max(0, due - Date.now()), signal).catch(() => {
       throw new CancelledError(first.instanceId, "nothing was changed.");
     });
-    return await findInstanceFacts(gateway, first.instanceId);
+    return await findInstanceFacts(gateway, types, first.instanceId);
   }
 
   return {
     async inspect(desired, inspectOptions = {}) {
       const checks = inspectOptions.checkPermissions === true ? "with-stop-protection" : "none";
       const { listed } = inspectOptions;
-      const known = listed ? await instanceFactsOf(gateway, listed.instance, listed.readAt) : undefined;
+      const known = listed ? await instanceFactsOf(types, listed.instance, listed.readAt) : undefined;
       const { facts, plan, permitted } = await planFor(desired, checks, known);
       return {
         plan,
@@ -498,12 +445,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
       return { ...stateOf(facts), previousNestedVirtualization: facts.nestedVirtualization };
     },
     async read(instanceId) {
-      const facts = await findInstanceFacts(gateway, instanceId);
+      const facts = await findInstanceFacts(gateway, types, instanceId);
       return facts && !isGone(facts) ? stateOf(facts) : undefined;
     },
     async remove(desired, previousSetting, applyOptions) {
       if (desired.onDelete === "keep" || !previousSetting) return;
-      const facts = await findInstanceFacts(gateway, desired.instanceId);
+      const facts = await findInstanceFacts(gateway, types, desired.instanceId);
       if (!facts || isGone(facts)) return;
       await apply({ ...desired, nestedVirtualization: previousSetting }, facts, applyOptions);
     },

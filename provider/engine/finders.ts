@@ -15,9 +15,6 @@ import type {
 export const AUTO_SCALING_GROUP_TAG = "aws:autoscaling:groupName";
 const NESTED_VIRTUALIZATION_FEATURE = "nested-virtualization";
 
-/** Instance types never change their capabilities, so one lookup per type serves a whole fleet. */
-const typeFactsCache = new WeakMap<Ec2Gateway, Map<string, Promise<InstanceTypeFacts | undefined>>>();
-
 export function toInstanceTypeFacts(info: InstanceTypeInfo): InstanceTypeFacts {
   return {
     instanceType: info.InstanceType ?? "unknown",
@@ -28,23 +25,28 @@ export function toInstanceTypeFacts(info: InstanceTypeInfo): InstanceTypeFacts {
   };
 }
 
-export function findInstanceTypeFacts(
-  gateway: Ec2Gateway,
-  instanceType: string,
-): Promise<InstanceTypeFacts | undefined> {
-  let cache = typeFactsCache.get(gateway);
-  if (!cache) {
-    cache = new Map();
-    typeFactsCache.set(gateway, cache);
+/**
+ * The instance types one connection's EC2 describes. Types never change their capabilities, so one
+ * lookup per type serves a whole fleet; a Session keeps one of these with its gateway.
+ */
+export class InstanceTypes {
+  private readonly byType = new Map<string, Promise<InstanceTypeFacts | undefined>>();
+
+  constructor(private readonly gateway: Ec2Gateway) {}
+
+  /** The type's facts; undefined when EC2 does not know the type. */
+  factsOf(instanceType: string): Promise<InstanceTypeFacts | undefined> {
+    let facts = this.byType.get(instanceType);
+    if (!facts) {
+      facts = this.gateway
+        .describeInstanceType(instanceType)
+        .then((info) => (info ? toInstanceTypeFacts(info) : undefined));
+      // A failed lookup must not poison the cache for the rest of the fleet.
+      facts.catch(() => this.byType.delete(instanceType));
+      this.byType.set(instanceType, facts);
+    }
+    return facts;
   }
-  let facts = cache.get(instanceType);
-  if (!facts) {
-    facts = gateway.describeInstanceType(instanceType).then((info) => (info ? toInstanceTypeFacts(info) : undefined));
-    // A failed lookup must not poison the cache for the rest of the fleet.
-    facts.catch(() => cache?.delete(instanceType));
-    cache.set(instanceType, facts);
-  }
-  return facts;
 }
 
 function tagsOf(instance: Instance): Record<string, string> {
@@ -103,17 +105,25 @@ export function toInstanceFacts(instance: Instance, type: InstanceTypeFacts): In
 }
 
 /** Everything the planner needs about one instance; undefined when EC2 does not know it. */
-export async function findInstanceFacts(gateway: Ec2Gateway, instanceId: string): Promise<InstanceFacts | undefined> {
+export async function findInstanceFacts(
+  gateway: Ec2Gateway,
+  types: InstanceTypes,
+  instanceId: string,
+): Promise<InstanceFacts | undefined> {
   const instance = await gateway.describeInstance(instanceId);
   const readAt = Date.now();
   if (!instance) return undefined;
-  return await instanceFactsOf(gateway, instance, readAt);
+  return await instanceFactsOf(types, instance, readAt);
 }
 
 /** The facts of an instance DescribeInstances returned at `readAt` (by ID or by a filter). */
-export async function instanceFactsOf(gateway: Ec2Gateway, instance: Instance, readAt: number): Promise<InstanceFacts> {
+export async function instanceFactsOf(
+  types: InstanceTypes,
+  instance: Instance,
+  readAt: number,
+): Promise<InstanceFacts> {
   const instanceType = instance.InstanceType ?? "";
-  const type = (await findInstanceTypeFacts(gateway, instanceType)) ?? {
+  const type = (await types.factsOf(instanceType)) ?? {
     instanceType,
     supportsNestedVirtualization: false,
     defaultVCpus: 0,

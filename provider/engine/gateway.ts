@@ -59,11 +59,6 @@ function windowed<T extends object>(input: T, retryWindowMs: number | undefined)
   return retryWindowMs === undefined ? input : withRetryWindow(input, retryWindowMs);
 }
 
-/** All waits of the process share one budget of DescribeInstances calls. */
-const DESCRIBE_INSTANCES_BUDGET = new PollBudget();
-/** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
-const DESCRIBE_INSTANCE_STATUS_BUDGET = new PollBudget();
-
 /** How long a launch template version read for one member serves the other members of its group. */
 const TEMPLATE_VERSION_TTL_MS = 60_000;
 
@@ -96,23 +91,27 @@ export class Ec2Gateway {
   private readonly taggedWith = new Map<string, Batcher<string, Instance[]>>();
   private readonly batches: InstanceCallBatcher;
   private readonly permitted = new Map<string, number>();
+  /** All waits on this connection (its Session) share one budget of DescribeInstances calls… */
+  private readonly describeInstancesBudget = new PollBudget();
+  /** …and one of DescribeInstanceStatus calls (its own EC2 request bucket). */
+  private readonly describeInstanceStatusBudget = new PollBudget();
   /** One polling loop per connection for every wait on instance state. */
   readonly instancePoller = new SharedPoller<Instance>({
     fetch: (ids) => this.describeInstances(ids),
     maxKeysPerCall: MAX_IDS_PER_CALL,
-    budget: DESCRIBE_INSTANCES_BUDGET,
+    budget: this.describeInstancesBudget,
   });
   /** One polling loop per connection for every wait for room in a rollout group shared across runs. */
   readonly groupPoller = new SharedPoller<Instance[]>({
     fetch: (groups) => this.describeTagged(GROUP_TAG_KEY, groups),
     maxKeysPerCall: MAX_FILTER_VALUES,
-    budget: DESCRIBE_INSTANCES_BUDGET,
+    budget: this.describeInstancesBudget,
   });
   /** One polling loop per connection for every health gate (status checks). */
   readonly statusPoller = new SharedPoller<InstanceStatus>({
     fetch: (ids) => this.describeInstanceStatuses(ids),
     maxKeysPerCall: MAX_STATUS_IDS_PER_CALL,
-    budget: DESCRIBE_INSTANCE_STATUS_BUDGET,
+    budget: this.describeInstanceStatusBudget,
   });
 
   /** `retries` (the client's retry strategy) lets batches gather while EC2 throttles an operation. */

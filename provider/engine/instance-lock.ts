@@ -7,10 +7,10 @@ interface Holder {
 }
 
 /**
- * One cycle at a time per instance within a process. Runs of one process share one run token (so
- * their journals can be written in one call), so they cannot tell each other apart by their
+ * One cycle at a time per instance within a Session. Applies of one session share one run token
+ * (so their journals can be written in one call), so they cannot tell each other apart by their
  * journals: here a second apply of the same setting waits for the first, and one of the opposite
- * setting fails at once, as it would against another process's lease.
+ * setting fails at once, as it would against another run's lease.
  */
 export class InstanceLocks {
   private readonly holders = new Map<string, Holder>();

@@ -1,8 +1,8 @@
 import { FAILED_CYCLE_HOLD_MS, FAILED_CYCLE_TAG_KEY, holdsOff, RETRY_FAILED_CYCLE_ENV } from "./failed-cycle";
+import { forwardPath, pathConditions } from "./forward-path";
 import type { MutatingAction } from "./gateway";
 import { isLeaseHeld, JOURNAL_TAG_KEY } from "./journal";
 import type { GroupFindings } from "./launch-template-check";
-import { withStandby } from "./standby-steps";
 import type {
   CycleJournal,
   CyclePlan,
@@ -63,25 +63,6 @@ const STEP_TEXT: Record<StepKind, (id: string, desired: DesiredState) => string>
 
 function steps(instanceId: string, desired: DesiredState, kinds: StepKind[]): Step[] {
   return kinds.map((kind) => ({ kind, description: STEP_TEXT[kind](instanceId, desired) }));
-}
-
-/**
- * A cycle that stops the instance first takes a slot in its rollout group; one that starts it
- * ends, when gated, only once EC2's status checks pass.
- */
-function withRolloutAndGate(kinds: StepKind[], desired: DesiredState): StepKind[] {
-  const gated: StepKind[] = desired.waitForStatusChecks && kinds.includes("start") ? [...kinds, "wait-healthy"] : kinds;
-  return desired.rolloutGroup && kinds.includes("stop") ? ["acquire-slot", ...gated] : gated;
-}
-
-/**
- * With verifyInGuest, a cycle that starts the instance with the option enabled ends with the check
- * in the guest; a blocked plan that only restores an interrupted cycle's run state does not.
- */
-function withGuestCheck(kinds: StepKind[], desired: DesiredState, blocked: boolean): StepKind[] {
-  const verifies =
-    !blocked && desired.verifyInGuest && desired.nestedVirtualization === "enabled" && kinds.includes("start");
-  return verifies ? [...kinds, "verify-guest"] : kinds;
 }
 
 /** The instance's own vCPUs (CoreCount × ThreadsPerCore, which CpuOptions may lower); else its type's default. */
@@ -217,53 +198,6 @@ function warningsFor(facts: InstanceFacts, desired: DesiredState): PlanWarning[]
   return warnings;
 }
 
-/** Steps that bring the instance back up when an interrupted cycle's journal says it was running. */
-function resumeSteps(facts: InstanceFacts): StepKind[] {
-  return facts.journal?.priorState === "running" ? ["start", "wait-running"] : [];
-}
-
-function clearJournalSteps(facts: InstanceFacts): StepKind[] {
-  return facts.journal ? ["clear-journal"] : [];
-}
-
-/** The steps that take the instance through a full cycle from its current run state. */
-function cycleSteps(facts: InstanceFacts): StepKind[] {
-  const fullCycle: StepKind[] = [
-    "write-journal",
-    "stop",
-    "wait-stopped",
-    "modify",
-    "start",
-    "wait-running",
-    "clear-journal",
-  ];
-  switch (facts.state) {
-    case "pending":
-      return ["wait-running", ...fullCycle];
-    case "running":
-      return fullCycle;
-    case "stopping":
-      // Someone else is stopping it: finish the stop and leave it stopped, unless our journal says it ran.
-      return ["wait-stopped", "modify", ...resumeSteps(facts), ...clearJournalSteps(facts)];
-    default:
-      return ["modify", ...resumeSteps(facts), ...clearJournalSteps(facts)];
-  }
-}
-
-/** Steps that only bring an interrupted cycle's instance back to the run state it had before. */
-function restoreSteps(facts: InstanceFacts): StepKind[] {
-  switch (facts.state) {
-    case "stopping":
-      return ["wait-stopped", ...resumeSteps(facts), "clear-journal"];
-    case "stopped":
-      return [...resumeSteps(facts), "clear-journal"];
-    case "pending":
-      return ["wait-running", "clear-journal"];
-    default:
-      return ["clear-journal"];
-  }
-}
-
 /**
  * Decides what to do with one instance. Pure: the same facts and desired state always give the
  * same plan, so every rule is unit-tested without EC2.
@@ -319,17 +253,15 @@ export function planCycle(
   }
 
   const blockers = [...(needsModify ? blockersFor(facts, desired, context) : []), ...(context.guestBlockers ?? [])];
-  const plain = needsModify && blockers.length === 0 ? cycleSteps(facts) : facts.journal ? restoreSteps(facts) : [];
-  const kinds = withStopProtectionLift(plain, facts, desired, context);
+  const blocked = blockers.length > 0;
+  const stopProtected = context.stopProtected === true;
+  const kinds = forwardPath(
+    pathConditions(facts, desired, { modifies: needsModify && !blocked, blocked, stopProtected }),
+  );
   const causesDowntime = kinds.includes("stop");
   return {
     ...current,
-    // Standby last: it moves the health gate and the guest check before the return to service.
-    steps: steps(
-      id,
-      desired,
-      withStandby(withGuestCheck(withRolloutAndGate(kinds, desired), desired, blockers.length > 0), facts, desired),
-    ),
+    steps: steps(id, desired, kinds),
     warnings: [
       ...journalWarning,
       ...(causesDowntime ? warningsFor(facts, desired) : []),
@@ -341,28 +273,7 @@ export function planCycle(
   };
 }
 
-/**
- * With `stopProtection: lift`, a cycle that stops a protected instance turns the protection off
- * right after its journal records that it will, and on again once the instance runs again. A
- * journal that records a lift gets the protection turned on again, whatever else is left to do.
- */
-function withStopProtectionLift(
-  kinds: StepKind[],
-  facts: InstanceFacts,
-  desired: DesiredState,
-  context: PlanContext,
-): StepKind[] {
-  const lifts = desired.stopProtection === "lift" && context.stopProtected === true && kinds.includes("stop");
-  const restores = lifts || facts.journal?.stopProtectionLifted === true;
-  if (!restores) return kinds;
-  return kinds.flatMap((kind): StepKind[] => {
-    if (kind === "write-journal" && lifts) return [kind, "lift-stop-protection"];
-    if (kind === "clear-journal") return ["restore-stop-protection", kind];
-    return [kind];
-  });
-}
-
-/** The preview's word that the cycle lifts stop protection (see withStopProtectionLift). */
+/** The preview's word that the cycle lifts stop protection (see forward-path.ts). */
 export function stopProtectionLiftedWarning(id: string): PlanWarning {
   return {
     code: "stop-protection-lifted",

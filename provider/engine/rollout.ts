@@ -1,17 +1,24 @@
 import { NestedVirtError } from "./errors";
 
 /**
- * Resources naming the same group, within one provider process (one `pulumi up`, one
- * `terraform apply`), never have more than `maxUnavailable` instances out of service at once.
+ * Resources naming the same group, within one run (one `pulumi up`, one `terraform apply`), never
+ * have more than `maxUnavailable` instances out of service at once.
  */
 export interface RolloutSettings {
   group: string;
   maxUnavailable: number;
+  /** The run's groups, where this one is counted (the Session's, see session.ts). */
+  groups: RolloutGroups;
 }
 
-/** The rollout settings a desired state declares, if it names a group. */
-export function rolloutOf(desired: { rolloutGroup?: string; maxUnavailable: number }): RolloutSettings | undefined {
-  return desired.rolloutGroup ? { group: desired.rolloutGroup, maxUnavailable: desired.maxUnavailable } : undefined;
+/** The rollout settings a desired state declares, if it names a group, counted among `groups`. */
+export function rolloutOf(
+  desired: { rolloutGroup?: string; maxUnavailable: number },
+  groups: RolloutGroups,
+): RolloutSettings | undefined {
+  return desired.rolloutGroup
+    ? { group: desired.rolloutGroup, maxUnavailable: desired.maxUnavailable, groups }
+    : undefined;
 }
 
 /** A cycle was not started because another cycle of its rollout group failed first. */
@@ -42,7 +49,7 @@ interface Waiter {
 }
 
 /**
- * The members of one rollout group in this process. At most `maxUnavailable` slots are out at
+ * The members of one rollout group in this run. At most `maxUnavailable` slots are out at
  * once; waiting cycles get them first come, first served. After a failure no slot is granted
  * again: every waiting and later cycle fails at once, before touching its instance.
  */
@@ -125,9 +132,6 @@ export class RolloutGroup {
 
 const HALTED = new Error("rollout halted");
 
-/** Process-wide: one provider process serves one `pulumi up` or one `terraform apply`. */
-const groups = new Map<string, RolloutGroup>();
-
 /** Members of one rollout group declared different maxUnavailable values. */
 export class RolloutMismatchError extends NestedVirtError {
   constructor(instanceId: string, group: string, declared: number, others: number) {
@@ -139,21 +143,29 @@ export class RolloutMismatchError extends NestedVirtError {
   }
 }
 
-/** The group of these settings; every member must declare the same `maxUnavailable`. */
-export function rolloutGroupFor(settings: RolloutSettings, instanceId: string): RolloutGroup {
-  const existing = groups.get(settings.group);
-  if (!existing) {
-    const group = new RolloutGroup(settings.group, settings.maxUnavailable);
-    groups.set(settings.group, group);
-    return group;
+/**
+ * The rollout groups of one run, by name. A Session holds them: every resource of the run that
+ * names a group shares its slots.
+ */
+export class RolloutGroups {
+  private readonly byName = new Map<string, RolloutGroup>();
+
+  /** The named group, made on first use; every member must declare the same `maxUnavailable`. */
+  groupFor(settings: Pick<RolloutSettings, "group" | "maxUnavailable">, instanceId: string): RolloutGroup {
+    const existing = this.byName.get(settings.group);
+    if (!existing) {
+      const group = new RolloutGroup(settings.group, settings.maxUnavailable);
+      this.byName.set(settings.group, group);
+      return group;
+    }
+    if (existing.maxUnavailable !== settings.maxUnavailable) {
+      throw new RolloutMismatchError(instanceId, settings.group, settings.maxUnavailable, existing.maxUnavailable);
+    }
+    return existing;
   }
-  if (existing.maxUnavailable !== settings.maxUnavailable) {
-    throw new RolloutMismatchError(instanceId, settings.group, settings.maxUnavailable, existing.maxUnavailable);
-  }
-  return existing;
 }
 
-/** Forgets every group (tests that run several rollouts in one process). */
-export function forgetRolloutGroups(): void {
-  groups.clear();
+/** The group of these settings, among the groups they are counted in. */
+export function rolloutGroupFor(settings: RolloutSettings, instanceId: string): RolloutGroup {
+  return settings.groups.groupFor(settings, instanceId);
 }

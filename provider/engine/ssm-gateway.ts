@@ -8,7 +8,6 @@ import {
 } from "@aws-sdk/client-ssm";
 import { Batcher } from "./batcher";
 import { awsErrorCode } from "./errors";
-import { PerConnection } from "./per-connection";
 import { FleetRetryStrategy, scopeRetriesByOperation } from "./retry";
 import type { AwsConnection } from "./types";
 
@@ -27,7 +26,7 @@ export type SsmAction = "DescribeInstanceInformation" | "SendCommand" | "GetComm
 
 /**
  * The only place that talks to Systems Manager, for the in-guest check (verifyInGuest). Same
- * conventions as Ec2Gateway: one client per connection, the fleet retry strategy, one method per call.
+ * conventions as Ec2Gateway: one client per connection (its Session's), the fleet retry strategy, one method per call.
  */
 export class SsmGateway {
   private readonly agents = new Batcher<string, InstanceInformation>(
@@ -113,14 +112,4 @@ export class SsmGateway {
       throw error;
     }
   }
-}
-
-/** One SSM gateway per connection, shared by all resources (like the EC2 gateway). */
-const gateways = new PerConnection(
-  (c) => process.env.AWS_ENDPOINT_URL_SSM ?? process.env.AWS_ENDPOINT_URL ?? c.endpoint ?? "",
-  (c) => SsmGateway.connect(c),
-);
-
-export function ssmGatewayFor(connection: AwsConnection): SsmGateway {
-  return gateways.get(connection);
 }

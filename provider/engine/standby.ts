@@ -1,5 +1,5 @@
 import type { AutoScalingGateway, GroupMembership } from "./auto-scaling-gateway";
-import { describeError, NestedVirtError, withoutFinalPeriod } from "./errors";
+import { describeError, NestedVirtError } from "./errors";
 import type { Ec2Gateway } from "./gateway";
 import { RETRY, type Verdict } from "./poller";
 
@@ -79,26 +79,22 @@ export class StandbyCycle {
    * After a failed cycle: a member this run put in Standby goes back into service when it is
    * running (the cycle started it again, or never stopped it). One left down stays in Standby, so
    * the group does not replace it; the journal on it says to return it once it runs.
-   * Returns `error`, its message saying what became of the member.
+   * Returns what became of the member, for the failed cycle's message (nothing when it owed nothing).
    */
-  async afterFailure(error: unknown): Promise<unknown> {
-    if (!this.entered || this.exitRequested) return error;
-    let note: string;
+  async returnToService(): Promise<string | undefined> {
+    if (!this.entered || this.exitRequested) return undefined;
     try {
       const instance = await this.ec2.describeInstance(this.instanceId);
       if (instance?.State?.Name !== "running") {
-        note = `${this.instanceId} stays in Standby in Auto Scaling group "${this.groupName}" while it is not running, so the group does not replace it; the next run returns it to service.`;
-      } else {
-        this.options.log(`returning ${this.instanceId} to service in Auto Scaling group "${this.groupName}"`);
-        await this.exit();
-        await this.waitInService();
-        note = `${this.instanceId} was returned to service (InService) in Auto Scaling group "${this.groupName}".`;
+        return `${this.instanceId} stays in Standby in Auto Scaling group "${this.groupName}" while it is not running, so the group does not replace it; the next run returns it to service.`;
       }
+      this.options.log(`returning ${this.instanceId} to service in Auto Scaling group "${this.groupName}"`);
+      await this.exit();
+      await this.waitInService();
+      return `${this.instanceId} was returned to service (InService) in Auto Scaling group "${this.groupName}".`;
     } catch (exitError) {
-      note = `Returning ${this.instanceId} to service in Auto Scaling group "${this.groupName}" also failed: ${describeError(exitError)}. Return it with \`aws autoscaling exit-standby --auto-scaling-group-name ${this.groupName} --instance-ids ${this.instanceId}\`.`;
+      return `Returning ${this.instanceId} to service in Auto Scaling group "${this.groupName}" also failed: ${describeError(exitError)}. Return it with \`aws autoscaling exit-standby --auto-scaling-group-name ${this.groupName} --instance-ids ${this.instanceId}\`.`;
     }
-    if (error instanceof Error) error.message = `${withoutFinalPeriod(error.message)}. ${note}`;
-    return error;
   }
 
   private async lifecycleState(): Promise<string> {

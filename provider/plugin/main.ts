@@ -4,6 +4,8 @@
  */
 import "../compile-cache";
 import { watchParent } from "../engine/run-control";
+import { Session } from "../engine/session";
+import { engineSource } from "../service/engine-source";
 import { createResourceService } from "../service/resource-service";
 import { connectEngineLog, engineAddressOf } from "./engine-log";
 import { watchEngine } from "./engine-watch";
@@ -12,19 +14,32 @@ import { type ProviderConfig, serveProvider } from "./serve";
 
 const args = process.argv.slice(2);
 const engineAddress = engineAddressOf(args);
-let config: { region?: string; profile?: string } = {};
 const text = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
 
-const service = createResourceService();
+/** Set by Configure: the provider's settings and the Session opened for them (one plugin process, one run). */
+let configured: { config: { region?: string; profile?: string }; session: Session } | undefined;
+
+/** The engine configures the provider before any resource call; a session is opened here should it not. */
+function configuredSession(): Session {
+  if (!configured) configured = { config: {}, session: Session.open({}) };
+  return configured.session;
+}
+
+// Every resource's engine runs on the configured Session, or on its session for the resource's region.
+const service = createResourceService({
+  engines: engineSource((connection) => configuredSession().forConnection(connection)),
+});
 const provider = createPluginProvider({
   log: connectEngineLog(engineAddress),
-  config: () => config,
+  config: () => configured?.config ?? {},
   service,
 });
 
 serveProvider(provider, args, {
   onConfigure: (received: ProviderConfig) => {
-    config = { region: text(received.region), profile: text(received.profile) };
+    const config = { region: text(received.region), profile: text(received.profile) };
+    // Configured again (new settings): a session of the same run, sharing its run token and rollout groups.
+    configured = { config, session: configured ? configured.session.forConnection(config) : Session.open(config) };
   },
   diff: (id, urn, olds, news) => provider.diff(id, urn, olds, news),
 }).catch((error: unknown) => {

@@ -4,7 +4,7 @@ import type * as pulumiProvider from "@pulumi/pulumi/provider";
 import { Declarations } from "../engine/duplicates";
 import type { AwsConnection } from "../engine/types";
 import { UNKNOWN_VALUE } from "../pulumi/properties";
-import { createResourceService, type ResourceService } from "../service/resource-service";
+import type { ResourceService } from "../service/resource-service";
 import type { OperationHooks } from "../service/types";
 import type { EngineLog } from "./engine-log";
 import { ENABLEMENT_TOKEN, pulumiSchema } from "./schema";
@@ -25,8 +25,8 @@ export interface PluginOptions {
   config: () => { region?: string; profile?: string };
   /** Where `aws:region` / `aws:profile` are read for a stack; the CLI's working directory by default. */
   awsStackSettings?: (stack: string) => AwsStackSettings;
-  /** The plugin process's service (main.ts cancels its cycles on SIGINT); a new one by default. */
-  service?: ResourceService;
+  /** The plugin process's service, its engines on the Session opened at Configure (main.ts). */
+  service: ResourceService;
 }
 
 export function packageVersion(): string {
@@ -59,7 +59,7 @@ export function createPluginProvider(options: PluginOptions): PluginProvider {
   const declarations = new Declarations({ resourceType: ENABLEMENT_TOKEN, scope: "program" });
   const awsSettings = options.awsStackSettings ?? ((stack: string) => readAwsStackSettings(process.cwd(), stack));
 
-  const service = options.service ?? createResourceService();
+  const { service } = options;
 
   /** Region: the resource's own, else the provider's, else `aws:region`; profile likewise. */
   function connectionOf(urn: string, props: Props): AwsConnection {

@@ -2,8 +2,10 @@ import type { dynamic } from "@pulumi/pulumi";
 import { Declarations } from "../engine/duplicates";
 import { watchParent } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
+import { engineSource } from "../service/engine-source";
 import { createResourceService, type ResourceService } from "../service/resource-service";
 import type { AttributeFailure, DeclaredAs, OperationHooks } from "../service/types";
+import { dynamicSession } from "./dynamic-sessions";
 import { type EnablementOutputs, PREFLIGHT_PROPERTY, UNKNOWN_VALUE } from "./properties";
 
 /**
@@ -35,7 +37,8 @@ let service: ResourceService | undefined;
  */
 function resourceService(): ResourceService {
   if (!service) {
-    const created = createResourceService();
+    // Pulumi never configures a dynamic provider: its sessions are the shim's own (dynamic-sessions.ts).
+    const created = createResourceService({ engines: engineSource(dynamicSession) });
     service = created;
     watchParent(() => {
       created.cancel("the Pulumi engine process is gone");

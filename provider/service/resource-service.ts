@@ -5,7 +5,7 @@ import { phaseStatus } from "../engine/progress-text";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection, DesiredState, EnablementState, NestedVirtSetting } from "../engine/types";
 import { diffInputs } from "./diff";
-import { type EngineSource, engineSource } from "./engine-source";
+import type { EngineSource } from "./engine-source";
 import type { PreflightRecord } from "./preflight-record";
 import { settingOf, stateAfterApply, stateAfterRead } from "./state";
 import type {
@@ -53,7 +53,8 @@ export interface ResourceService {
 }
 
 export interface ServiceOptions {
-  engines?: EngineSource;
+  /** The front end's engines, each on the Session it opened (engine-source.ts). */
+  engines: EngineSource;
   control?: RunControl;
 }
 
@@ -89,8 +90,8 @@ function importMismatch(importId: string, instanceId: string): string {
   return `The import ID ${importId} must be the instanceId (${instanceId}): an enablement is imported by its instance's ID.`;
 }
 
-export function createResourceService(options: ServiceOptions = {}): ResourceService {
-  const engines = options.engines ?? engineSource();
+export function createResourceService(options: ServiceOptions): ResourceService {
+  const { engines } = options;
   const control = options.control ?? new RunControl();
 
   function engineFor(connection: AwsConnection, hooks: OperationHooks = {}): Promise<Engine> {

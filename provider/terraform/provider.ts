@@ -206,6 +206,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
 
     async ConfigureProvider(request) {
       context.connection = connectionFrom(decodeDynamicValue(request.config, PROVIDER_VALUE_TYPE));
+      await options.access.configure(context.connection);
       options.log(
         `[INFO] nestedvirt: configured for Terraform ${request.terraform_version} with ${JSON.stringify(context.connection)}`,
       );

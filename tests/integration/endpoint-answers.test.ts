@@ -184,7 +184,7 @@ describe("what an EC2-compatible endpoint answers: verdicts before the stop, bou
       await rejection(ctx.engine().apply(desired));
       ctx.emulator.faults.failNext(MODIFY, "InvalidParameterCombination", "second", 1, { dryRun: false });
       const engine = createEngine({
-        connection: { endpoint: ctx.emulator.endpoint, region: "us-east-1" },
+        session: ctx.session,
         pollIntervalMs: 20,
         retryFailedCycle: true,
       });

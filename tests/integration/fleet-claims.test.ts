@@ -27,7 +27,7 @@ describe("claims of a fleet and of competing runs (real SDK over HTTP)", () => {
   it("a stop by another run seen at the read-back: finishes the cycle without a second StopInstances", async () => {
     const { instanceId, desired } = seeded(ctx.emulator);
     const engine = createEngine({
-      connection: { endpoint: ctx.emulator.endpoint, region: "us-east-1" },
+      session: ctx.session,
       pollIntervalMs: 20,
       claimSettleMs: 400,
     });

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import { mostNotRunningAtOnce } from "../../emulator";
 import { BlockedError, GuestCheckFailedError, JOURNAL_TAG_KEY, RolloutHaltedError } from "../../provider/engine";
 import { encodeJournal } from "../../provider/engine/journal";
-import { forgetRolloutGroups } from "../../provider/engine/rollout";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 
@@ -19,7 +18,6 @@ const SSM_CALLS = ["DescribeInstanceInformation", "SendCommand", "GetCommandInvo
 
 describe("verifyInGuest: proof inside the guest (real @aws-sdk/client-ssm against the emulator)", () => {
   const ctx = useEmulator(FAST_TRANSITIONS);
-  afterEach(forgetRolloutGroups);
 
   /** The emulator's log of every call but DryRuns, as action names in order. */
   const actions = () => ctx.emulator.calls.filter((c) => !c.dryRun).map((c) => c.action);

@@ -17,10 +17,10 @@ describe("the resource service", () => {
   const REGION = "us-east-1";
   const notUnknown = () => false;
 
-  /** Engines against the emulator that poll every 20 ms and report progress like the real ones. */
+  /** Engines on this test's Session with the emulator, polling every 20 ms, reporting progress like the real ones. */
   const engines: EngineSource = async (connection, progress) =>
     createEngine({
-      connection: { ...connection, endpoint: ctx.emulator.endpoint },
+      session: ctx.session.forConnection({ ...connection, endpoint: ctx.emulator.endpoint }),
       pollIntervalMs: 20,
       ...(progress ? { progress } : {}),
     });

@@ -2,13 +2,12 @@ import { expect } from "chai";
 import { mostNotRunningAtOnce } from "../../emulator";
 import { CycleFailedError, type DesiredState } from "../../provider/engine";
 import { HealthGateError } from "../../provider/engine/health-gate";
-import { forgetRolloutGroups, RolloutHaltedError } from "../../provider/engine/rollout";
+import { RolloutHaltedError } from "../../provider/engine/rollout";
 import { seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
 
 describe("rollouts and health gates against the EC2 emulator", () => {
   const ctx = useEmulator();
-  afterEach(forgetRolloutGroups);
 
   function fleet(size: number, desired: Partial<DesiredState>) {
     return Array.from({ length: size }, () => seeded(ctx.emulator, {}, desired));

@@ -18,7 +18,11 @@ describe("the .proto definitions embedded in the release executable", () => {
   });
 
   it("encode the provider's schema (maps, nested blocks) byte for byte as the .proto files do", async () => {
-    const access = { engine: () => Promise.reject(new Error("no engine needed")), region: async () => undefined };
+    const access = {
+      configure: async () => undefined,
+      engine: () => Promise.reject(new Error("no engine needed")),
+      region: async () => undefined,
+    };
     const schema = await createProvider({ access, log: () => undefined }).GetProviderSchema({});
     const method = (definition: protoLoader.PackageDefinition) =>
       (definition["tfplugin6.Provider"] as protoLoader.ServiceDefinition).GetProviderSchema;

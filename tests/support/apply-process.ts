@@ -5,7 +5,7 @@
  * `delayMs` after that, and prints one JSON line with every outcome: exactly what a user of that
  * run would have been told.
  */
-import { createEngine, NestedVirtError, type NestedVirtSetting } from "../../provider/engine";
+import { createEngine, NestedVirtError, type NestedVirtSetting, Session } from "../../provider/engine";
 import { desiredOf } from "./facts";
 
 export interface ApplyJob {
@@ -28,8 +28,8 @@ export interface ApplyOutcome {
   at: number;
 }
 
-async function applyAt(endpoint: string, job: ApplyJob, startAt: number): Promise<ApplyOutcome> {
-  const engine = createEngine({ connection: { endpoint, region: "us-east-1" }, pollIntervalMs: 20 });
+async function applyAt(session: Session, job: ApplyJob, startAt: number): Promise<ApplyOutcome> {
+  const engine = createEngine({ session, pollIntervalMs: 20 });
   const desired = desiredOf({
     instanceId: job.instanceId,
     nestedVirtualization: job.setting,
@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   process.stdout.write("ready\n");
   const startAt = await new Promise<number>((resolve) => process.stdin.once("data", (c) => resolve(Number(String(c)))));
   process.stdin.pause();
-  const outcomes = await Promise.all(jobs.map((job) => applyAt(endpoint, job, startAt)));
+  // One process, one run: its applies share a session, as a front end's resources do.
+  const session = Session.open({ endpoint, region: "us-east-1" });
+  const outcomes = await Promise.all(jobs.map((job) => applyAt(session, job, startAt)));
   process.stdout.write(`${JSON.stringify(outcomes)}\n`);
 }
 

@@ -1,6 +1,6 @@
 import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
 import { type Ec2Emulator, type EmulatorOptions, type SeedInstance, startEmulator } from "../../emulator";
-import { createEngine, type DesiredState, type Engine } from "../../provider/engine";
+import { createEngine, type DesiredState, type Engine, Session } from "../../provider/engine";
 import { desiredOf } from "./facts";
 
 // The SDK warns once per process about Node < 22; it is noise in test output.
@@ -23,7 +23,12 @@ export interface EmulatorHarness {
   readonly emulator: Ec2Emulator;
   /** An EC2Client for the emulator, made on first use. */
   readonly client: EC2Client;
-  /** An engine talking to the emulator, polling every 20 ms. */
+  /**
+   * This test's Session with the emulator, as a front end opens one at configure: fresh for every
+   * test, so no test sees another's locks, groups or gateways.
+   */
+  readonly session: Session;
+  /** An engine on the test's session, polling every 20 ms. */
   engine(): Engine;
 }
 
@@ -31,6 +36,7 @@ export interface EmulatorHarness {
 export function useEmulator(options: EmulatorOptions = {}): EmulatorHarness {
   let current: Ec2Emulator | undefined;
   let client: EC2Client | undefined;
+  let session: Session | undefined;
   const started = (): Ec2Emulator => {
     if (!current) throw new Error("emulator not started");
     return current;
@@ -41,6 +47,7 @@ export function useEmulator(options: EmulatorOptions = {}): EmulatorHarness {
   afterEach(async () => {
     client?.destroy();
     client = undefined;
+    session = undefined;
     await current?.close();
     current = undefined;
   });
@@ -52,8 +59,12 @@ export function useEmulator(options: EmulatorOptions = {}): EmulatorHarness {
       client ??= ec2Client(started());
       return client;
     },
+    get session() {
+      session ??= Session.open({ endpoint: started().endpoint, region: "us-east-1" });
+      return session;
+    },
     engine() {
-      return createEngine({ connection: { endpoint: started().endpoint, region: "us-east-1" }, pollIntervalMs: 20 });
+      return createEngine({ session: this.session, pollIntervalMs: 20 });
     },
   };
 }

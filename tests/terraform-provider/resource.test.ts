@@ -55,9 +55,11 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
     const connections: AwsConnection[] = [];
     const sdk = engineAccess(() => undefined);
     const access: EngineAccess = {
+      configure: async () => undefined,
       async engine(c) {
         connections.push(c);
-        return createEngine({ connection: c, pollIntervalMs: 20 });
+        // Configured with the provider's connection: a resource's own region gets that session's sibling.
+        return createEngine({ session: emulated.session.forConnection(c), pollIntervalMs: 20 });
       },
       region: (c) => sdk.region(c),
     };

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
-  forgetRolloutGroups,
   RolloutGroup,
+  RolloutGroups,
   RolloutHaltedError,
   type RolloutSlot,
   rolloutGroupFor,
@@ -10,8 +10,6 @@ import {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("rollout groups", () => {
-  afterEach(forgetRolloutGroups);
-
   it("grants at most maxUnavailable slots and hands a released one to the longest waiter", async () => {
     const group = new RolloutGroup("ci", 2);
     const a = await group.acquire("i-0000000a");
@@ -67,11 +65,22 @@ describe("rollout groups", () => {
     expect(error?.message).to.equal("cancelled");
   });
 
-  it("shares one group per name in the process and refuses a member with another maxUnavailable", () => {
-    const group = rolloutGroupFor({ group: "ci", maxUnavailable: 3 }, "i-0000000a");
-    expect(rolloutGroupFor({ group: "ci", maxUnavailable: 3 }, "i-0000000b")).to.equal(group);
-    expect(() => rolloutGroupFor({ group: "ci", maxUnavailable: 2 }, "i-0000000c")).to.throw(
+  it("shares one group per name in the run and refuses a member with another maxUnavailable", () => {
+    const groups = new RolloutGroups();
+    const group = rolloutGroupFor({ group: "ci", maxUnavailable: 3, groups }, "i-0000000a");
+    expect(rolloutGroupFor({ group: "ci", maxUnavailable: 3, groups }, "i-0000000b")).to.equal(group);
+    expect(() => rolloutGroupFor({ group: "ci", maxUnavailable: 2, groups }, "i-0000000c")).to.throw(
       /i-0000000c declares maxUnavailable=2 for rollout group "ci", whose other members declare 3/,
     );
+  });
+
+  it("keeps the groups of two runs apart: the same name is another group with its own maxUnavailable", () => {
+    const first = new RolloutGroups();
+    const second = new RolloutGroups();
+    const group = first.groupFor({ group: "ci", maxUnavailable: 3 }, "i-0000000a");
+    const other = second.groupFor({ group: "ci", maxUnavailable: 1 }, "i-0000000b");
+    expect(other).to.not.equal(group);
+    expect(other.maxUnavailable).to.equal(1);
+    expect(first.groupFor({ group: "ci", maxUnavailable: 3 }, "i-0000000c")).to.equal(group);
   });
 });

@@ -6,7 +6,7 @@
 import { EC2Client, ModifyInstanceCpuOptionsCommand } from "@aws-sdk/client-ec2";
 import { DEFAULT_RETRY_DELAY_BASE, MAXIMUM_RETRY_DELAY } from "@smithy/util-retry";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
-import { createEngine, DOWNTIME_RETRY_WINDOW_MS } from "../../provider/engine";
+import { createEngine, DOWNTIME_RETRY_WINDOW_MS, Session } from "../../provider/engine";
 import { FleetRetryStrategy, scopeRetriesByOperation } from "../../provider/engine/retry";
 import { CREDENTIALS, desiredFor, median, progress, seconds } from "./common";
 
@@ -43,7 +43,7 @@ export async function failedModifyTable(options: { stoppingMs: number; pendingMs
     for (let i = 0; i < options.samples; i++) {
       const id = emulator.addInstance({ instanceType: "m8i.large", nestedVirtualization: "disabled", ...options });
       emulator.faults.failNext(MODIFY, "InternalError", undefined, 1_000_000, { dryRun: false, instanceId: id });
-      const engine = createEngine({ connection: { endpoint: emulator.endpoint, region: "us-east-1" } });
+      const engine = createEngine({ session: Session.open({ endpoint: emulator.endpoint, region: "us-east-1" }) });
       await engine.apply(desiredFor(id)).then(
         () => progress("failed modify: the cycle unexpectedly succeeded"),
         () => undefined,

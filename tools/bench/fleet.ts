@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
 import type { Report } from "../../provider/cli/report";
-import { createEngine, JOURNAL_TAG_KEY } from "../../provider/engine";
+import { createEngine, JOURNAL_TAG_KEY, Session } from "../../provider/engine";
 import { repoRoot } from "../cli/paths";
 import { countCalls, desiredFor, progress, seconds } from "./common";
 
@@ -84,7 +84,7 @@ export async function runFleet(scenario: FleetScenario): Promise<FleetFigures> {
 
 /** Every instance at once through one engine; the failures' messages. */
 async function applyWithEngine(emulator: Ec2Emulator, ids: string[]): Promise<string[]> {
-  const engine = createEngine({ connection: { endpoint: emulator.endpoint, region: "us-east-1" } });
+  const engine = createEngine({ session: Session.open({ endpoint: emulator.endpoint, region: "us-east-1" }) });
   const results = await Promise.allSettled(ids.map((id) => engine.apply(desiredFor(id))));
   return results
     .filter((r): r is PromiseRejectedResult => r.status === "rejected")

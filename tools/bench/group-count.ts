@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { type CallRecord, mostNotRunningAtOnce, startEmulator } from "../../emulator";
-import { createEngine, GROUP_TAG_KEY, JOURNAL_TAG_KEY, SLOT_TAG_KEY } from "../../provider/engine";
+import { createEngine, GROUP_TAG_KEY, JOURNAL_TAG_KEY, Session, SLOT_TAG_KEY } from "../../provider/engine";
 import { countCalls, desiredFor, median, progress, seconds } from "./common";
 
 export interface GroupCountOptions {
@@ -88,7 +88,7 @@ async function runOnce(options: GroupCountOptions, variant: Variant): Promise<Ru
       started = emulator.calls.find((c) => c.action === "DescribeInstances")?.at ?? started;
     } else {
       const engine = createEngine({
-        connection: { endpoint: emulator.endpoint, region: "us-east-1" },
+        session: Session.open({ endpoint: emulator.endpoint, region: "us-east-1" }),
         groupCountAcrossRuns: variant === "one run",
       });
       started = Date.now();

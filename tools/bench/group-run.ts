@@ -4,14 +4,14 @@
  * (`local`: the group counted in this process only). Prints "ready" once loaded, reads from stdin the epoch ms at which to begin, applies every
  * instance at once through one engine in rollout group "bench", and prints the number that failed.
  */
-import { createEngine } from "../../provider/engine";
+import { createEngine, Session } from "../../provider/engine";
 import { desiredFor } from "./common";
 
 async function main(): Promise<void> {
   const [endpoint, maxUnavailable, count, idsJson] = process.argv.slice(2);
   const ids = JSON.parse(idsJson) as string[];
   const engine = createEngine({
-    connection: { endpoint, region: "us-east-1" },
+    session: Session.open({ endpoint, region: "us-east-1" }),
     groupCountAcrossRuns: count === "across",
   });
   process.stdout.write("ready\n");

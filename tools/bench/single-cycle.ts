@@ -13,7 +13,7 @@ import {
   waitUntilInstanceStopped,
 } from "@aws-sdk/client-ec2";
 import { type Ec2Emulator, startEmulator } from "../../emulator";
-import { createEngine } from "../../provider/engine";
+import { createEngine, Session } from "../../provider/engine";
 import { CREDENTIALS, countCalls, desiredFor, median, progress, seconds } from "./common";
 
 type Cycle = (client: EC2Client, instanceId: string, endpoint: string) => Promise<void>;
@@ -62,7 +62,7 @@ const fixedOneSecond = rawCycle(async (client, id, target) => {
 });
 
 const project: Cycle = async (_client, id, endpoint) => {
-  await createEngine({ connection: { endpoint, region: "us-east-1" } }).apply(desiredFor(id));
+  await createEngine({ session: Session.open({ endpoint, region: "us-east-1" }) }).apply(desiredFor(id));
 };
 
 const APPROACHES: readonly { name: string; cycle: Cycle }[] = [
