@@ -14,8 +14,9 @@ import { type EnablementOutputs, PREFLIGHT_PROPERTY, UNKNOWN_VALUE } from "./pro
  * small and upgrades with the package.
  *
  * A dynamic provider gets no provider configuration and no resource name, so the SDK's class sends
- * them as inputs of its own (properties.ts): they ride along in the state, and the service never
- * sees them as inputs.
+ * them as inputs of its own (properties.ts): they ride along in the state; the service passes
+ * them through without reading them, and this file turns them into the connection and the
+ * declaration.
  */
 
 type Props = Record<string, unknown>;
