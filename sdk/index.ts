@@ -8,7 +8,7 @@ import {
 } from "../provider/engine/schema";
 import type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour } from "../provider/engine/types";
 import { nestedVirtProvider } from "../provider/pulumi/dynamic-provider";
-import { PREFLIGHT_PROPERTY } from "../provider/pulumi/preflight-record";
+import { PREFLIGHT_PROPERTY } from "../provider/pulumi/properties";
 import { preflightInProgram } from "./program-preflight";
 
 export type { CycleTimings, InstanceStateName, NestedVirtSetting, OnDeleteBehaviour };

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type AwsConnection, createEngine, outageWarning, parseInputs, type RawInputs } from "../provider/engine";
 import { dynamicSession } from "../provider/pulumi/dynamic-sessions";
-import { type PreflightRecord, preflightRecord } from "../provider/pulumi/preflight-record";
+import { type PreflightRecord, preflightRecord } from "../provider/service/preflight-record";
 
 /**
  * Looks at the instance from the program, before the resource is registered (no mutating call):

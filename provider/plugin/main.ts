@@ -3,8 +3,10 @@
  * Node.js language host starts it through `@pulumi/pulumi/cmd/run-plugin` with the engine's address.
  */
 import "../compile-cache";
+import { watchParent } from "../engine/run-control";
 import { Session } from "../engine/session";
-import { cancelRuns, runsSettled } from "../pulumi/handlers";
+import { engineSource } from "../service/engine-source";
+import { createResourceService } from "../service/resource-service";
 import { connectEngineLog, engineAddressOf } from "./engine-log";
 import { watchEngine } from "./engine-watch";
 import { createPluginProvider } from "./provider";
@@ -23,10 +25,14 @@ function configuredSession(): Session {
   return configured.session;
 }
 
+// Every resource's engine runs on the configured Session, or on its session for the resource's region.
+const service = createResourceService({
+  engines: engineSource((connection) => configuredSession().forConnection(connection)),
+});
 const provider = createPluginProvider({
   log: connectEngineLog(engineAddress),
   config: () => configured?.config ?? {},
-  session: configuredSession,
+  service,
 });
 
 serveProvider(provider, args, {
@@ -43,12 +49,14 @@ serveProvider(provider, args, {
 
 /** No new stops; cycles past their stop finish; then the process exits. */
 function finishAndExit(why: string): void {
-  cancelRuns(why);
-  void runsSettled().then(() => process.exit(0));
+  service.cancel(why);
+  void service.settled().then(() => process.exit(0));
 }
 
 // A Ctrl-C in a terminal reaches every process of the group, this one too, while the engine sends
 // Cancel: dying on it would cut a stop/modify/start cycle in half.
 process.on("SIGINT", () => finishAndExit("interrupted (SIGINT)"));
+// The process that started this one died: a plugin left behind would serve an empty port forever.
+watchParent(() => finishAndExit("the Pulumi engine process is gone"));
 // The engine's connection closed for good: nobody is left to ask for anything or to hear the result.
 if (engineAddress) watchEngine(engineAddress, () => finishAndExit("the Pulumi engine's connection closed"));

@@ -2,8 +2,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as pulumiProvider from "@pulumi/pulumi/provider";
 import { Declarations } from "../engine/duplicates";
-import type { Session } from "../engine/session";
-import * as handlers from "../pulumi/handlers";
+import type { AwsConnection } from "../engine/types";
+import { UNKNOWN_VALUE } from "../pulumi/properties";
+import type { ResourceService } from "../service/resource-service";
+import type { OperationHooks } from "../service/types";
 import type { EngineLog } from "./engine-log";
 import { ENABLEMENT_TOKEN, pulumiSchema } from "./schema";
 import type { DetailedDiff } from "./serve";
@@ -11,8 +13,8 @@ import { type AwsStackSettings, readAwsStackSettings, stackOfUrn } from "./stack
 
 /**
  * The nestedvirt provider plugin: Pulumi's resource protocol for `nestedvirt:index:Enablement`,
- * translated onto the same handlers (and so the same engine) as the dynamic resource. What only the
- * plugin has: provider configuration, `pulumi import`, and warnings printed by the CLI.
+ * translated onto the resource service, as the dynamic resource is. What only the plugin has:
+ * provider configuration, `pulumi import`, and warnings and status lines printed by the CLI.
  */
 
 type Props = Record<string, unknown>;
@@ -21,10 +23,10 @@ export interface PluginOptions {
   log: EngineLog;
   /** Provider configuration from Configure (`nestedvirt:region`, a `Provider` resource's args). */
   config: () => { region?: string; profile?: string };
-  /** The Session opened at Configure: every resource's engine uses it (or its session for the resource's region). */
-  session: () => Session;
   /** Where `aws:region` / `aws:profile` are read for a stack; the CLI's working directory by default. */
   awsStackSettings?: (stack: string) => AwsStackSettings;
+  /** The plugin process's service, its engines on the Session opened at Configure (main.ts). */
+  service: ResourceService;
 }
 
 export function packageVersion(): string {
@@ -38,13 +40,6 @@ function assertOurType(urn: string): void {
     throw new Error(`unknown resource type ${type}; this provider serves ${ENABLEMENT_TOKEN}`);
 }
 
-/** `awsProfile` is how the handlers learn the profile; it is provider state, never resource state. */
-function withoutProfile<T extends Props | undefined>(props: T): T {
-  if (!props) return props;
-  const { awsProfile: _, ...rest } = props;
-  return rest as T;
-}
-
 /** `urn:pulumi:<stack>::<project>::<type>::<name>` → the resource's name. */
 function nameOfUrn(urn: string): string {
   return urn.split("::").pop() ?? urn;
@@ -55,68 +50,94 @@ export interface PluginProvider extends pulumiProvider.Provider {
   diff(id: string, urn: string, olds: Props, news: Props): Promise<DetailedDiff>;
 }
 
+/** The stock server hands over the request's Struct as is, so an unknown is Pulumi's sentinel string. */
+const isUnknown = (value: unknown) => value === UNKNOWN_VALUE;
+
 export function createPluginProvider(options: PluginOptions): PluginProvider {
   const version = packageVersion();
   // The engine starts a plugin process per run, so these are the declarations of one program.
   const declarations = new Declarations({ resourceType: ENABLEMENT_TOKEN, scope: "program" });
   const awsSettings = options.awsStackSettings ?? ((stack: string) => readAwsStackSettings(process.cwd(), stack));
 
+  const { service } = options;
+
   /** Region: the resource's own, else the provider's, else `aws:region`; profile likewise. */
-  function connected(urn: string, props: Props): Props {
+  function connectionOf(urn: string, props: Props): AwsConnection {
     const config = options.config();
     const stack = stackOfUrn(urn);
     const aws = stack ? awsSettings(stack) : {};
     const region = props.region ?? config.region ?? aws.region;
     const profile = config.profile ?? aws.profile;
-    return { ...props, ...(region ? { region } : {}), ...(profile ? { awsProfile: profile } : {}) };
+    return {
+      region: typeof region === "string" ? region : undefined,
+      profile: typeof profile === "string" ? profile : undefined,
+    };
+  }
+
+  /** The region the resource runs in is part of its inputs, so a move shows as a replacement. */
+  function withRegion(connection: AwsConnection, props: Props): Props {
+    return connection.region ? { ...props, region: connection.region } : props;
   }
 
   /** The cycle's phase as the resource's status line in the CLI's live display. */
-  const statusOf = (urn: string): handlers.OperationHooks => ({
+  const statusOf = (urn: string): OperationHooks => ({
     status: (message) => void options.log.status(urn, message),
-    session: options.session(),
   });
 
   return {
     version,
     getSchema: async () => JSON.stringify(pulumiSchema(version)),
 
-    async check(urn, olds, news) {
+    async check(urn, _olds, news) {
       assertOurType(urn);
-      const result = await handlers.check(
-        olds,
-        connected(urn, news),
-        { declarations, resourceName: nameOfUrn(urn) },
-        { session: options.session() },
-      );
+      const connection = connectionOf(urn, news);
+      const inputs = withRegion(connection, news);
+      const outcome = await service.check({
+        inputs,
+        connection,
+        isUnknown,
+        declaredAs: { declarations, resourceName: nameOfUrn(urn) },
+      });
       // Each check is a preview of the operation: the CLI shows these under the resource.
-      for (const warning of result.warnings) await options.log.warn(urn, warning);
-      return { inputs: withoutProfile(result.inputs), failures: result.failures };
+      for (const warning of outcome.warnings) await options.log.warn(urn, warning);
+      return {
+        inputs: outcome.inputs ?? inputs,
+        failures: outcome.failures.map((f) => ({ property: f.attribute, reason: f.message })),
+      };
     },
 
-    diff: (id, _urn, olds, news) => handlers.diff(id, olds, news),
+    diff: async (_id, _urn, olds, news) => service.diff(olds, news, isUnknown),
 
     async create(urn, inputs) {
-      const result = await handlers.create(connected(urn, inputs), statusOf(urn));
-      return { id: result.id, outs: withoutProfile(result.outs as unknown as Props) };
+      const connection = connectionOf(urn, inputs);
+      const request = { inputs: withRegion(connection, inputs), connection, hooks: statusOf(urn) };
+      const { id, state } = await service.create(request);
+      return { id, outs: state };
     },
 
     /** Refresh passes the stored state; `pulumi import` only the ID, and gets the inputs back too. */
     async read(id, urn, props) {
-      const result = await handlers.read(id, connected(urn, props ?? {}), { session: options.session() });
-      return { id: result.id, props: withoutProfile(result.props), inputs: withoutProfile(result.inputs) };
+      const connection = connectionOf(urn, props ?? {});
+      const outcome = await service.read(id, withRegion(connection, props ?? {}), connection);
+      return outcome
+        ? { id: outcome.id, props: outcome.state, inputs: outcome.inputs }
+        : { id: undefined, props: undefined, inputs: undefined };
     },
 
-    async update(id, urn, olds, news) {
-      const result = await handlers.update(id, olds, connected(urn, news), statusOf(urn));
-      return { outs: withoutProfile(result.outs as unknown as Props) };
+    async update(_id, urn, olds, news) {
+      const connection = connectionOf(urn, news);
+      const request = { inputs: withRegion(connection, news), connection, prior: olds, hooks: statusOf(urn) };
+      return { outs: await service.update(request) };
     },
 
-    delete: (id, urn, props) => handlers.remove(id, connected(urn, props), statusOf(urn)),
+    async delete(_id, urn, props) {
+      const connection = connectionOf(urn, props);
+      await service.remove(withRegion(connection, props), connection, statusOf(urn));
+    },
 
     /** Pulumi's Cancel (the first Ctrl-C of `pulumi up`): no new stops; cycles in flight finish. */
     async cancel() {
-      handlers.cancelRuns("the update was cancelled");
+      service.cancel("the update was cancelled");
     },
   };
 }

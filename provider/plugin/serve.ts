@@ -85,6 +85,10 @@ export function diffResponse(proto: ProviderProto, diff: DetailedDiff, olds: Pro
  * property. `main` registers its gRPC service synchronously; for that one call we wrap the
  * service's `configure` handler (it hands the configuration to `onConfigure`, then answers as
  * before) and answer `diff` from `hooks.diff`.
+ *
+ * Why the patch stays now that the plugin sits on the resource service, not the dynamic handlers:
+ * both gaps are the stock server's own (its `Provider` interface has no configure hook and its
+ * DiffResult no detailed diff), so only a server of our own would let it go.
  */
 export function serveProvider(provider: Provider, args: string[], hooks: ServeHooks): Promise<void> {
   const grpc = pulumiGrpc();

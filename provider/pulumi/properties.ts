@@ -33,3 +33,10 @@ true satisfies NamesExactly<
 
 /** Pulumi's marker for a value not known until apply (dynamic providers see it as this string). */
 export const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * The hidden input that carries the program's preflight (provider/service/preflight-record.ts);
+ * Pulumi does not display `__` properties. It stays while the dynamic resource exists: Pulumi calls
+ * a provider's `check` one resource at a time, and only the program sees all resources at once.
+ */
+export const PREFLIGHT_PROPERTY = "__preflight";

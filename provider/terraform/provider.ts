@@ -2,6 +2,7 @@ import { Declarations } from "../engine/duplicates";
 import { parseInputs } from "../engine/inputs";
 import { RunControl } from "../engine/run-control";
 import type { AwsConnection } from "../engine/types";
+import { createResourceService } from "../service/resource-service";
 import { errorDiagnostic } from "./diagnostics";
 import type { EngineAccess } from "./engine-access";
 import {
@@ -129,7 +130,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
   const context: ResourceContext = {
     connection: {},
     access: options.access,
-    signal: control.signal,
+    service: createResourceService({ engines: options.access.engine, control }),
     declarations: new Declarations(TERRAFORM_WORDING),
   };
   const schema = { provider: providerSchema(), resource: resourceSchema() };
@@ -205,7 +206,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
 
     async ConfigureProvider(request) {
       context.connection = connectionFrom(decodeDynamicValue(request.config, PROVIDER_VALUE_TYPE));
-      await context.access.configure(context.connection);
+      await options.access.configure(context.connection);
       options.log(
         `[INFO] nestedvirt: configured for Terraform ${request.terraform_version} with ${JSON.stringify(context.connection)}`,
       );
@@ -247,7 +248,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
         planned: decodeDynamicValue(request.planned_state, RESOURCE_VALUE_TYPE),
         config: decodeDynamicValue(request.config, RESOURCE_VALUE_TYPE),
       };
-      const { newState, diagnostics } = await control.track(() => applyResourceChange(change, context));
+      const { newState, diagnostics } = await applyResourceChange(change, context);
       return {
         new_state: encodeDynamicValue(newState, RESOURCE_VALUE_TYPE),
         private: request.planned_private,
@@ -285,7 +286,7 @@ export function createProvider(options: ProviderOptions): ProviderHandlers {
     async StopProvider() {
       // No new StopInstances from here on; a cycle past its stop runs until the instance is up again.
       options.log("[INFO] nestedvirt: StopProvider received; no instance will be stopped from now on");
-      control.stop("Terraform asked the provider to stop (StopProvider)");
+      context.service.cancel("Terraform asked the provider to stop (StopProvider)");
       return { Error: "" };
     },
   };

@@ -1,6 +1,8 @@
 import { Declarations, type DeclarationWording } from "../engine/duplicates";
 import { isInstanceId } from "../engine/inputs";
 import type { AwsConnection } from "../engine/types";
+import type { ResourceService } from "../service/resource-service";
+import { settingOf } from "../service/state";
 import {
   blockerDiagnostic,
   engineErrorDiagnostics,
@@ -19,15 +21,17 @@ import { COMPUTED_OUTPUTS, defaultsByTfName, stateValues, validate } from "./val
 
 /**
  * The `nestedvirt_enablement` resource's lifecycle in Terraform terms, on decoded cty values.
- * provider.ts does the protocol (bytes, messages); this file decides what the values are.
+ * provider.ts does the protocol (bytes, messages); this file decides what the values are; the
+ * resource service (provider/service/) looks at the instance and runs the cycles.
  */
 
 export interface ResourceContext {
   /** Provider-level connection from ConfigureProvider; a resource's own `region` overrides its region. */
   connection: AwsConnection;
-  access: EngineAccess;
-  /** Fires when the provider is told to stop: no cycle may stop an instance after that. */
-  signal?: AbortSignal;
+  /** The region the AWS SDK would pick when neither the resource nor the provider names one. */
+  access: Pick<EngineAccess, "region">;
+  /** The resource's operations; its run control is the one StopProvider stops. */
+  service: ResourceService;
   /**
    * The plans of this provider process (Terraform starts one per walk and plans each resource once
    * in it): a second plan of an instance is the same instance declared twice.
@@ -152,8 +156,7 @@ export async function planResourceChange(request: PlanRequest, context: Resource
     instanceId: desired.instanceId,
   });
   try {
-    const engine = await context.access.engine(connectionFor(context, planned[REGION]));
-    const { plan } = await engine.inspect(desired, { checkPermissions: true });
+    const { plan } = await context.service.inspectInstance(desired, connectionFor(context, planned[REGION]));
     const twice = await declarations.verdict(declared, DUPLICATE_WINDOW_MS);
     if (twice) diagnostics.push(errorDiagnostic("Instance declared twice", twice.message, [INSTANCE_ID]));
     for (const blocker of plan.blockers) diagnostics.push(blockerDiagnostic(desired.instanceId, blocker));
@@ -204,8 +207,7 @@ export async function applyResourceChange(request: ApplyRequest, context: Resour
   const region =
     planned[REGION] === Unknown ? ((await context.access.region(context.connection)) ?? null) : planned[REGION];
   try {
-    const engine = await context.access.engine(connectionFor(context, region));
-    const applied = await engine.apply(desired, { signal: context.signal });
+    const applied = await context.service.applyDesired(desired, connectionFor(context, region));
     const reported = stateValues(applied);
     const next: MutableObject = { ...planned, [REGION]: region ?? null, [ID_ATTRIBUTE]: desired.instanceId };
     // Values known at plan time stay as planned (Terraform holds the provider to them);
@@ -225,11 +227,9 @@ async function destroy(prior: CtyObject, context: ResourceContext): Promise<Stat
     // Nothing this provider could act on was ever recorded; forgetting the resource is all there is.
     return { newState: null, diagnostics: [] };
   }
-  const previous = prior[PREVIOUS];
-  const previousSetting = previous === "enabled" || previous === "disabled" ? previous : undefined;
+  const previousSetting = settingOf(prior[PREVIOUS]);
   try {
-    const engine = await context.access.engine(connectionFor(context, prior[REGION]));
-    await engine.remove(parsed.desired, previousSetting, { signal: context.signal });
+    await context.service.removeDesired(parsed.desired, previousSetting, connectionFor(context, prior[REGION]));
     return { newState: null, diagnostics: [] };
   } catch (error) {
     return { newState: prior, diagnostics: engineErrorDiagnostics(error, "delete") };
@@ -246,8 +246,7 @@ export async function readResource(current: CtyValue, context: ResourceContext):
       typeof state[REGION] === "string" && state[REGION] !== ""
         ? state[REGION]
         : ((await context.access.region(context.connection)) ?? null);
-    const engine = await context.access.engine(connectionFor(context, region));
-    const live = await engine.read(instanceId);
+    const live = await context.service.readInstance(instanceId, connectionFor(context, region));
     if (!live) return { newState: null, diagnostics: [] };
     const next: MutableObject = {
       ...state,

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { SeedInstance } from "../../emulator";
 import { type AwsConnection, createEngine, JOURNAL_TAG_KEY } from "../../provider/engine";
+import { createResourceService } from "../../provider/service/resource-service";
 import { type EngineAccess, engineAccess } from "../../provider/terraform/engine-access";
 import { type CtyObject, type CtyValue, Unknown } from "../../provider/terraform/protocol/cty";
 import {
@@ -62,7 +63,11 @@ describe("nestedvirt_enablement lifecycle (real engine against the EC2 emulator)
       },
       region: (c) => sdk.region(c),
     };
-    const context: ResourceContext = { connection: { endpoint: emulator.endpoint, ...connection }, access };
+    const context: ResourceContext = {
+      connection: { endpoint: emulator.endpoint, ...connection },
+      access,
+      service: createResourceService({ engines: access.engine }),
+    };
     return { emulator, context, connections };
   }
 

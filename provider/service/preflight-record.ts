@@ -1,9 +1,9 @@
 import { type DesiredState, EC2_ACTIONS, type Inspection, type MutatingAction, PERMISSION_TTL_MS } from "../engine";
 
 /**
- * What the program found when it looked at the instance before registering the resource: the plan's
- * blockers and the actions EC2 let it call (DryRun). It travels to the provider in the hidden input
- * `__preflight` (Pulumi does not display `__` properties).
+ * An inspection made moments ago outside the service: the plan's blockers and the actions EC2 let
+ * the caller make (DryRun). The Pulumi program makes one before registering a resource and sends
+ * it in a hidden input (provider/pulumi/properties.ts, PREFLIGHT_PROPERTY).
  *
  * Why: Pulumi's engine calls the provider's `check` for one resource at a time, so EC2 calls made
  * there go out one resource at a time too. The program constructs all its resources at once, so its
@@ -22,8 +22,6 @@ export interface PreflightRecord {
   permitted: MutatingAction[];
   blockers: { attribute?: string; message: string }[];
 }
-
-export const PREFLIGHT_PROPERTY = "__preflight";
 
 export function preflightRecord(desired: DesiredState, inspection: Inspection): PreflightRecord {
   return {
