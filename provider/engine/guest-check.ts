@@ -1,7 +1,7 @@
 import type { GetCommandInvocationCommandOutput, InstanceInformation } from "@aws-sdk/client-ssm";
 import { awsErrorCode, describeError, NestedVirtError } from "./errors";
 import { RETRY, type Verdict } from "./poller";
-import { invocationKey, type SsmGateway } from "./ssm-gateway";
+import type { SsmGateway } from "./ssm-gateway";
 import type { InstanceFacts, PlanBlocker } from "./types";
 
 /**
@@ -180,7 +180,7 @@ function waitUntilFinished(
   return ssm.invocationPoller
     .wait({
       ...waitOf(span),
-      key: invocationKey(commandId, id),
+      key: ssm.invocationKey(commandId, id),
       kind: "guest-check-finished",
       acceptor: (observed): Verdict<GetCommandInvocationCommandOutput> => {
         if (observed && "failed" in observed) {

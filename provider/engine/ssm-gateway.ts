@@ -121,6 +121,11 @@ export class SsmGateway {
     }
   }
 
+  /** The invocationPoller's key of the invocation of command `commandId` on the instance (read back by `invocations`). */
+  invocationKey(commandId: string, instanceId: string): string {
+    return `${instanceId} ${commandId}`;
+  }
+
   /** Each key's invocation, read side by side (one call each), or the error of its call. */
   private async invocations(keys: string[]): Promise<Map<string, Observed<GetCommandInvocationCommandOutput>>> {
     const lookAt = reportingFailures(async ([key = ""]) => {
@@ -131,9 +136,4 @@ export class SsmGateway {
     const looks = await Promise.all(keys.map((key) => lookAt([key])));
     return new Map(looks.flatMap((look) => [...look]));
   }
-}
-
-/** The invocationPoller's key of the invocation of command `commandId` on the instance. */
-export function invocationKey(commandId: string, instanceId: string): string {
-  return `${instanceId} ${commandId}`;
 }
