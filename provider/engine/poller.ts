@@ -56,12 +56,9 @@ export interface PollerOptions<V> {
   fetch: (keys: string[]) => Promise<Map<string, V>>;
   maxKeysPerCall: number;
   budget: PollBudget;
-  /** Learned durations per kind of wait, in ms; shared by the pollers of a process by default. */
+  /** Learned durations per kind of wait, in ms; the poller's own by default (so its Session's). */
   durations?: Map<string, number>;
 }
-
-/** What the process has seen so far: a region's stops take alike times whatever the connection. */
-const PROCESS_DURATIONS = new Map<string, number>();
 
 /** A token bucket of poll calls: refills at one call per interval, holds a short burst. */
 export class PollBudget {
@@ -127,7 +124,7 @@ export class SharedPoller<V> {
   private lastTickAt = 0;
 
   constructor(private readonly options: PollerOptions<V>) {
-    this.expected = options.durations ?? PROCESS_DURATIONS;
+    this.expected = options.durations ?? new Map();
   }
 
   get waiting(): number {
