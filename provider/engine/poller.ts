@@ -56,9 +56,12 @@ export interface PollerOptions<V> {
   fetch: (keys: string[]) => Promise<Map<string, V>>;
   maxKeysPerCall: number;
   budget: PollBudget;
-  /** Learned durations per kind of wait, in ms; the poller's own by default (so its Session's). */
+  /** Learned durations per kind of wait, in ms; shared by the pollers of a process by default. */
   durations?: Map<string, number>;
 }
+
+/** What the process has seen so far: a region's stops take alike times whatever the connection. */
+const PROCESS_DURATIONS = new Map<string, number>();
 
 /** A token bucket of poll calls: refills at one call per interval, holds a short burst. */
 export class PollBudget {
@@ -124,7 +127,7 @@ export class SharedPoller<V> {
   private lastTickAt = 0;
 
   constructor(private readonly options: PollerOptions<V>) {
-    this.expected = options.durations ?? new Map();
+    this.expected = options.durations ?? PROCESS_DURATIONS;
   }
 
   get waiting(): number {

@@ -38,9 +38,9 @@ function keyOf(connection: AwsConnection): string {
 /**
  * Everything the engine keeps between calls for one connection (region, profile, endpoint) of one
  * run: the gateways and with them the SDK clients, batchers and pollers, the instance locks, the
- * rollout-group slots held, the type lookups, the journal cohort, and the pollers' learned
- * transition times. A front end opens one when it is configured and passes it to every engine it
- * makes. Two sessions opened apart share none of it.
+ * rollout-group slots held, the type lookups, the journal cohort. A front end opens one when it is configured and
+ * passes it to every engine it makes. Two sessions opened apart share none of it (only the
+ * pollers' learned transition times stay process-wide: knowledge, not state, see poller.ts).
  */
 export class Session {
   readonly ec2: Ec2Gateway;
