@@ -5,6 +5,7 @@ import { decodeJournal, encodeJournal } from "../../provider/engine/journal";
 import { applyProcess } from "../support/apply-processes";
 import { FAST_TRANSITIONS, mutatingActions, seeded, useEmulator } from "../support/emulated";
 import { rejection } from "../support/rejection";
+import { LIFTED_CYCLE as LIFTED_CYCLE_STEPS } from "../support/step-kinds";
 
 const LIFTED_CYCLE = [
   "CreateTags",
@@ -43,17 +44,7 @@ describe("stop protection: stopProtection lift (real SDK over HTTP)", () => {
     expect(plan.warnings.find((w) => w.code === "stop-protection-lifted")?.message).to.contain(
       `Instance ${instanceId} has stop protection (disableApiStop); it will be lifted for the cycle and turned on again`,
     );
-    expect(plan.steps.map((s) => s.kind)).to.deep.equal([
-      "write-journal",
-      "lift-stop-protection",
-      "stop",
-      "wait-stopped",
-      "modify",
-      "start",
-      "wait-running",
-      "restore-stop-protection",
-      "clear-journal",
-    ]);
+    expect(plan.steps.map((s) => s.kind)).to.deep.equal(LIFTED_CYCLE_STEPS);
     expect(ctx.emulator.calls.some((c) => c.action === "ModifyInstanceAttribute" && c.dryRun)).to.equal(true);
     expect(mutatingActions(ctx.emulator)).to.deep.equal([]);
   });

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { forwardPath, pathConditions } from "../../provider/engine/forward-path";
 import type { CycleJournal, DesiredState, InstanceFacts } from "../../provider/engine/types";
 import { desiredOf, factsOf } from "../support/facts";
+import { EVERY_MECHANISM_CYCLE, FULL_CYCLE } from "../support/step-kinds";
 
 const path = (
   facts: InstanceFacts,
@@ -26,15 +27,7 @@ const interrupted = (overrides: Partial<CycleJournal> = {}): CycleJournal => ({
 
 describe("the forward path of a cycle (pure, one table)", () => {
   it("takes a running instance through journal, stop, modify, start and the journal's removal", () => {
-    expect(path(factsOf(), desiredOf())).to.deep.equal([
-      "write-journal",
-      "stop",
-      "wait-stopped",
-      "modify",
-      "start",
-      "wait-running",
-      "clear-journal",
-    ]);
+    expect(path(factsOf(), desiredOf())).to.deep.equal(FULL_CYCLE);
   });
 
   it("keeps every mechanism in its place when all are asked for at once", () => {
@@ -46,24 +39,7 @@ describe("the forward path of a cycle (pure, one table)", () => {
       waitForStatusChecks: true,
       verifyInGuest: true,
     });
-    expect(path(facts, desired, { stopProtected: true })).to.deep.equal([
-      "acquire-slot",
-      "write-journal",
-      "enter-standby",
-      "wait-standby",
-      "lift-stop-protection",
-      "stop",
-      "wait-stopped",
-      "modify",
-      "start",
-      "wait-running",
-      "restore-stop-protection",
-      "wait-healthy",
-      "verify-guest",
-      "exit-standby",
-      "wait-in-service",
-      "clear-journal",
-    ]);
+    expect(path(facts, desired, { stopProtected: true })).to.deep.equal(EVERY_MECHANISM_CYCLE);
   });
 
   it("without a standby, checks the instance after its journal is removed", () => {

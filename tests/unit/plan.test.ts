@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { actionsOf, type InstanceFacts, planCycle } from "../../provider/engine";
 import { toInstanceFacts } from "../../provider/engine/finders";
 import { desiredOf, factsOf } from "../support/facts";
+import { EVERY_MECHANISM_CYCLE, FULL_CYCLE, LIFTED_CYCLE } from "../support/step-kinds";
 
 const kindsOf = (plan: ReturnType<typeof planCycle>) => plan.steps.map((s) => s.kind);
 const codesOf = (plan: ReturnType<typeof planCycle>) => plan.blockers.map((b) => b.code);
@@ -9,15 +10,7 @@ const codesOf = (plan: ReturnType<typeof planCycle>) => plan.blockers.map((b) =>
 describe("planning a cycle (pure)", () => {
   it("stops, modifies and starts a running instance, journaled", () => {
     const plan = planCycle(factsOf(), desiredOf());
-    expect(kindsOf(plan)).to.deep.equal([
-      "write-journal",
-      "stop",
-      "wait-stopped",
-      "modify",
-      "start",
-      "wait-running",
-      "clear-journal",
-    ]);
+    expect(kindsOf(plan)).to.deep.equal(FULL_CYCLE);
     expect(plan.blockers).to.deep.equal([]);
     expect(plan.causesDowntime).to.equal(true);
     expect(plan.currentSetting).to.equal("disabled");
@@ -211,24 +204,7 @@ describe("planning a cycle (pure)", () => {
         { stopProtected: true },
       );
       expect(plan.blockers).to.deep.equal([]);
-      expect(plan.steps.map((s) => s.kind)).to.deep.equal([
-        "acquire-slot",
-        "write-journal",
-        "enter-standby",
-        "wait-standby",
-        "lift-stop-protection",
-        "stop",
-        "wait-stopped",
-        "modify",
-        "start",
-        "wait-running",
-        "restore-stop-protection",
-        "wait-healthy",
-        "verify-guest",
-        "exit-standby",
-        "wait-in-service",
-        "clear-journal",
-      ]);
+      expect(plan.steps.map((s) => s.kind)).to.deep.equal(EVERY_MECHANISM_CYCLE);
       expect(plan.warnings.map((w) => w.code)).to.include.members(["auto-scaling-member", "stop-protection-lifted"]);
     });
 
@@ -454,17 +430,7 @@ describe("planning a cycle (pure)", () => {
     it("lift turns the protection off after the journal and on again before the journal goes, and says so", () => {
       const plan = planCycle(factsOf(), desiredOf({ stopProtection: "lift" }), { stopProtected: true });
       expect(plan.blockers).to.deep.equal([]);
-      expect(kindsOf(plan)).to.deep.equal([
-        "write-journal",
-        "lift-stop-protection",
-        "stop",
-        "wait-stopped",
-        "modify",
-        "start",
-        "wait-running",
-        "restore-stop-protection",
-        "clear-journal",
-      ]);
+      expect(kindsOf(plan)).to.deep.equal(LIFTED_CYCLE);
       expect(plan.warnings.map((w) => w.code)).to.include("stop-protection-lifted");
       expect(actionsOf(plan)).to.include("ModifyInstanceAttribute");
     });

@@ -12,23 +12,15 @@ import { ClaimLostError, CycleRecord, planRecovery, type RecoveryStep } from "..
 import type { RecoveryKind } from "../../provider/engine/cycle/recovery";
 import { SlotBusyError } from "../../provider/engine/group-slots";
 import { factsOf } from "../support/facts";
+import { FULL_CYCLE } from "../support/step-kinds";
 
 const ID = "i-0123456789abcdef0";
 const OUR_TAG = "our-journal";
 const FOUND_TAG = "interrupted-journal";
-const FULL_CYCLE: StepKind[] = [
-  "write-journal",
-  "stop",
-  "wait-stopped",
-  "modify",
-  "start",
-  "wait-running",
-  "clear-journal",
-];
 const refused = new Error("InvalidParameterCombination: the CPU option cannot be set");
 
 /** A record of a cycle over `kinds`; `foundTag` when the instance carried a journal. */
-function recordOf(kinds: StepKind[] = FULL_CYCLE, header: { foundTag?: string; rolloutGroup?: string } = {}) {
+function recordOf(kinds: readonly StepKind[] = FULL_CYCLE, header: { foundTag?: string; rolloutGroup?: string } = {}) {
   return new CycleRecord({
     kinds,
     ourTag: OUR_TAG,
