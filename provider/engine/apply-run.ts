@@ -95,14 +95,15 @@ export class ApplyRun {
     this.known = undefined;
     if (!facts) throw new BlockedError(this.id, plan.blockers);
     this.first ??= facts;
-    if (plan.awaiting && facts.journalTag !== undefined) return await this.awaitOtherRun(facts, plan.awaiting);
+    if (plan.awaiting && facts.journalTag !== undefined)
+      return await this.awaitOtherRun(facts.journalTag, plan.awaiting);
     const record = await this.cycle(facts, plan);
     if (!record) return AGAIN;
     if (plan.blockers.length > 0) throw new BlockedError(this.id, plan.blockers);
     return await this.answer({ facts, plan }, record);
   }
 
-  private async awaitOtherRun(facts: InstanceFacts, awaiting: NonNullable<CyclePlan["awaiting"]>): Promise<Pass> {
+  private async awaitOtherRun(tag: string, awaiting: NonNullable<CyclePlan["awaiting"]>): Promise<Pass> {
     const { engine, desired, options } = this;
     engine.log(`another run is cycling ${this.id}; waiting for it`);
     engine.progress?.(this.id, "wait-other-run");
@@ -110,7 +111,7 @@ export class ApplyRun {
     const outcome = await waitForOtherCycle(
       engine.gateway,
       this.id,
-      { journal: awaiting, tag: facts.journalTag ?? "" },
+      { journal: awaiting, tag },
       {
         deadline: this.deadline,
         timeoutSeconds: desired.timeouts.stopSeconds,
@@ -119,7 +120,7 @@ export class ApplyRun {
         signal: options.signal,
       },
     ).catch((error: unknown) => this.cancelledOr(error));
-    this.takeOver = outcome === "abandoned" ? facts.journalTag : undefined;
+    this.takeOver = outcome === "abandoned" ? tag : undefined;
     return AGAIN;
   }
 
